@@ -1,0 +1,54 @@
+/*
+ * common/common.h — chores shared by every chapter, and nothing else.
+ *
+ * Program name and error messages, number parsing for command-line options,
+ * millisecond clocks for log lines, and turning a socket address into
+ * "127.0.0.1:54321". No libevent call lives here: each chapter's .c file
+ * shows every libevent call it teaches, top to bottom.
+ */
+#ifndef WORKBOOK_COMMON_H
+#define WORKBOOK_COMMON_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Exit codes used by every program of the workbook. */
+enum {
+    EXIT_CLEAN = 0,   /* work done, or clean shutdown */
+    EXIT_RUNTIME = 1, /* could not do the work: port in use, peer gone, ... */
+    EXIT_USAGE = 2    /* bad command line */
+};
+
+/* Enough for "[ffff:...:ffff]:65535" and a NUL. */
+#define ADDR_STRLEN 64
+
+/* Remember the program name for messages and make stdout line-buffered, so
+ * tests and students see each line the moment it is printed. */
+void common_init(const char *prog_name);
+const char *prog_name(void);
+
+/* "prog: message" on stderr. */
+void warnx_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message", a hint to try --help, then exit 2. */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* For getopt_long's '?': the option was unknown or lacked its value. Exits 2. */
+void bad_option(char **argv) __attribute__((noreturn));
+
+/* Parse a whole decimal number in [min, max]; on failure it exits through
+ * usage_error naming the option: "prog: --port: 'abc' is not a number ...". */
+long parse_long_option(const char *option, const char *text, long min, long max);
+/* A TCP port, 0 (let the kernel choose) to 65535. */
+int parse_port_option(const char *option, const char *text);
+
+/* Milliseconds since common_init() was called, from a monotonic clock. */
+double elapsed_ms(void);
+/* printf to stdout with the elapsed time in front: "   52.3 ms  message". */
+void log_ms(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "127.0.0.1:54321" or "[::1]:54321" into buf (ADDR_STRLEN bytes). */
+const char *format_addr(const struct sockaddr *sa, char *buf, size_t len);
+/* The local address a socket is bound to, formatted as above (getsockname). */
+const char *format_local_addr(int fd, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# tests/00_harness.bats — the test harness itself: the private Redis, the
+# background-process helpers, the summary line and the dependency check.
+
+load helpers
+
+setup_file() {
+    start_redis
+}
+
+@test "start_redis gives this file its own redis-server on a free port" {
+    run redis-cli -p "$REDIS_PORT" set harness:key "hello world"
+    assert_output "OK"
+    run redis-cli -p "$REDIS_PORT" get harness:key
+    assert_output "hello world"
+    # no persistence: nothing is ever written to disk
+    run redis-cli -p "$REDIS_PORT" config get save
+    assert_line --index 1 ""
+    run redis-cli -p "$REDIS_PORT" config get port
+    assert_line --index 1 "$REDIS_PORT"
+}
+
+@test "start_server reads the real port from the 'listening on' line" {
+    start_server listener "$(bin 01_listener/listener)" --port 0
+    [ "$PORT" -gt 0 ]
+    assert [ "$PORT" -ne 8080 ]
+    run port_is_free "$PORT"
+    assert_failure # something accepts there now
+}
+
+@test "processes started by a test are stopped in its teardown" {
+    start_bg sleeper sleep 300
+    echo "$BG_PID" >"$BATS_FILE_TMPDIR/sleeper.pid"
+    kill -0 "$BG_PID"
+}
+
+@test "... and the previous test's process is gone" {
+    pid=$(cat "$BATS_FILE_TMPDIR/sleeper.pid")
+    run kill -0 "$pid"
+    assert_failure
+}
+
+@test "run-tests.sh prints one summary line and fails when a test fails" {
+    dir="$BATS_TEST_TMPDIR/suite"
+    mkdir -p "$dir"
+    printf '%s\n' '@test "good" { true; }' '@test "bad" { false; }' \
+        '@test "later" { skip "not now"; }' >"$dir/sample.bats"
+    run "$WORKBOOK_ROOT/scripts/run-tests.sh" "$dir/sample.bats"
+    assert_failure
+    assert_line --index -1 "bats: 1 passed, 1 failed, 1 skipped"
+    [ "$(count_lines <(printf '%s\n' "$output") '^bats: ')" -eq 1 ]
+}
+
+@test "run-tests.sh succeeds when every test passes" {
+    dir="$BATS_TEST_TMPDIR/suite"
+    mkdir -p "$dir"
+    printf '%s\n' '@test "one" { true; }' '@test "two" { true; }' >"$dir/ok.bats"
+    run "$WORKBOOK_ROOT/scripts/run-tests.sh" "$dir/ok.bats"
+    assert_success
+    assert_line --index -1 "bats: 2 passed, 0 failed"
+}
+
+@test "deps.sh is quiet and quick when everything is installed" {
+    start=$(date +%s%N)
+    run "$WORKBOOK_ROOT/scripts/deps.sh"
+    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+    assert_success
+    assert_output ""
+    [ "$elapsed_ms" -lt 2000 ]
+}
+
+@test "deps.sh rejects an unknown group with exit 2" {
+    run "$WORKBOOK_ROOT/scripts/deps.sh" nonsense
+    assert_failure 2
+    assert_output --partial "unknown group 'nonsense'"
+}

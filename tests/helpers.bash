@@ -1,0 +1,207 @@
+# tests/helpers.bash — what every tests/*.bats file shares.
+#
+# Background programs: start_bg / start_server run a program with its output in
+# files under the test's temp dir, every fd above 2 closed (bats-core #530: a
+# background child holding bats's output pipe makes bats hang), and stop it in
+# teardown — by pid, even when the test failed.
+# Redis: start_redis starts a private redis-server on a free port (no disk, its
+# own temp dir) for the file that calls it.
+#
+# Binaries are found through WORKBOOK_BIN (the Makefile exports it; by default
+# the checkout itself), so one suite can test another build of the same code.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+WORKBOOK_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+WORKBOOK_BIN=${WORKBOOK_BIN:-$WORKBOOK_ROOT}
+
+# bin 01_listener/listener -> the path of that binary in the build under test
+bin() { printf '%s/%s\n' "$WORKBOOK_BIN" "$1"; }
+
+# Processes started inside a test die with the test; those started from
+# setup_file live until teardown_file.
+_wb_scope_dir() {
+    if [ -n "${BATS_TEST_TMPDIR-}" ]; then
+        printf '%s\n' "$BATS_TEST_TMPDIR"
+    else
+        printf '%s\n' "$BATS_FILE_TMPDIR"
+    fi
+}
+
+_wb_close_fds_above_2() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+}
+
+# start_bg NAME CMD [ARG...]: run CMD in the background. Sets BG_PID and
+# BG_OUT / BG_ERR, the files holding its stdout and stderr.
+start_bg() {
+    local name=$1
+    shift
+    local dir
+    dir=$(_wb_scope_dir)
+    BG_OUT="$dir/$name.out"
+    BG_ERR="$dir/$name.err"
+    (
+        _wb_close_fds_above_2
+        exec "$@"
+    ) >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+    BG_PID=$!
+    echo "$BG_PID" >>"$dir/wb_pids"
+}
+
+# wait_for_line FILE REGEX [SECONDS=10]: wait until FILE has a line matching
+# the extended REGEX.
+wait_for_line() {
+    local file=$1 regex=$2 seconds=${3:-10}
+    local deadline=$((SECONDS + seconds))
+    until grep -qE -- "$regex" "$file" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${seconds}s waiting for /$regex/ in $file:" >&2
+            cat "$file" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
+count_lines() { grep -cE -- "$2" "$1" || true; }
+
+# start_server NAME CMD [ARG...]: start_bg, then wait for the program's
+# "listening on 127.0.0.1:PORT" line. Sets PORT, SERVER_PID, SERVER_OUT and
+# SERVER_ERR. Give the program --port 0 so the kernel picks a free port.
+start_server() {
+    start_bg "$@"
+    SERVER_PID=$BG_PID
+    SERVER_OUT=$BG_OUT
+    SERVER_ERR=$BG_ERR
+    if ! wait_for_line "$SERVER_OUT" '^listening on ' 10; then
+        echo "server $1 did not start; its stderr:" >&2
+        cat "$SERVER_ERR" >&2
+        return 1
+    fi
+    PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$SERVER_OUT" | head -n 1)
+    [ -n "$PORT" ] && [ "$PORT" -gt 0 ]
+}
+
+# wait_exit PID [SECONDS=10]: wait for a background process of this shell to
+# end; sets EXIT_STATUS. Fails if it is still running after SECONDS.
+wait_exit() {
+    local pid=$1 seconds=${2:-10}
+    local deadline=$((SECONDS + seconds))
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "process $pid still running after ${seconds}s" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    EXIT_STATUS=0
+    wait "$pid" || EXIT_STATUS=$?
+}
+
+# stop_pid PID: TERM, up to 3 s of grace, then KILL.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 60); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+_wb_stop_listed() {
+    local list="$1/wb_pids" pid
+    [ -f "$list" ] || return 0
+    for pid in $(tac "$list"); do stop_pid "$pid"; done
+    rm -f "$list"
+}
+
+# Default teardowns; a .bats file that defines its own should call these.
+stop_test_processes() { _wb_stop_listed "${BATS_TEST_TMPDIR-}"; }
+stop_file_processes() { _wb_stop_listed "$BATS_FILE_TMPDIR"; }
+teardown() { stop_test_processes; }
+teardown_file() { stop_file_processes; }
+
+# port_is_free PORT: nothing accepts connections on 127.0.0.1:PORT.
+port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# random_free_port: a port nothing listens on right now (there is a race with
+# other programs; callers that bind it must retry on failure).
+random_free_port() {
+    local port
+    while :; do
+        port=$((20000 + RANDOM % 40000))
+        if port_is_free "$port"; then
+            echo "$port"
+            return 0
+        fi
+    done
+}
+
+# start_redis: a private redis-server on a free port, no persistence, in its
+# own temp dir. Sets REDIS_PORT and REDIS_PID. Call it from setup_file (one
+# Redis per file) or from a test.
+start_redis() {
+    local attempt port dir i
+    for attempt in 1 2 3 4 5; do
+        port=$(random_free_port)
+        dir=$(mktemp -d "$(_wb_scope_dir)/redis.XXXXXX")
+        start_bg "redis-$port" redis-server --port "$port" --bind 127.0.0.1 \
+            --save '' --appendonly no --dir "$dir" --daemonize no
+        for i in $(seq 200); do
+            if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
+                export REDIS_PORT=$port REDIS_PID=$BG_PID
+                return 0
+            fi
+            kill -0 "$BG_PID" 2>/dev/null || break # lost the race for the port
+            sleep 0.05
+        done
+        stop_pid "$BG_PID"
+    done
+    echo "could not start redis-server" >&2
+    return 1
+}
+
+# fd_count PID: how many descriptors the process has open.
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# telnet_expect PORT EXPECT_BODY: run a real telnet on 127.0.0.1:PORT under
+# expect. EXPECT_BODY runs once telnet is connected; in it, `want REGEX` waits
+# for output matching REGEX (failing the test after 5 s or on EOF) and
+# `send "text\r"` types a line. Afterwards telnet is left with Ctrl-] and quit.
+telnet_expect() {
+    local port=$1 body=$2 script
+    script=$(_wb_scope_dir)/telnet.exp
+    cat >"$script" <<'EXPECT'
+set timeout 5
+proc want {pattern} {
+    expect {
+        -re $pattern {}
+        timeout { puts stderr "\ntimeout waiting for /$pattern/"; exit 1 }
+        eof { puts stderr "\nconnection closed while waiting for /$pattern/"; exit 1 }
+    }
+}
+spawn telnet 127.0.0.1 [lindex $argv 0]
+want {Escape character is}
+EXPECT
+    printf '%s\n' "$body" >>"$script"
+    cat >>"$script" <<'EXPECT'
+send "\035"
+want {telnet>}
+send "quit\r"
+expect eof
+exit 0
+EXPECT
+    expect -f "$script" "$port"
+}
