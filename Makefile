@@ -18,12 +18,15 @@ export WORKBOOK_BIN := $(if $(O),$(abspath $(O)),$(CURDIR))
 # installed the .pc files.
 LIBEVENT_CFLAGS = $(shell pkg-config --cflags libevent)
 LIBEVENT_LIBS   = $(shell pkg-config --libs libevent)
+HIREDIS_CFLAGS  = $(shell pkg-config --cflags hiredis)
+HIREDIS_LIBS    = $(shell pkg-config --libs hiredis)
 
 COMMON_OBJ := $(O)common/common.o
-SOURCES    := 01_listener/listener.c
+SOURCES    := 01_listener/listener.c \
+              02_redis_client/redis_client.c 02_redis_client/redis_async.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -31,6 +34,8 @@ all: $(PROGRAMS)
 help:
 	@echo "make / make all      build every chapter"
 	@echo "make chapter1        build chapter 1 and run the listener on 127.0.0.1:8080"
+	@echo "make chapter2        build chapter 2 and PING Redis on 127.0.0.1:6379 (starts one if needed)"
+	@echo "make bench-chapter2  chapter 2's pipelined client against redis-benchmark, side by side"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
@@ -47,12 +52,23 @@ $(COMMON_OBJ): common/common.c common/common.h | deps
 # that needs more adds to EXTRA_LIBS for its own binary.
 $(PROGRAMS): $(O)%: %.c $(COMMON_OBJ) common/common.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(LIBEVENT_CFLAGS) $(CFLAGS) -o $@ $< $(COMMON_OBJ) \
+	$(CC) $(CPPFLAGS) $(EXTRA_CFLAGS) $(LIBEVENT_CFLAGS) $(CFLAGS) -o $@ $< $(COMMON_OBJ) \
 		$(EXTRA_LIBS) $(LIBEVENT_LIBS) $(LDFLAGS)
+
+# Chapter 2 also speaks RESP through hiredis.
+$(O)02_redis_client/redis_client $(O)02_redis_client/redis_async: EXTRA_CFLAGS = $(HIREDIS_CFLAGS)
+$(O)02_redis_client/redis_client $(O)02_redis_client/redis_async: EXTRA_LIBS = $(HIREDIS_LIBS)
 
 chapter1: $(O)01_listener/listener
 	@echo "try: telnet 127.0.0.1 8080   (Ctrl-C here stops the server)"
 	@$(O)01_listener/listener --port 8080
+
+chapter2: $(O)02_redis_client/redis_client
+	@echo "try: $(O)02_redis_client/redis_client SET greeting hello, then: redis-cli GET greeting"
+	@scripts/with-redis.sh 6379 $(O)02_redis_client/redis_client
+
+bench-chapter2: $(O)02_redis_client/redis_client
+	@scripts/bench-chapter2.sh
 
 test: all
 	@scripts/run-tests.sh tests/*.bats
