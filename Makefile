@@ -23,10 +23,11 @@ HIREDIS_LIBS    = $(shell pkg-config --libs hiredis)
 
 COMMON_OBJ := $(O)common/common.o
 SOURCES    := 01_listener/listener.c \
-              02_redis_client/redis_client.c 02_redis_client/redis_async.c
+              02_redis_client/redis_client.c 02_redis_client/redis_async.c \
+              03_timers/timers.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -36,6 +37,8 @@ help:
 	@echo "make chapter1        build chapter 1 and run the listener on 127.0.0.1:8080"
 	@echo "make chapter2        build chapter 2 and PING Redis on 127.0.0.1:6379 (starts one if needed)"
 	@echo "make bench-chapter2  chapter 2's pipelined client against redis-benchmark, side by side"
+	@echo "make chapter3        build chapter 3 and run its timer demos one after another"
+	@echo "make bench-chapter3  1,000,000 timers: min-heap vs common-timeout queue"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
@@ -69,6 +72,14 @@ chapter2: $(O)02_redis_client/redis_client
 
 bench-chapter2: $(O)02_redis_client/redis_client
 	@scripts/bench-chapter2.sh
+
+chapter3: $(O)03_timers/timers
+	@echo "try: $(O)03_timers/timers --demo idle --idle 3000, then: telnet 127.0.0.1 8083"
+	@$(O)03_timers/timers --demo all
+
+bench-chapter3: $(O)03_timers/timers
+	@echo "machine: $$(nproc) cores, $$(awk -F': ' '/model name/ { print $$2; exit }' /proc/cpuinfo)"
+	@$(O)03_timers/timers --bench 1000000
 
 test: all
 	@scripts/run-tests.sh tests/*.bats
