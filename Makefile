@@ -24,10 +24,10 @@ HIREDIS_LIBS    = $(shell pkg-config --libs hiredis)
 COMMON_OBJ := $(O)common/common.o
 SOURCES    := 01_listener/listener.c \
               02_redis_client/redis_client.c 02_redis_client/redis_async.c \
-              03_timers/timers.c
+              03_timers/timers.c 04_signals/signals.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -39,6 +39,7 @@ help:
 	@echo "make bench-chapter2  chapter 2's pipelined client against redis-benchmark, side by side"
 	@echo "make chapter3        build chapter 3 and run its timer demos one after another"
 	@echo "make bench-chapter3  1,000,000 timers: min-heap vs common-timeout queue"
+	@echo "make chapter4        build chapter 4 and run the signal-driven server on 127.0.0.1:8084"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
@@ -80,6 +81,10 @@ chapter3: $(O)03_timers/timers
 bench-chapter3: $(O)03_timers/timers
 	@echo "machine: $$(nproc) cores, $$(awk -F': ' '/model name/ { print $$2; exit }' /proc/cpuinfo)"
 	@$(O)03_timers/timers --bench 1000000
+
+chapter4: $(O)04_signals/signals
+	@echo "try: telnet 127.0.0.1 8084; kill -USR1/-HUP/-INT the server (it prints its pid)"
+	@$(O)04_signals/signals --port 8084 --config 04_signals/greeting.conf
 
 test: all
 	@scripts/run-tests.sh tests/*.bats
