@@ -24,10 +24,11 @@ HIREDIS_LIBS    = $(shell pkg-config --libs hiredis)
 COMMON_OBJ := $(O)common/common.o
 SOURCES    := 01_listener/listener.c \
               02_redis_client/redis_client.c 02_redis_client/redis_async.c \
-              03_timers/timers.c 04_signals/signals.c
+              03_timers/timers.c 04_signals/signals.c \
+              05_bufferevent_watermarks/watermarks.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -40,6 +41,9 @@ help:
 	@echo "make chapter3        build chapter 3 and run its timer demos one after another"
 	@echo "make bench-chapter3  1,000,000 timers: min-heap vs common-timeout queue"
 	@echo "make chapter4        build chapter 4 and run the signal-driven server on 127.0.0.1:8084"
+	@echo "make chapter5        build chapter 5 and run the read-watermark demo on 127.0.0.1:8085"
+	@echo "make plot5           relay a fast producer to a slow consumer with and without"
+	@echo "                     backpressure; draw docs/img/05-backpressure.svg (gnuplot)"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
@@ -85,6 +89,15 @@ bench-chapter3: $(O)03_timers/timers
 chapter4: $(O)04_signals/signals
 	@echo "try: telnet 127.0.0.1 8084; kill -USR1/-HUP/-INT the server (it prints its pid)"
 	@$(O)04_signals/signals --port 8084 --config 04_signals/greeting.conf
+
+chapter5: $(O)05_bufferevent_watermarks/watermarks
+	@echo "try: telnet 127.0.0.1 8085 and type: callbacks need >= 10 bytes; reading stops at 64"
+	@$(O)05_bufferevent_watermarks/watermarks --demo read --port 8085 --low 10 --high 64 \
+		--consume 16 --consume-delay 1000
+
+plot5: $(O)05_bufferevent_watermarks/watermarks
+	@scripts/deps.sh plot
+	@scripts/plot5.sh
 
 test: all
 	@scripts/run-tests.sh tests/*.bats
