@@ -25,10 +25,10 @@ COMMON_OBJ := $(O)common/common.o
 SOURCES    := 01_listener/listener.c \
               02_redis_client/redis_client.c 02_redis_client/redis_async.c \
               03_timers/timers.c 04_signals/signals.c \
-              05_bufferevent_watermarks/watermarks.c
+              05_bufferevent_watermarks/watermarks.c 06_redis_relay/relay.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5 chapter6 bench-chapter6
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -44,6 +44,8 @@ help:
 	@echo "make chapter5        build chapter 5 and run the read-watermark demo on 127.0.0.1:8085"
 	@echo "make plot5           relay a fast producer to a slow consumer with and without"
 	@echo "                     backpressure; draw docs/img/05-backpressure.svg (gnuplot)"
+	@echo "make chapter6        build chapter 6 and run the Redis relay on 127.0.0.1:6380 (starts Redis if needed)"
+	@echo "make bench-chapter6  redis-benchmark against Redis, the relay and twemproxy, side by side"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
@@ -98,6 +100,14 @@ chapter5: $(O)05_bufferevent_watermarks/watermarks
 plot5: $(O)05_bufferevent_watermarks/watermarks
 	@scripts/deps.sh plot
 	@scripts/plot5.sh
+
+chapter6: $(O)06_redis_relay/relay
+	@echo "try: redis-cli -p 6380 ping   (Ctrl-C here stops the relay)"
+	@scripts/with-redis.sh 6379 $(O)06_redis_relay/relay --port 6380
+
+bench-chapter6: $(O)06_redis_relay/relay
+	@scripts/deps.sh bench
+	@scripts/bench-chapter6.sh
 
 test: all
 	@scripts/run-tests.sh tests/*.bats

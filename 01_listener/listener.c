@@ -121,8 +121,8 @@ static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 }
 
 /* Dispatch for "a connection arrived": libevent already called accept(). */
-static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
-                      struct sockaddr *peer, int peerlen, void *ctx)
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
+                      int peerlen, void *ctx)
 {
     (void)listener;
     (void)peerlen;
@@ -161,8 +161,8 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
 {
     struct server *server = ctx;
     int err = EVUTIL_SOCKET_ERROR();
-    warnx_msg("accept failed: %s; pausing accepts for %d ms",
-              evutil_socket_error_to_string(err), ACCEPT_PAUSE_MS);
+    warnx_msg("accept failed: %s; pausing accepts for %d ms", evutil_socket_error_to_string(err),
+              ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
     struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
     evtimer_add(server->resume_accepting, &pause);
@@ -246,10 +246,10 @@ int main(int argc, char **argv)
     }
 
     /* Register: socket + bind + listen + "call on_accept when readable". */
-    server.listener = evconnlistener_new_bind(
-        server.base, on_accept, &server,
-        LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        LISTEN_BACKLOG, (struct sockaddr *)&sin, sizeof sin);
+    server.listener =
+        evconnlistener_new_bind(server.base, on_accept, &server,
+                                LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                LISTEN_BACKLOG, (struct sockaddr *)&sin, sizeof sin);
     if (!server.listener) { /* notes' bug: the result was never checked */
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",

@@ -52,7 +52,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     const redisReply *reply = r;
     const char *command = privdata;
-    if (!reply) { /* the connection failed or was lost: the command never ran */
+    if (!reply) {      /* the connection failed or was lost: the command never ran */
         if (connected) /* (a failed connect was already reported in on_connect) */
             warnx_msg("%s: no reply (%s)", command, ac->errstr);
         exit_code = EXIT_RUNTIME;

@@ -52,9 +52,9 @@ struct client {
     redisReader *reader;
     struct evbuffer *requests; /* encoded commands, sent once connected */
     enum mode mode;
-    int raw;         /* --raw: bulk strings printed as they are */
+    int raw; /* --raw: bulk strings printed as they are */
     int connected;
-    long expected;   /* replies we wait for */
+    long expected; /* replies we wait for */
     long received;
     long pipeline;   /* MODE_BENCH: PINGs kept in flight */
     long bench_sent; /* MODE_BENCH: PINGs written so far */
@@ -370,12 +370,11 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
                   dns_err ? evutil_gai_strerror(dns_err)
                           : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     } else if (what & BEV_EVENT_EOF) {
-        warnx_msg("%s closed the connection after %ld of %ld replies", c->target,
-                  c->received, c->expected);
+        warnx_msg("%s closed the connection after %ld of %ld replies", c->target, c->received,
+                  c->expected);
     } else {
-        warnx_msg("connection to %s failed after %ld of %ld replies: %s", c->target,
-                  c->received, c->expected,
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        warnx_msg("connection to %s failed after %ld of %ld replies: %s", c->target, c->received,
+                  c->expected, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     }
     finish(c, EXIT_RUNTIME);
 }
@@ -411,10 +410,14 @@ static void usage(void)
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},  {"port", required_argument, NULL, 'p'},
-        {"timeout", required_argument, NULL, 't'}, {"bench", required_argument, NULL, 'b'},
-        {"pipeline", required_argument, NULL, 'P'}, {"pipe", no_argument, NULL, 'i'},
-        {"raw", no_argument, NULL, 'r'},          {"help", no_argument, NULL, 'h'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 't'},
+        {"bench", required_argument, NULL, 'b'},
+        {"pipeline", required_argument, NULL, 'P'},
+        {"pipe", no_argument, NULL, 'i'},
+        {"raw", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (struct options){.host = DEFAULT_HOST, .port = DEFAULT_PORT, .pipeline = 1};
@@ -489,8 +492,8 @@ int main(int argc, char **argv)
     }
     /* notes' bug: the callbacks were set after connecting. An immediate
      * failure would be reported before anyone was listening for it. */
-    bufferevent_setcb(c.bev, c.mode == MODE_NOTES ? on_read_lines : on_read_replies, NULL,
-                      on_event, &c);
+    bufferevent_setcb(c.bev, c.mode == MODE_NOTES ? on_read_lines : on_read_replies, NULL, on_event,
+                      &c);
     bufferevent_enable(c.bev, EV_READ | EV_WRITE);
     if (opt.timeout_ms) {
         struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
@@ -512,8 +515,8 @@ int main(int argc, char **argv)
     } else {
         /* A name: libevent resolves it first. With no evdns_base (NULL) the
          * lookup is a plain blocking getaddrinfo — fine for a one-shot client. */
-        started = bufferevent_socket_connect_hostname(c.bev, NULL, AF_UNSPEC, opt.host,
-                                                      opt.port) == 0;
+        started =
+            bufferevent_socket_connect_hostname(c.bev, NULL, AF_UNSPEC, opt.host, opt.port) == 0;
     }
     if (c.expected == 0) {
         c.exit_code = EXIT_CLEAN;

@@ -49,8 +49,8 @@
 #define DEFAULT_IDLE_MS 5000
 #define DEFAULT_PORT 8083
 #define DEFAULT_BENCH_TIMERS 1000000
-#define ALL_DEMO_WORK_MS 5  /* in `all`, each heartbeat tick "works" this long */
-#define CANCEL_FIRST_MS 100 /* the cancelling timer ... */
+#define ALL_DEMO_WORK_MS 5   /* in `all`, each heartbeat tick "works" this long */
+#define CANCEL_FIRST_MS 100  /* the cancelling timer ... */
 #define CANCEL_SECOND_MS 200 /* ... fires before the one it cancels */
 #define BENCH_TIMEOUT_MS 1
 
@@ -191,8 +191,8 @@ static void demo_cancel(struct event_base *base)
     struct timeval first_delay = ms_to_timeval(CANCEL_FIRST_MS);
     evtimer_add(second, &second_delay);
     evtimer_add(first, &first_delay);
-    log_ms("cancel: first timer in %d ms will cancel the second, due in %d ms",
-           CANCEL_FIRST_MS, CANCEL_SECOND_MS);
+    log_ms("cancel: first timer in %d ms will cancel the second, due in %d ms", CANCEL_FIRST_MS,
+           CANCEL_SECOND_MS);
     event_base_dispatch(base);
     log_ms("cancel: loop ended: the second timer never ran");
     event_free(first);
@@ -205,8 +205,7 @@ static void on_once(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    log_ms("once: fired after %ld ms; libevent frees its event after this callback",
-           *(long *)arg);
+    log_ms("once: fired after %ld ms; libevent frees its event after this callback", *(long *)arg);
 }
 
 static void demo_once(struct event_base *base, const struct options *o)
@@ -445,8 +444,7 @@ static int bench_in_child(long n, int common, struct bench_result *out)
     close(fds[0]);
     int status;
     waitpid(pid, &status, 0);
-    return (got == (ssize_t)sizeof *out && WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0
-                                                                                           : -1;
+    return (got == (ssize_t)sizeof *out && WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : -1;
 }
 
 static int run_bench(long n)
@@ -495,17 +493,20 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"demo", required_argument, NULL, 'd'},   {"delay", required_argument, NULL, 'D'},
+        {"demo", required_argument, NULL, 'd'},     {"delay", required_argument, NULL, 'D'},
         {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
-        {"work", required_argument, NULL, 'w'},   {"readd", no_argument, NULL, 'r'},
-        {"idle", required_argument, NULL, 'I'},   {"port", required_argument, NULL, 'p'},
-        {"bench", optional_argument, NULL, 'b'},  {"host", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"work", required_argument, NULL, 'w'},     {"readd", no_argument, NULL, 'r'},
+        {"idle", required_argument, NULL, 'I'},     {"port", required_argument, NULL, 'p'},
+        {"bench", optional_argument, NULL, 'b'},    {"host", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    *o = (struct options){.demo = "all", .host = "127.0.0.1", .delay_ms = DEFAULT_DELAY_MS,
-                          .interval_ms = DEFAULT_INTERVAL_MS, .count = DEFAULT_COUNT,
-                          .work_ms = DEFAULT_WORK_MS, .idle_ms = DEFAULT_IDLE_MS,
+    *o = (struct options){.demo = "all",
+                          .host = "127.0.0.1",
+                          .delay_ms = DEFAULT_DELAY_MS,
+                          .interval_ms = DEFAULT_INTERVAL_MS,
+                          .count = DEFAULT_COUNT,
+                          .work_ms = DEFAULT_WORK_MS,
+                          .idle_ms = DEFAULT_IDLE_MS,
                           .port = DEFAULT_PORT};
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -523,8 +524,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             /* "--bench 10000" as well as "--bench=10000" and a bare "--bench" */
             if (!optarg && optind < argc && argv[optind][0] != '-')
                 optarg = argv[optind++];
-            o->bench = optarg ? parse_long_option("--bench", optarg, 1, 100000000)
-                              : DEFAULT_BENCH_TIMERS;
+            o->bench =
+                optarg ? parse_long_option("--bench", optarg, 1, 100000000) : DEFAULT_BENCH_TIMERS;
             break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
@@ -539,8 +540,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++)
         if (strcmp(o->demo, demos[i]) == 0)
             return;
-    usage_error("--demo: unknown demo '%s' (oneshot, heartbeat, cancel, once, idle, all)",
-                o->demo);
+    usage_error("--demo: unknown demo '%s' (oneshot, heartbeat, cancel, once, idle, all)", o->demo);
 }
 
 int main(int argc, char **argv)

@@ -215,8 +215,8 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
     client_free(c);
 }
 
-static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
-                      struct sockaddr *peer, int peerlen, void *arg)
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
+                      int peerlen, void *arg)
 {
     (void)listener;
     (void)peerlen;
@@ -265,8 +265,8 @@ static void start_shutdown(struct server *s, const char *why)
     }
     s->draining = 1;
     evconnlistener_disable(s->listener); /* stop accepting */
-    printf("shutdown: caught %s; telling %ld client%s, waiting up to %ld ms\n", why,
-           s->clients_now, s->clients_now == 1 ? "" : "s", s->drain_ms);
+    printf("shutdown: caught %s; telling %ld client%s, waiting up to %ld ms\n", why, s->clients_now,
+           s->clients_now == 1 ? "" : "s", s->drain_ms);
     if (s->clients_now == 0) {
         event_base_loopexit(s->base, NULL);
         return;
@@ -442,10 +442,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"raw", no_argument, NULL, 'r'},          {"config", required_argument, NULL, 'c'},
-        {"host", required_argument, NULL, 'H'},   {"port", required_argument, NULL, 'p'},
-        {"drain-ms", required_argument, NULL, 'd'}, {"max-line", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"raw", no_argument, NULL, 'r'},
+        {"config", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"drain-ms", required_argument, NULL, 'd'},
+        {"max-line", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
@@ -478,8 +482,8 @@ int main(int argc, char **argv)
     struct options o;
     parse_args(argc, argv, &o);
 
-    struct server s = {.config_path = o.config_path, .drain_ms = o.drain_ms,
-                       .max_line = (size_t)o.max_line};
+    struct server s = {
+        .config_path = o.config_path, .drain_ms = o.drain_ms, .max_line = (size_t)o.max_line};
     char why[512];
     if (load_config(s.config_path, &s.config, why, sizeof why) != 0)
         usage_error("--config: %s", why);
@@ -493,9 +497,9 @@ int main(int argc, char **argv)
         warnx_msg("cannot create an event base");
         return EXIT_RUNTIME;
     }
-    s.listener = evconnlistener_new_bind(s.base, on_accept, &s,
-                                         LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, -1,
-                                         (struct sockaddr *)&o.sin, sizeof o.sin);
+    s.listener =
+        evconnlistener_new_bind(s.base, on_accept, &s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                -1, (struct sockaddr *)&o.sin, sizeof o.sin);
     if (!s.listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",

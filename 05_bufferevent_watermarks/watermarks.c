@@ -50,12 +50,12 @@ static const char PATTERN[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 struct options {
     const char *demo;
     struct sockaddr_in sin;
-    long low, high;                   /* read demo: read watermarks */
-    long consume, consume_delay_ms;   /* read demo */
-    long bytes, chunk, write_low;     /* write demo */
-    long relay_low, relay_high;       /* relay demo */
-    int producer_port, backpressure;  /* relay demo */
-    const char *trace_path;           /* relay demo */
+    long low, high;                  /* read demo: read watermarks */
+    long consume, consume_delay_ms;  /* read demo */
+    long bytes, chunk, write_low;    /* write demo */
+    long relay_low, relay_high;      /* relay demo */
+    int producer_port, backpressure; /* relay demo */
+    const char *trace_path;          /* relay demo */
 };
 
 /* Everything the three demos share: one base, one listener, ways to stop. */
@@ -168,7 +168,8 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     (void)salen;
     struct app *app = arg;
     struct reader *r = calloc(1, sizeof *r);
-    struct bufferevent *bev = r ? bufferevent_socket_new(app->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *bev =
+        r ? bufferevent_socket_new(app->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
         evutil_closesocket(fd);
         free(r);
@@ -178,8 +179,7 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     r->bev = bev;
     r->consume_timer = evtimer_new(app->base, on_consume_timer, r);
     format_addr(sa, r->peer, sizeof r->peer);
-    log_ms("read: %s connected (read low %ld, high %ld)", r->peer, app->opt->low,
-           app->opt->high);
+    log_ms("read: %s connected (read low %ld, high %ld)", r->peer, app->opt->low, app->opt->high);
     bufferevent_setcb(bev, on_reader_read, NULL, on_reader_event, r);
     /* The point of the chapter, in one call: */
     bufferevent_setwatermark(bev, EV_READ, (size_t)app->opt->low, (size_t)app->opt->high);
@@ -245,8 +245,7 @@ static void on_sender_event(struct bufferevent *bev, short what, void *arg)
         bufferevent_disable(bev, EV_READ);
         return;
     }
-    log_ms("write: %s went away after %ld of %ld bytes were queued", s->peer, s->queued,
-           s->total);
+    log_ms("write: %s went away after %ld of %ld bytes were queued", s->peer, s->queued, s->total);
     sender_free(s);
 }
 
@@ -257,7 +256,8 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     (void)salen;
     struct app *app = arg;
     struct sender *s = calloc(1, sizeof *s);
-    struct bufferevent *bev = s ? bufferevent_socket_new(app->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *bev =
+        s ? bufferevent_socket_new(app->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
         evutil_closesocket(fd);
         free(s);
@@ -527,8 +527,11 @@ static void parse_args(int argc, char **argv, struct options *o)
     const char *host = "127.0.0.1";
     int port = DEFAULT_PORT;
     long low = -1, high = -1; /* read demo: watermarks; relay demo: pause/resume */
-    *o = (struct options){.demo = NULL, .consume = CONSUME_ALL, .bytes = DEFAULT_WRITE_BYTES,
-                          .chunk = DEFAULT_CHUNK, .backpressure = 1};
+    *o = (struct options){.demo = NULL,
+                          .consume = CONSUME_ALL,
+                          .bytes = DEFAULT_WRITE_BYTES,
+                          .chunk = DEFAULT_CHUNK,
+                          .backpressure = 1};
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -542,7 +545,9 @@ static void parse_args(int argc, char **argv, struct options *o)
                              ? CONSUME_ALL
                              : parse_long_option("--consume", optarg, 0, 1L << 30);
             break;
-        case 'C': o->consume_delay_ms = parse_long_option("--consume-delay", optarg, 0, 3600000); break;
+        case 'C':
+            o->consume_delay_ms = parse_long_option("--consume-delay", optarg, 0, 3600000);
+            break;
         case 'b': o->bytes = parse_long_option("--bytes", optarg, 1, 1L << 34); break;
         case 'k': o->chunk = parse_long_option("--chunk", optarg, 1, 1L << 30); break;
         case 'w': o->write_low = parse_long_option("--write-low", optarg, 0, 1L << 30); break;

@@ -58,7 +58,7 @@ check_base() {
 
 check_extra() {
     case $1 in
-        bench) need "twemproxy (nutcracker)" nutcracker "" command -v nutcracker
+        bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
                need "redis-benchmark" redis-tools "" command -v redis-benchmark ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         *) echo "$prog: unknown group '$1' (known: bench, plot)" >&2; exit 2 ;;
