@@ -28,7 +28,8 @@ SOURCES    := 01_listener/listener.c \
               05_bufferevent_watermarks/watermarks.c 06_redis_relay/relay.c
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
-.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5 chapter6 bench-chapter6
+.PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5 chapter6 bench-chapter6 \
+        asan-test memcheck lint
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -48,6 +49,9 @@ help:
 	@echo "make bench-chapter6  redis-benchmark against Redis, the relay and twemproxy, side by side"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
+	@echo "make asan-test       build with AddressSanitizer + UBSan in build/asan, run the suite on it"
+	@echo "make memcheck        each program's main scenario under valgrind: no errors, no leaks"
+	@echo "make lint            clang-format check, cppcheck and clang-tidy on every C file"
 	@echo "make deps            install what is missing (Debian/Ubuntu), or say what to install"
 	@echo "make clean           remove what the build made"
 
@@ -114,6 +118,29 @@ test: all
 
 test-chapter%: all
 	@scripts/run-tests.sh tests/0$*_*.bats
+
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
+ALL_C_FILES := common/common.c $(SOURCES)
+LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_CFLAGS)
+
+asan-test:
+	@$(MAKE) --no-print-directory O=build/asan/ CFLAGS="$(CFLAGS) $(SAN_FLAGS)" \
+		LDFLAGS="$(LDFLAGS) $(SAN_FLAGS)" all
+	@ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=66 \
+	WORKBOOK_BIN=$(CURDIR)/build/asan WORKBOOK_SANITIZED=1 scripts/run-tests.sh tests/*.bats
+
+memcheck: all
+	@scripts/deps.sh memcheck
+	@scripts/memcheck.sh
+
+lint:
+	@scripts/deps.sh lint
+	clang-format --dry-run -Werror $(ALL_C_FILES) common/common.h
+	cppcheck --enable=warning,performance,portability --error-exitcode=1 -q --std=c11 \
+		-Icommon -D_DEFAULT_SOURCE $(ALL_C_FILES)
+	clang-tidy -quiet $(ALL_C_FILES) -- $(LINT_FLAGS)
+	@echo "lint: clean"
 
 clean:
 	rm -f $(PROGRAMS) $(COMMON_OBJ)

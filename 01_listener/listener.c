@@ -276,8 +276,10 @@ int main(int argc, char **argv)
 
     /* Teardown in reverse order of creation. */
     unsigned long served = server.served;
-    while (server.conns)
-        conn_free(server.conns);
+    for (struct conn *c = server.conns, *next; c; c = next) {
+        next = c->next;
+        conn_free(c);
+    }
     event_free(server.on_sigterm);
     event_free(server.on_sigint);
     event_free(server.resume_accepting);

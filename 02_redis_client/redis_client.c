@@ -120,7 +120,9 @@ static int split_line(char *p, struct args *a)
         if (!*p)
             return 0;
         char *start = p, *w = p;
-        char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
+        char quote = '\0';
+        if (*p == '"' || *p == '\'')
+            quote = *p++;
         for (;;) {
             if (!*p) {
                 if (quote)
@@ -174,10 +176,9 @@ static long encode_stdin(struct evbuffer *out)
 {
     char *line = NULL;
     size_t cap = 0;
-    ssize_t n;
     long lineno = 0, commands = 0;
     struct args a = {0};
-    while ((n = getline(&line, &cap, stdin)) != -1) {
+    while (getline(&line, &cap, stdin) != -1) {
         lineno++;
         a.count = 0;
         if (split_line(line, &a) != 0) {

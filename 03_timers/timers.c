@@ -368,8 +368,10 @@ static int demo_idle(struct event_base *base, const struct options *o)
 
     event_base_dispatch(base);
 
-    while (server.conns)
-        idle_conn_free(server.conns);
+    for (struct idle_conn *c = server.conns, *next; c; c = next) {
+        next = c->next;
+        idle_conn_free(c);
+    }
     event_free(sigterm);
     event_free(sigint);
     evconnlistener_free(listener);
@@ -538,7 +540,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         usage_error("--host: '%s' is not an IPv4 address", o->host);
     static const char *const demos[] = {"oneshot", "heartbeat", "cancel", "once", "idle", "all"};
     for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++)
-        if (strcmp(o->demo, demos[i]) == 0)
+        if (strcmp(o->demo, demos[i]) == 0) // NOLINT: getopt never leaves demo NULL
             return;
     usage_error("--demo: unknown demo '%s' (oneshot, heartbeat, cancel, once, idle, all)", o->demo);
 }
@@ -558,9 +560,12 @@ int main(int argc, char **argv)
      * ms per step): cheap, but a 50 ms timer may then fire at 47 ms by a
      * precise clock. The demos print times, so they ask for precision. */
     struct event_config *cfg = event_config_new();
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
+    struct event_base *base = NULL;
+    if (cfg) {
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
     if (!base) {
         warnx_msg("cannot create an event base");
         return EXIT_RUNTIME;

@@ -129,7 +129,7 @@ static int load_config(const char *path, struct config *out, char *why, size_t w
                 ok = 0;
                 break;
             }
-            strcpy(cfg.greeting, value);
+            memcpy(cfg.greeting, value, strlen(value) + 1); /* length checked above */
         } else {
             snprintf(why, whylen, "%s line %d: unknown key '%.*s'", path, lineno,
                      (int)(key_end - key), key);
@@ -524,8 +524,10 @@ int main(int argc, char **argv)
     event_base_dispatch(s.base);
 
     print_stats(&s, "summary");
-    while (s.clients)
-        client_free(s.clients);
+    for (struct client *c = s.clients, *next; c; c = next) {
+        next = c->next;
+        client_free(c);
+    }
     if (o.raw)
         unregister_raw_signals(&s);
     for (size_t i = 0; i < N_SIGNALS; i++)

@@ -64,6 +64,8 @@ struct app {
     struct evconnlistener *listener;
     const struct options *opt;
     struct event *on_sigint, *on_sigterm;
+    struct reader *readers; /* open connections of the read demo ... */
+    struct sender *senders; /* ... and of the write demo, freed at exit */
 };
 
 static struct timeval ms_to_timeval(long ms)
@@ -80,11 +82,18 @@ struct reader {
     struct event *consume_timer; /* --consume-delay */
     long callbacks;
     char peer[ADDR_STRLEN];
+    struct reader *prev, *next;
 };
 
 static void reader_free(struct reader *r)
 {
     log_ms("read: %s closed after %ld read callbacks", r->peer, r->callbacks);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        r->app->readers = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
     event_free(r->consume_timer);
     bufferevent_free(r->bev);
     free(r);
@@ -176,6 +185,10 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
         return;
     }
     r->app = app;
+    r->next = app->readers;
+    if (r->next)
+        r->next->prev = r;
+    app->readers = r;
     r->bev = bev;
     r->consume_timer = evtimer_new(app->base, on_consume_timer, r);
     format_addr(sa, r->peer, sizeof r->peer);
@@ -189,9 +202,11 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
 /* ======== --demo write: the write low watermark ============================ */
 
 struct sender {
+    struct app *app;
     struct bufferevent *bev;
     long total, queued, callbacks, chunk;
     char peer[ADDR_STRLEN];
+    struct sender *prev, *next;
 };
 
 static void add_payload(struct sender *s, long n)
@@ -211,6 +226,12 @@ static void add_payload(struct sender *s, long n)
 
 static void sender_free(struct sender *s)
 {
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->app->senders = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     bufferevent_free(s->bev);
     free(s);
 }
@@ -263,7 +284,12 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
         free(s);
         return;
     }
+    s->app = app;
     s->bev = bev;
+    s->next = app->senders;
+    if (s->next)
+        s->next->prev = s;
+    app->senders = s;
     s->total = app->opt->bytes;
     s->chunk = app->opt->chunk;
     format_addr(sa, s->peer, sizeof s->peer);
@@ -632,6 +658,14 @@ int main(int argc, char **argv)
         status = run_relay(&app);
     }
 
+    for (struct reader *r = app.readers, *next; r; r = next) {
+        next = r->next;
+        reader_free(r);
+    }
+    for (struct sender *s = app.senders, *next; s; s = next) {
+        next = s->next;
+        sender_free(s);
+    }
     event_free(app.on_sigterm);
     event_free(app.on_sigint);
     evconnlistener_free(app.listener);

@@ -583,8 +583,10 @@ int main(int argc, char **argv)
     event_base_dispatch(r.base);
 
     print_stats(&r, "summary");
-    while (r.pairs)
-        pair_free(r.pairs);
+    for (struct pair *p = r.pairs, *next; p; p = next) {
+        next = p->next;
+        pair_free(p);
+    }
     event_free(r.on_sigusr1);
     event_free(r.on_sigterm);
     event_free(r.on_sigint);

@@ -8,7 +8,8 @@
 #
 # Usage: scripts/deps.sh [extra ...]
 #   extra: optional groups some targets need on top of the base set:
-#          bench (twemproxy), plot (gnuplot)
+#          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
+#          lint (clang-format, clang-tidy, cppcheck)
 set -u
 
 prog=deps.sh
@@ -61,7 +62,11 @@ check_extra() {
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
                need "redis-benchmark" redis-tools "" command -v redis-benchmark ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot)" >&2; exit 2 ;;
+        memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
+        lint)  need "clang-format" clang-format clang-format command -v clang-format
+               need "clang-tidy" clang-tidy llvm command -v clang-tidy
+               need "cppcheck" cppcheck cppcheck command -v cppcheck ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint)" >&2; exit 2 ;;
     esac
 }
 

@@ -122,6 +122,32 @@ _wb_stop_listed() {
     [ -f "$list" ] || return 0
     for pid in $(tac "$list"); do stop_pid "$pid"; done
     rm -f "$list"
+    _wb_no_sanitizer_reports "$1"
+}
+
+# Under `make asan-test` a background program's sanitizer report would go
+# unseen in its stderr file: fail the test that started it instead.
+_wb_no_sanitizer_reports() {
+    local file
+    for file in "$1"/*.err; do
+        [ -f "$file" ] || continue
+        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$file"; then
+            echo "sanitizer report in $file:" >&2
+            cat "$file" >&2
+            return 1
+        fi
+    done
+}
+
+# assert_rss_below PID KIB: the process's resident memory is below KIB. Under
+# sanitizers (WORKBOOK_SANITIZED=1) RSS measures the sanitizer's shadow memory
+# and quarantine, not the program, so the bound is not checked there.
+assert_rss_below() {
+    local pid=$1 bound=$2 rss
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+    echo "# RSS of $pid: $rss KiB (bound $bound KiB)" >&3
+    [ -n "${WORKBOOK_SANITIZED-}" ] && return 0
+    [ "$rss" -lt "$bound" ] || fail "RSS $rss KiB, bound $bound KiB"
 }
 
 # Default teardowns; a .bats file that defines its own should call these.

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# memcheck.sh — each program's main scenario under valgrind, ending by its
+# clean shutdown path (a signal, or the end of its work). A scenario passes
+# when valgrind finds no memory error and nothing definitely or indirectly
+# lost (valgrind exits 99 otherwise) and the program itself exits 0.
+# Ends with "memcheck: N passed, M failed".
+set -u
+cd "$(dirname "$0")/.."
+bin=${WORKBOOK_BIN:-.}
+work=$(mktemp -d)
+passed=0
+failed=0
+redis_pid=
+cleanup() {
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
+    --error-exitcode=99)
+
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+}
+
+# verdict NAME STATUS [EXPECTED=0]: count and report one scenario
+verdict() {
+    if [ "$2" -eq "${3:-0}" ]; then
+        passed=$((passed + 1))
+        echo "ok   $1"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $1 (exit $2)"
+        sed 's/^/     /' "$work/$1.err" | head -40
+    fi
+}
+
+# foreground NAME EXPECTED_EXIT CMD...: a program that ends by itself
+foreground() {
+    local name=$1 expected=$2
+    shift 2
+    "${VALGRIND[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null
+    verdict "$name" $? "$expected"
+}
+
+# server NAME DRIVE_FUNCTION CMD...: start CMD under valgrind, wait for its
+# "listening on" line, run DRIVE_FUNCTION PORT PID, then SIGINT and collect
+server() {
+    local name=$1 drive=$2
+    shift 2
+    ("${VALGRIND[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null) &
+    local wrapper=$!
+    local pid="" port=""
+    for _ in $(seq 200); do
+        port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    pid=$(pgrep -P "$wrapper" | head -n 1)
+    [ -n "$pid" ] || pid=$wrapper
+    if [ -z "$port" ]; then
+        kill "$pid" 2>/dev/null
+        wait "$wrapper"
+        verdict "$name" 98
+        return
+    fi
+    "$drive" "$port" "$pid"
+    kill -INT "$pid" 2>/dev/null
+    wait "$wrapper"
+    verdict "$name" $?
+}
+
+drive_echo() { printf 'hello\nworld\n' | nc -N 127.0.0.1 "$1" >/dev/null; hold "$1"; }
+# hold PORT: leave one client connected, so shutdown has a connection to free
+hold() { (sleep 3 | nc 127.0.0.1 "$1" >/dev/null &); sleep 0.5; }
+drive_signals() {
+    drive_echo "$1"
+    kill -USR1 "$2"
+    kill -HUP "$2"
+    sleep 0.3
+}
+drive_read() {
+    printf '0123456789abcdef' | nc -N 127.0.0.1 "$1" >/dev/null
+    hold "$1"
+}
+drive_write() { nc -N 127.0.0.1 "$1" </dev/null >/dev/null; hold "$1"; }
+drive_relay() {
+    redis-cli -p "$1" set memcheck:key value >/dev/null
+    redis-cli -p "$1" get memcheck:key >/dev/null
+    printf 'PING\r\n' | nc -N 127.0.0.1 "$1" >/dev/null
+    hold "$1"
+}
+drive_producer_consumer() {
+    local pport
+    pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/watermarks-relay.out")
+    nc 127.0.0.1 "$1" >/dev/null &
+    sleep 0.5
+    head -c 1048576 /dev/zero | nc -N 127.0.0.1 "$pport"
+    for _ in $(seq 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+}
+
+# a private Redis for chapters 2 and 6
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+    --daemonize no >"$work/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+config="$work/greeting.conf"
+echo "greeting = hello" >"$config"
+
+server listener drive_echo "$bin/01_listener/listener" --port 0
+foreground redis_client-notes 0 "$bin/02_redis_client/redis_client" --port "$redis_port"
+foreground redis_client-command 0 "$bin/02_redis_client/redis_client" --port "$redis_port" \
+    RPUSH memcheck:list a b c
+foreground redis_client-refused 1 "$bin/02_redis_client/redis_client" --port "$(free_port)"
+printf 'SET a "x y"\nLRANGE memcheck:list 0 -1\nGET nothing\nNOPE\n' >"$work/pipe.txt"
+"${VALGRIND[@]}" "$bin/02_redis_client/redis_client" --port "$redis_port" --pipe \
+    <"$work/pipe.txt" >"$work/redis_client-pipe.out" 2>"$work/redis_client-pipe.err"
+verdict redis_client-pipe $?
+foreground redis_async 0 "$bin/02_redis_client/redis_async" --port "$redis_port"
+foreground timers-all 0 "$bin/03_timers/timers" --demo all
+foreground timers-bench 0 "$bin/03_timers/timers" --bench 1000
+server timers-idle drive_echo "$bin/03_timers/timers" --demo idle --idle 5000 --port 0
+server signals drive_signals "$bin/04_signals/signals" --port 0 --config "$config"
+server signals-raw drive_signals "$bin/04_signals/signals" --raw --port 0 --config "$config"
+server watermarks-read drive_read "$bin/05_bufferevent_watermarks/watermarks" --demo read \
+    --port 0 --low 4 --high 8 --consume 2 --consume-delay 10
+server watermarks-write drive_write "$bin/05_bufferevent_watermarks/watermarks" --demo write \
+    --port 0 --bytes 100000
+server watermarks-relay drive_producer_consumer "$bin/05_bufferevent_watermarks/watermarks" \
+    --demo relay --port 0 --producer-port 0
+server relay drive_relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$redis_port"
+
+echo "memcheck: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
