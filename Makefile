@@ -29,7 +29,7 @@ SOURCES    := 01_listener/listener.c \
 PROGRAMS   := $(addprefix $(O),$(SOURCES:.c=))
 
 .PHONY: all deps help clean test chapter1 chapter2 bench-chapter2 chapter3 bench-chapter3 chapter4 chapter5 plot5 chapter6 bench-chapter6 \
-        asan-test memcheck lint
+        asan-test memcheck lint bench-c10k
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -49,6 +49,7 @@ help:
 	@echo "make bench-chapter6  redis-benchmark against Redis, the relay and twemproxy, side by side"
 	@echo "make test            build everything and run the whole test suite"
 	@echo "make test-chapterN   build everything and run chapter N's tests (e.g. test-chapter1)"
+	@echo "make bench-c10k      10,000 idle connections to the listener and the relay: RSS per connection"
 	@echo "make asan-test       build with AddressSanitizer + UBSan in build/asan, run the suite on it"
 	@echo "make memcheck        each program's main scenario under valgrind: no errors, no leaks"
 	@echo "make lint            clang-format check, cppcheck and clang-tidy on every C file"
@@ -60,7 +61,7 @@ deps:
 
 $(COMMON_OBJ): common/common.c common/common.h | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(LIBEVENT_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Every chapter is one .c file linked with common.o and libevent; a chapter
 # that needs more adds to EXTRA_LIBS for its own binary.
@@ -112,6 +113,9 @@ chapter6: $(O)06_redis_relay/relay
 bench-chapter6: $(O)06_redis_relay/relay
 	@scripts/deps.sh bench
 	@scripts/bench-chapter6.sh
+
+bench-c10k: $(O)01_listener/listener $(O)06_redis_relay/relay
+	@scripts/bench-c10k.sh
 
 test: all
 	@scripts/run-tests.sh tests/*.bats

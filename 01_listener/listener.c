@@ -34,9 +34,8 @@
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 8080
 #define LISTEN_BACKLOG 256
-/* After a failed accept (typically EMFILE: out of descriptors) stop accepting
- * for this long instead of retrying in a tight loop. */
-#define ACCEPT_PAUSE_MS 200
+/* ACCEPT_PAUSE_MS (common.h): after a failed accept (typically EMFILE, out of
+ * descriptors) stop accepting for this long instead of retrying in a tight loop. */
 /* A peer that sends but never reads its echoes would make us buffer without
  * limit. Past this much unsent output we stop reading from that peer ... */
 #define MAX_PENDING_OUTPUT (64 * 1024)

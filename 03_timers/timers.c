@@ -358,6 +358,7 @@ static int demo_idle(struct event_base *base, const struct options *o)
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         return EXIT_RUNTIME;
     }
+    evconnlistener_set_error_cb(listener, pause_accepting_after_error); /* EMFILE: ch. 1 */
     struct event *sigint = evsignal_new(base, SIGINT, on_stop_signal, base);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_stop_signal, base);
     evsignal_add(sigint, NULL);

@@ -508,6 +508,7 @@ int main(int argc, char **argv)
         event_base_free(s.base);
         return EXIT_RUNTIME;
     }
+    evconnlistener_set_error_cb(s.listener, pause_accepting_after_error); /* EMFILE: ch. 1 */
     s.drain_deadline = evtimer_new(s.base, on_drain_deadline, &s);
     if ((o.raw ? register_raw_signals(&s) : register_signal_events(&s)) != 0) {
         warnx_msg("cannot set up signal handling: %s", strerror(errno));

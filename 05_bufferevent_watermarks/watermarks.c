@@ -643,6 +643,7 @@ int main(int argc, char **argv)
         event_base_free(app.base);
         return EXIT_RUNTIME;
     }
+    evconnlistener_set_error_cb(app.listener, pause_accepting_after_error); /* EMFILE: ch. 1 */
     app.on_sigint = evsignal_new(app.base, SIGINT, on_signal, app.base);
     app.on_sigterm = evsignal_new(app.base, SIGTERM, on_signal, app.base);
     evsignal_add(app.on_sigint, NULL);

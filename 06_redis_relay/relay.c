@@ -42,8 +42,11 @@
 #define DEFAULT_REDIS_HOST "127.0.0.1"
 #define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
+/* Connections the kernel may queue before we accept them. libevent's default
+ * (-1) is 128: a burst of clients beyond that sees dropped SYNs and waits a
+ * full second to retry. */
+#define LISTEN_BACKLOG 4096
 #define DEFAULT_DRAIN_MS 5000
-#define ACCEPT_PAUSE_MS 200
 /* Once a client sends no more (it half-closed, or we are draining), how long
  * Redis must stay silent, with every buffer empty, before we take it that all
  * replies are in. A byte relay cannot count replies without parsing RESP. */
@@ -548,9 +551,9 @@ int main(int argc, char **argv)
         warnx_msg("cannot create an event base");
         return EXIT_RUNTIME;
     }
-    r.listener =
-        evconnlistener_new_bind(r.base, on_accept, &r, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                -1, (struct sockaddr *)&o.listen_addr, sizeof o.listen_addr);
+    r.listener = evconnlistener_new_bind(r.base, on_accept, &r,
+                                         LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, LISTEN_BACKLOG,
+                                         (struct sockaddr *)&o.listen_addr, sizeof o.listen_addr);
     if (!r.listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+#include <event2/util.h>
+
 static const char *the_prog_name = "workbook";
 static struct timespec start_time;
 
@@ -123,4 +126,23 @@ const char *format_local_addr(int fd, char *buf, size_t len)
         return buf;
     }
     return format_addr((struct sockaddr *)&ss, buf, len);
+}
+
+static void resume_accepting(evutil_socket_t fd, short what, void *listener)
+{
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(listener);
+}
+
+void pause_accepting_after_error(struct evconnlistener *listener, void *ctx)
+{
+    (void)ctx;
+    warnx_msg("accept failed: %s; pausing accepts for %d ms",
+              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
+    evconnlistener_disable(listener);
+    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    /* fire-and-forget: if the base is freed first, libevent frees this too */
+    event_base_once(evconnlistener_get_base(listener), -1, EV_TIMEOUT, resume_accepting, listener,
+                    &pause);
 }

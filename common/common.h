@@ -3,14 +3,17 @@
  *
  * Program name and error messages, number parsing for command-line options,
  * millisecond clocks for log lines, and turning a socket address into
- * "127.0.0.1:54321". No libevent call lives here: each chapter's .c file
- * shows every libevent call it teaches, top to bottom.
+ * "127.0.0.1:54321". Each chapter's .c file shows every libevent call it
+ * teaches, top to bottom; the one libevent helper here is chapter 1's answer
+ * to EMFILE, which later servers reuse without teaching it again.
  */
 #ifndef WORKBOOK_COMMON_H
 #define WORKBOOK_COMMON_H
 
 #include <stddef.h>
 #include <sys/socket.h>
+
+#include <event2/listener.h>
 
 /* Exit codes used by every program of the workbook. */
 enum {
@@ -50,5 +53,12 @@ void log_ms(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *format_addr(const struct sockaddr *sa, char *buf, size_t len);
 /* The local address a socket is bound to, formatted as above (getsockname). */
 const char *format_local_addr(int fd, char *buf, size_t len);
+
+/* An evconnlistener error callback: log the accept error (typically EMFILE,
+ * out of descriptors), stop accepting for ACCEPT_PAUSE_MS, then resume.
+ * Chapter 1 (on_accept_error) explains why retrying at once would spin.
+ * Use: evconnlistener_set_error_cb(listener, pause_accepting_after_error); */
+#define ACCEPT_PAUSE_MS 200
+void pause_accepting_after_error(struct evconnlistener *listener, void *ctx);
 
 #endif
