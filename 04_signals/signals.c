@@ -52,6 +52,8 @@
 #define MAX_PENDING_OUTPUT (64 * 1024) /* stop reading a peer that doesn't read */
 #define RESUME_READING_AT (16 * 1024)
 #define SHUTDOWN_NOTICE "server shutting down\n"
+/* After our last byte, how long a closing client may take to close its side. */
+#define LINGER_MS 1000
 
 /* The signals this server handles, and a name for each in messages. */
 static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
@@ -83,7 +85,9 @@ struct server {
 struct client {
     struct server *server;
     struct bufferevent *bev;
-    int closing; /* free once the output is flushed */
+    int closing;          /* saying goodbye: flush, half-close, free */
+    int peer_done;        /* the client sent EOF: nothing more will come */
+    struct event *linger; /* bounds how long a goodbye may take */
     char peer[ADDR_STRLEN];
     struct client *prev, *next;
 };
@@ -153,6 +157,7 @@ static void client_free(struct client *c)
         s->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    event_free(c->linger);
     bufferevent_free(c->bev);
     free(c);
     s->clients_now--;
@@ -160,14 +165,40 @@ static void client_free(struct client *c)
         event_base_loopexit(s->base, NULL); /* everyone got the notice */
 }
 
-/* Stop reading; free the client once everything queued for it has left. */
+/* Everything queued for the client has left. If it may still be sending,
+ * close() now would answer its unread bytes with a reset, and a reset can
+ * destroy our last line before the client reads it. So: half-close (a FIN
+ * after our last byte), drop what it still sends, and free it on its EOF or
+ * after LINGER_MS. */
+static void finish_close(struct client *c)
+{
+    if (c->peer_done) {
+        client_free(c);
+        return;
+    }
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    struct timeval linger = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+    evtimer_add(c->linger, &linger);
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    client_free(arg);
+}
+
+/* Say goodbye: what is queued still goes out, then finish_close. */
 static void client_close_after_flush(struct client *c)
 {
     c->closing = 1;
-    bufferevent_disable(c->bev, EV_READ);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    if (c->peer_done)
+        bufferevent_disable(c->bev, EV_READ);
+    else
+        bufferevent_enable(c->bev, EV_READ); /* on_client_read drops it */
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        client_free(c);
+        finish_close(c);
 }
 
 static void on_client_read(struct bufferevent *bev, void *arg)
@@ -177,6 +208,10 @@ static void on_client_read(struct bufferevent *bev, void *arg)
     struct evbuffer *output = bufferevent_get_output(bev);
     size_t len;
     char *line;
+    if (c->closing) {
+        evbuffer_drain(input, evbuffer_get_length(input));
+        return;
+    }
     while ((line = evbuffer_readln(input, &len, EVBUFFER_EOL_CRLF)) != NULL) {
         evbuffer_add(output, line, len);
         evbuffer_add(output, "\n", 1);
@@ -198,7 +233,7 @@ static void on_client_write(struct bufferevent *bev, void *arg)
     struct client *c = arg;
     if (c->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            client_free(c);
+            finish_close(c);
         return;
     }
     bufferevent_enable(bev, EV_READ);
@@ -208,11 +243,12 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
     int unsent = evbuffer_get_length(bufferevent_get_output(bev)) > 0;
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && unsent && !c->closing) {
-        client_close_after_flush(c); /* half-closed: still deliver its echo */
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && unsent) {
+        c->peer_done = 1; /* half-closed: still deliver its echo */
+        client_close_after_flush(c);
         return;
     }
-    client_free(c);
+    client_free(c); /* an error, or EOF with nothing left to send */
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
@@ -223,14 +259,19 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     struct server *s = arg;
     struct client *c = calloc(1, sizeof *c);
     struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
-    if (!bev) {
+    struct event *linger = bev ? evtimer_new(s->base, on_linger, c) : NULL;
+    if (!linger) {
         warnx_msg("out of memory: dropping a connection");
-        evutil_closesocket(fd);
+        if (bev)
+            bufferevent_free(bev);
+        else
+            evutil_closesocket(fd);
         free(c);
         return;
     }
     c->server = s;
     c->bev = bev;
+    c->linger = linger;
     format_addr(peer, c->peer, sizeof c->peer);
     c->next = s->clients;
     if (c->next)

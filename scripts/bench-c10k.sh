@@ -8,6 +8,7 @@
 set -eu
 n=${1:-10000}
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 bin=${WORKBOOK_BIN:-.}
 # This shell holds the client ends; the servers inherit the raised limit. A
 # relay needs two descriptors per client (its side and its own to Redis).
@@ -35,13 +36,6 @@ cleanup() {
 trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
 # start NAME CMD...: run a server, wait for its listening line; sets PORT, PID
 start() {
     local name=$1
@@ -89,12 +83,9 @@ start listener "$bin/01_listener/listener" --port 0
 measure listener "$n" "printf 'still here\\n' | nc -N 127.0.0.1 \$PORT | tail -n 1"
 kill -INT "$PID"
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-    --maxclients $((relay_n + 1000)) --daemonize no >"$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-redis-cli -p "$redis_port" ping >/dev/null 2>&1 || { echo "bench-c10k: redis-server did not start:" >&2; tail -5 "$work/redis.log" >&2; exit 1; }
+start_private_redis "$work" --maxclients $((relay_n + 1000))
+redis_port=$REDIS_PORT
+pids+=("$REDIS_PID")
 start relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$redis_port"
 measure relay "$relay_n" "redis-cli -p \$PORT ping"
 echo "(a relay connection is two sockets and two bufferevents: the client's and its own to Redis)"

@@ -12,15 +12,13 @@ rounds=${3:-3}
 client=${WORKBOOK_BIN:-.}/02_redis_client/redis_client
 
 dir=$(mktemp -d)
-port=$((20000 + RANDOM % 40000))
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-    --daemonize no >"$dir/redis.log" 2>&1 &
-redis_pid=$!
-trap 'kill $redis_pid 2>/dev/null; wait $redis_pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+start_private_redis "$dir"
+port=$REDIS_PORT
+trap 'kill $REDIS_PID 2>/dev/null; wait $REDIS_PID 2>/dev/null; rm -rf "$dir"' EXIT
 
 # best of ROUNDS, alternating the two programs so drift hits both alike
-best_ours=() best_theirs=()
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "requests: $requests per run, best of $rounds rounds"
 printf '%-10s %16s %18s %8s\n' pipeline "redis_client/s" "redis-benchmark/s" ratio

@@ -10,6 +10,8 @@
 #
 # Usage: scripts/bench-chapter6.sh [REQUESTS=500000] [ROUNDS=3]
 set -eu
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
 requests=${1:-500000}
 rounds=${2:-3}
 relay_bin=${WORKBOOK_BIN:-.}/06_redis_relay/relay
@@ -25,24 +27,15 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
 wait_port() {
     for _ in $(seq 100); do (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done
     echo "bench-chapter6: nothing listens on $1" >&2
     exit 1
 }
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-    --daemonize no >"$work/redis.log" 2>&1 &
-pids+=($!)
-wait_port "$redis_port"
+start_private_redis "$work"
+redis_port=$REDIS_PORT
+pids+=("$REDIS_PID")
 
 relay_port=$(free_port)
 "$relay_bin" --port "$relay_port" --redis-port "$redis_port" >"$work/relay.log" 2>&1 &

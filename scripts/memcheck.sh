@@ -6,6 +6,7 @@
 # Ends with "memcheck: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 bin=${WORKBOOK_BIN:-.}
 work=$(mktemp -d)
 passed=0
@@ -21,13 +22,6 @@ trap cleanup EXIT
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
     --error-exitcode=99)
 
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
 
 # verdict NAME STATUS [EXPECTED=0]: count and report one scenario
 verdict() {
@@ -106,11 +100,9 @@ drive_producer_consumer() {
 }
 
 # a private Redis for chapters 2 and 6
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-    --daemonize no >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+start_private_redis "$work" || exit 1
+redis_port=$REDIS_PORT
+redis_pid=$REDIS_PID
 config="$work/greeting.conf"
 echo "greeting = hello" >"$config"
 

@@ -26,17 +26,7 @@ open_client() {
     read -r -t 5 GREETING_READ <&"$1"
 }
 
-# stats_line: send SIGUSR1 and print the stats line it produced
-stats_line() {
-    local before
-    before=$(count_lines "$SERVER_OUT" '^stats: ')
-    kill -USR1 "$SERVER_PID"
-    for _ in $(seq 100); do
-        [ "$(count_lines "$SERVER_OUT" '^stats: ')" -gt "$before" ] && break
-        sleep 0.05
-    done
-    grep '^stats: ' "$SERVER_OUT" | tail -n 1
-}
+stats_line() { signal_for_line USR1 'stats: '; }
 
 case_graceful() { # MODE SIGNAL
     start "$1"

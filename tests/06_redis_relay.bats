@@ -21,17 +21,7 @@ start_relay() {
 
 rcli() { redis-cli -p "$PORT" "$@"; }
 
-# stats: SIGUSR1, then the newest stats line
-stats() {
-    local before
-    before=$(count_lines "$SERVER_OUT" '^stats: ')
-    kill -USR1 "$SERVER_PID"
-    for _ in $(seq 100); do
-        [ "$(count_lines "$SERVER_OUT" '^stats: ')" -gt "$before" ] && break
-        sleep 0.05
-    done
-    grep '^stats: ' "$SERVER_OUT" | tail -n 1
-}
+stats() { signal_for_line USR1 'stats: '; }
 
 @test "redis-cli SET/GET through the relay, including a 1 MiB binary value" {
     start_relay

@@ -196,6 +196,19 @@ start_redis() {
     return 1
 }
 
+# signal_for_line SIGNAL PREFIX: send SIGNAL to SERVER_PID and print the newest
+# line of SERVER_OUT starting with PREFIX, once one more such line appeared
+signal_for_line() {
+    local before
+    before=$(count_lines "$SERVER_OUT" "^$2")
+    kill "-$1" "$SERVER_PID"
+    for _ in $(seq 100); do
+        [ "$(count_lines "$SERVER_OUT" "^$2")" -gt "$before" ] && break
+        sleep 0.05
+    done
+    grep "^$2" "$SERVER_OUT" | tail -n 1
+}
+
 # fd_count PID: how many descriptors the process has open.
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 

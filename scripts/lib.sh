@@ -1,0 +1,30 @@
+# scripts/lib.sh — shell chores shared by the scripts in this folder
+# (sourced, not run).
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+}
+
+# start_private_redis DIR [ARGS...]: a throwaway redis-server on a free port,
+# no persistence, files in DIR. Sets REDIS_PORT and REDIS_PID; fails if it
+# does not answer within 5 s.
+start_private_redis() {
+    local dir=$1
+    shift
+    REDIS_PORT=$(free_port)
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+        --daemonize no "$@" >"$dir/redis.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 100); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "redis-server did not start:" >&2
+    tail -n 5 "$dir/redis.log" >&2
+    return 1
+}
