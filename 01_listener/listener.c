@@ -163,7 +163,7 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
     warnx_msg("accept failed: %s; pausing accepts for %d ms", evutil_socket_error_to_string(err),
               ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
-    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
     evtimer_add(server->resume_accepting, &pause);
 }
 

@@ -497,7 +497,7 @@ int main(int argc, char **argv)
                       &c);
     bufferevent_enable(c.bev, EV_READ | EV_WRITE);
     if (opt.timeout_ms) {
-        struct timeval tv = {opt.timeout_ms / 1000, (opt.timeout_ms % 1000) * 1000};
+        struct timeval tv = ms_to_timeval(opt.timeout_ms);
         /* While connecting the write timeout counts (connect waits for
          * writability); afterwards the read timeout bounds each wait for a reply. */
         bufferevent_set_timeouts(c.bev, &tv, &tv);

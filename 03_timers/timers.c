@@ -67,12 +67,6 @@ struct options {
     long bench;
 };
 
-static struct timeval ms_to_timeval(long ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return tv;
-}
-
 /* Pretend to work for a while, blocking the loop as real work would. */
 static void busy_for_ms(long ms)
 {

@@ -177,7 +177,7 @@ static void finish_close(struct client *c)
         return;
     }
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-    struct timeval linger = {LINGER_MS / 1000, (LINGER_MS % 1000) * 1000};
+    struct timeval linger = ms_to_timeval(LINGER_MS);
     evtimer_add(c->linger, &linger);
 }
 
@@ -319,7 +319,7 @@ static void start_shutdown(struct server *s, const char *why)
         client_close_after_flush(c);
         c = next;
     }
-    struct timeval deadline = {s->drain_ms / 1000, (s->drain_ms % 1000) * 1000};
+    struct timeval deadline = ms_to_timeval(s->drain_ms);
     evtimer_add(s->drain_deadline, &deadline);
 }
 

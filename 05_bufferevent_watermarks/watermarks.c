@@ -68,12 +68,6 @@ struct app {
     struct sender *senders; /* ... and of the write demo, freed at exit */
 };
 
-static struct timeval ms_to_timeval(long ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return tv;
-}
-
 /* ======== --demo read: read low and high watermarks ======================= */
 
 struct reader {

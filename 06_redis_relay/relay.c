@@ -128,7 +128,7 @@ static void pair_free(struct pair *p)
 
 static void arm_linger(struct pair *p)
 {
-    struct timeval tv = {0, LINGER_MS * 1000};
+    struct timeval tv = ms_to_timeval(LINGER_MS);
     evtimer_add(p->linger_timer, &tv); /* re-adding restarts the countdown */
 }
 
@@ -400,7 +400,7 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     warnx_msg("accept failed: %s; pausing accepts for %d ms",
               evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
-    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
     evtimer_add(r->resume_accepting, &pause);
 }
 
@@ -453,7 +453,7 @@ static void start_drain(struct relay *r, const char *why)
         if (!p->closing)
             client_done(p); /* no new commands; replies in flight still go out */
     }
-    struct timeval deadline = {r->opt->drain_ms / 1000, (r->opt->drain_ms % 1000) * 1000};
+    struct timeval deadline = ms_to_timeval(r->opt->drain_ms);
     evtimer_add(r->drain_deadline, &deadline);
 }
 

@@ -82,6 +82,12 @@ int parse_port_option(const char *option, const char *text)
     return (int)parse_long_option(option, text, 0, 65535);
 }
 
+struct timeval ms_to_timeval(long ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    return tv;
+}
+
 double elapsed_ms(void)
 {
     struct timespec now;
@@ -141,7 +147,7 @@ void pause_accepting_after_error(struct evconnlistener *listener, void *ctx)
     warnx_msg("accept failed: %s; pausing accepts for %d ms",
               evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
-    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
     /* fire-and-forget: if the base is freed first, libevent frees this too */
     event_base_once(evconnlistener_get_base(listener), -1, EV_TIMEOUT, resume_accepting, listener,
                     &pause);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/listener.h>
 
@@ -43,6 +44,9 @@ void bad_option(char **argv) __attribute__((noreturn));
 long parse_long_option(const char *option, const char *text, long min, long max);
 /* A TCP port, 0 (let the kernel choose) to 65535. */
 int parse_port_option(const char *option, const char *text);
+
+/* A duration in milliseconds as the struct timeval libevent's timeouts take. */
+struct timeval ms_to_timeval(long ms);
 
 /* Milliseconds since common_init() was called, from a monotonic clock. */
 double elapsed_ms(void);

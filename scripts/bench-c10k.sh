@@ -26,14 +26,7 @@ if [ "$limit" -lt "$want" ]; then
     echo "      the relay, at two descriptors per client, is measured with $relay_n clients"
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_workdir
 
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 # start NAME CMD...: run a server, wait for its listening line; sets PORT, PID

@@ -17,14 +17,7 @@ rounds=${2:-3}
 relay_bin=${WORKBOOK_BIN:-.}/06_redis_relay/relay
 tests=set,get,incr,lpush,lrange_100
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 wait_port() {

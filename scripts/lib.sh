@@ -1,6 +1,20 @@
 # scripts/lib.sh — shell chores shared by the scripts in this folder
 # (sourced, not run).
 
+# make_workdir: a temp dir in $work, and an EXIT trap that kills every pid
+# the script appended to the pids array and removes the dir
+make_workdir() {
+    work=$(mktemp -d)
+    pids=()
+    trap _cleanup_workdir EXIT
+}
+_cleanup_workdir() {
+    local pid
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now
 free_port() {
     local p

@@ -12,7 +12,7 @@ setup() {
 
 @test "prints 'listening on' with the real port, then 'recv a connection from' with the client's port" {
     start_server listener "$LISTENER" --port 0
-    client_port=$(random_free_port)
+    client_port=$(free_port)
     run nc -N -p "$client_port" 127.0.0.1 "$PORT" </dev/null
     assert_success
     wait_for_line "$SERVER_OUT" "^recv a connection from 127\.0\.0\.1:$client_port\$"

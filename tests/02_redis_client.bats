@@ -117,7 +117,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 }
 
 @test "Redis not running: the cause, exit 1, in under a second" {
-    port=$(random_free_port)
+    port=$(free_port)
     start=$(date +%s%N)
     run "$CLIENT" --port "$port"
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
@@ -127,7 +127,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 }
 
 @test "a server that accepts but never answers: --timeout gives up with exit 1" {
-    port=$(random_free_port)
+    port=$(free_port)
     start_bg silent nc -l 127.0.0.1 "$port"
     for _ in $(seq 100); do port_is_free "$port" || break; sleep 0.05; done
     # port_is_free connected once; nc -l serves one client, so restart it
@@ -158,7 +158,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 }
 
 @test "a peer that dies in the middle of one reply: exit 1, says how far it got" {
-    port=$(random_free_port)
+    port=$(free_port)
     # a fake server: half a bulk string, then it hangs up
     start_bg half bash -c "{ printf '\$1000\r\nonly part of it'; sleep 0.5; } | nc -N -l 127.0.0.1 $port"
     for _ in $(seq 40); do ss -ltn | grep -q ":$port " && break; sleep 0.05; done
@@ -212,7 +212,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 }
 
 @test "redis_async: Redis not running → message and exit 1" {
-    port=$(random_free_port)
+    port=$(free_port)
     run "$ASYNC" --port "$port"
     assert_failure 1
     assert_output "redis_async: cannot connect to 127.0.0.1:$port: Connection refused"

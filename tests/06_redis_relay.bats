@@ -57,7 +57,7 @@ want {\$5\r\nhello\r\n}
 }
 
 @test "Redis down: the client gets the error line with the cause and is closed" {
-    port=$(random_free_port)
+    port=$(free_port)
     start_server relay "$RELAY" --port 0 --redis-port "$port"
     run nc -N 127.0.0.1 "$PORT" < <(printf 'PING\r\n')
     assert_success

@@ -159,18 +159,10 @@ teardown_file() { stop_file_processes; }
 # port_is_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# random_free_port: a port nothing listens on right now (there is a race with
-# other programs; callers that bind it must retry on failure).
-random_free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        if port_is_free "$port"; then
-            echo "$port"
-            return 0
-        fi
-    done
-}
+# free_port (from scripts/lib.sh): a port nothing listens on right now (there
+# is a race with other programs; callers that bind it must retry on failure).
+# shellcheck source=../scripts/lib.sh
+. "$WORKBOOK_ROOT/scripts/lib.sh"
 
 # start_redis: a private redis-server on a free port, no persistence, in its
 # own temp dir. Sets REDIS_PORT and REDIS_PID. Call it from setup_file (one
@@ -178,7 +170,7 @@ random_free_port() {
 start_redis() {
     local attempt port dir i
     for attempt in 1 2 3 4 5; do
-        port=$(random_free_port)
+        port=$(free_port)
         dir=$(mktemp -d "$(_wb_scope_dir)/redis.XXXXXX")
         start_bg "redis-$port" redis-server --port "$port" --bind 127.0.0.1 \
             --save '' --appendonly no --dir "$dir" --daemonize no
