@@ -129,11 +129,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 @test "a server that accepts but never answers: --timeout gives up with exit 1" {
     port=$(free_port)
     start_bg silent nc -l 127.0.0.1 "$port"
-    for _ in $(seq 100); do port_is_free "$port" || break; sleep 0.05; done
-    # port_is_free connected once; nc -l serves one client, so restart it
-    stop_pid "$BG_PID"
-    start_bg silent nc -l 127.0.0.1 "$port"
-    sleep 0.3
+    wait_listening "$port"
     start=$(date +%s%N)
     run "$CLIENT" --port "$port" --timeout 300 PING
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
@@ -161,7 +157,7 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
     port=$(free_port)
     # a fake server: half a bulk string, then it hangs up
     start_bg half bash -c "{ printf '\$1000\r\nonly part of it'; sleep 0.5; } | nc -N -l 127.0.0.1 $port"
-    for _ in $(seq 40); do ss -ltn | grep -q ":$port " && break; sleep 0.05; done
+    wait_listening "$port"
     run "$CLIENT" --port "$port" --timeout 5000 GET key
     assert_failure 1
     assert_output "redis_client: 127.0.0.1:$port closed the connection after 0 of 1 replies"

@@ -156,6 +156,19 @@ stop_file_processes() { _wb_stop_listed "$BATS_FILE_TMPDIR"; }
 teardown() { stop_test_processes; }
 teardown_file() { stop_file_processes; }
 
+# wait_listening PORT [SECONDS=10]: wait until something listens on PORT,
+# without connecting to it (ss reads the kernel's socket table)
+wait_listening() {
+    local deadline=$((SECONDS + ${2:-10}))
+    until ss -ltnH "sport = :$1" | grep -q .; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "nothing listens on port $1 after ${2:-10}s" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
 # port_is_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
