@@ -275,6 +275,19 @@ static void on_upstream_write(struct bufferevent *bev, void *arg)
         bufferevent_enable(p->client, EV_READ); /* Redis caught up */
 }
 
+/* Redis may answer and hang up in one go (an inline request over 64 KiB gets
+ * "-ERR Protocol error" and a close). If we are still writing, the write fails
+ * (EPIPE) before our read event has run, yet that last reply is still waiting
+ * in the kernel: fetch it for the client before we report anything. */
+static void rescue_last_reply(struct pair *p)
+{
+    struct evbuffer *out = bufferevent_get_output(p->client);
+    evutil_socket_t fd = bufferevent_getfd(p->upstream);
+    int n;
+    while ((n = evbuffer_read(out, fd, -1)) > 0)
+        p->relay->bytes_to_clients += (size_t)n;
+}
+
 static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
     struct pair *p = arg;
@@ -284,12 +297,15 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
         set_nodelay(bufferevent_getfd(bev));
         return;
     }
-    /* Redis's side ended. Whatever it sent is already in the client's output. */
+    /* Redis's side ended. Whatever it sent is already in the client's output,
+     * except after a failed write: then the last reply may still be unread. */
     char reason[128];
     if (what & BEV_EVENT_ERROR)
         snprintf(reason, sizeof reason, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     else
         snprintf(reason, sizeof reason, "connection closed by Redis");
+    if ((what & BEV_EVENT_ERROR) && (what & BEV_EVENT_WRITING) && p->upstream_connected)
+        rescue_last_reply(p);
     int expected = p->upstream_connected && p->client_done; /* e.g. after the client's QUIT */
     if (!expected) {
         r->upstream_errors++;

@@ -89,6 +89,42 @@ want {\$5\r\nhello\r\n}
     assert_output "PONG"
 }
 
+@test "Redis answers and hangs up while the relay is still writing: the client gets that answer" {
+    # Real Redis does this to an inline request over 64 KiB. Here a fake Redis
+    # stops reading (the relay's writes back up), then, while the relay is
+    # stopped, answers and resets: the relay wakes to a readable reply and a
+    # failing write at once, and must not report the failure first.
+    fake_port=$(free_port)
+    go="$BATS_TEST_TMPDIR/go"
+    start_bg fake perl "$BATS_TEST_DIRNAME/fake-redis-hangup.pl" "$fake_port" "$go"
+    fake_out=$BG_OUT
+    wait_listening "$fake_port"
+    start_server relay "$RELAY" --port 0 --redis-port "$fake_port"
+    relay_pid=$SERVER_PID
+    start_bg client bash -c "head -c 10485760 /dev/zero | tr '\\0' x | timeout 30 nc 127.0.0.1 $PORT"
+    client_pid=$BG_PID
+    client_out=$BG_OUT
+    wait_for_line "$fake_out" '^accepted$'
+    # wait until the fake's receive queue has stopped growing: the relay is blocked
+    last=-1
+    for _ in $(seq 100); do
+        queued=$(ss -tnH state established "sport = :$fake_port" | awk '{ print $1; exit }')
+        [ "${queued:-0}" -gt 0 ] && [ "$queued" = "$last" ] && break
+        last=${queued:-0}
+        sleep 0.1
+    done
+    [ "${queued:-0}" -gt 0 ] || fail "the relay never sent anything to the fake Redis"
+    kill -STOP "$relay_pid"
+    touch "$go"
+    wait_for_line "$fake_out" '^hung up$'
+    kill -CONT "$relay_pid"
+    wait_exit "$client_pid" 20
+    run cat "$client_out"
+    assert_line --index 0 $'-ERR fake: answered, then hung up\r'
+    assert_line --index 1 --regexp '^-ERR upstream unavailable: '
+    kill -0 "$relay_pid"
+}
+
 @test "--idle-timeout closes a silent client and keeps a chatty one" {
     start_relay --idle-timeout 1
     exec 5<>"/dev/tcp/127.0.0.1/$PORT" # silent
