@@ -16,7 +16,6 @@
  * telnet connects — that is the dispatch step. Ctrl-C stops the server cleanly.
  * Read docs/01-listener.md beside this file.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -218,12 +217,8 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin)
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
 
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons((unsigned short)port);
     /* notes' bug: sin_addr stayed 0 (INADDR_ANY) = listening on every interface */
-    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-        usage_error("--host: '%s' is not an IPv4 address", host);
+    parse_ipv4_option(sin, "--host", host, port);
 }
 
 /* ---- main: wire things up in the order they happen ----------------------- */

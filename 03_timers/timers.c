@@ -22,7 +22,6 @@
  * started, so you can read the timing. Compare "scheduled" and "actual" in the
  * two heartbeat runs. Read docs/03-timers.md beside this file.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -56,14 +55,13 @@
 
 struct options {
     const char *demo;
-    const char *host;
     long delay_ms;
     long interval_ms;
     long count;
     long work_ms;
     int readd;
     long idle_ms;
-    int port;
+    struct sockaddr_in sin; /* --host and --port, checked */
     long bench;
 };
 
@@ -335,20 +333,15 @@ static int demo_idle(struct event_base *base, const struct options *o)
 {
     struct idle_server server = {.base = base, .idle_ms = o->idle_ms};
     server.idle = ms_to_timeval(o->idle_ms);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)o->port);
-    inet_pton(AF_INET, o->host, &sin.sin_addr); /* checked in parse_args */
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished must not kill us (chapter 4) */
 
     struct evconnlistener *listener = evconnlistener_new_bind(
         base, on_idle_accept, &server, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, -1,
-        (struct sockaddr *)&sin, sizeof sin);
+        (const struct sockaddr *)&o->sin, sizeof o->sin);
     if (!listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
-                  format_addr((struct sockaddr *)&sin, want, sizeof want),
+                  format_addr((const struct sockaddr *)&o->sin, want, sizeof want),
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         return EXIT_RUNTIME;
     }
@@ -498,13 +491,13 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     *o = (struct options){.demo = "all",
-                          .host = "127.0.0.1",
                           .delay_ms = DEFAULT_DELAY_MS,
                           .interval_ms = DEFAULT_INTERVAL_MS,
                           .count = DEFAULT_COUNT,
                           .work_ms = DEFAULT_WORK_MS,
-                          .idle_ms = DEFAULT_IDLE_MS,
-                          .port = DEFAULT_PORT};
+                          .idle_ms = DEFAULT_IDLE_MS};
+    const char *host = "127.0.0.1";
+    int port = DEFAULT_PORT;
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -515,8 +508,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'w': o->work_ms = parse_long_option("--work", optarg, 0, 60000); break;
         case 'r': o->readd = 1; break;
         case 'I': o->idle_ms = parse_long_option("--idle", optarg, 1, 86400000); break;
-        case 'p': o->port = parse_port_option("--port", optarg); break;
-        case 'H': o->host = optarg; break;
+        case 'p': port = parse_port_option("--port", optarg); break;
+        case 'H': host = optarg; break;
         case 'b':
             /* "--bench 10000" as well as "--bench=10000" and a bare "--bench" */
             if (!optarg && optind < argc && argv[optind][0] != '-')
@@ -530,9 +523,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    struct in_addr ignored;
-    if (inet_pton(AF_INET, o->host, &ignored) != 1)
-        usage_error("--host: '%s' is not an IPv4 address", o->host);
+    parse_ipv4_option(&o->sin, "--host", host, port);
     static const char *const demos[] = {"oneshot", "heartbeat", "cancel", "once", "idle", "all"};
     for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++)
         if (strcmp(o->demo, demos[i]) == 0) // NOLINT: getopt never leaves demo NULL

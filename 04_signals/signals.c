@@ -25,7 +25,6 @@
  * Watch for: every signal is handled by an ordinary function, handle_signal,
  * running inside the loop — in both modes. Read docs/04-signals.md beside it.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -510,11 +509,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    memset(&o->sin, 0, sizeof o->sin);
-    o->sin.sin_family = AF_INET;
-    o->sin.sin_port = htons((unsigned short)port);
-    if (inet_pton(AF_INET, host, &o->sin.sin_addr) != 1)
-        usage_error("--host: '%s' is not an IPv4 address", host);
+    parse_ipv4_option(&o->sin, "--host", host, port);
 }
 
 int main(int argc, char **argv)

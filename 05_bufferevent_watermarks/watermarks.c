@@ -596,11 +596,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     } else if (strcmp(o->demo, "write") != 0) {
         usage_error("--demo: unknown demo '%s' (read, write, relay)", o->demo);
     }
-    memset(&o->sin, 0, sizeof o->sin);
-    o->sin.sin_family = AF_INET;
-    o->sin.sin_port = htons((unsigned short)port);
-    if (inet_pton(AF_INET, host, &o->sin.sin_addr) != 1)
-        usage_error("--host: '%s' is not an IPv4 address", host);
+    parse_ipv4_option(&o->sin, "--host", host, port);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -20,7 +20,6 @@
  * Watch for: the life of a pair — struct pair — and the one place it is freed,
  * pair_free. Read docs/06-redis-relay.md beside this file.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -503,15 +502,6 @@ static void usage(void)
            DEFAULT_DRAIN_MS);
 }
 
-static void ipv4_addr(struct sockaddr_in *sin, const char *option, const char *host, int port)
-{
-    memset(sin, 0, sizeof *sin);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons((unsigned short)port);
-    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-        usage_error("%s: '%s' is not an IPv4 address", option, host);
-}
-
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
@@ -550,8 +540,8 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    ipv4_addr(&o->listen_addr, "--host", host, port);
-    ipv4_addr(&o->redis_addr, "--redis-host", redis_host, redis_port);
+    parse_ipv4_option(&o->listen_addr, "--host", host, port);
+    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
 }
 
 int main(int argc, char **argv)

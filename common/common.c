@@ -82,6 +82,15 @@ int parse_port_option(const char *option, const char *text)
     return (int)parse_long_option(option, text, 0, 65535);
 }
 
+void parse_ipv4_option(struct sockaddr_in *sin, const char *option, const char *host, int port)
+{
+    memset(sin, 0, sizeof *sin);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((unsigned short)port);
+    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+        usage_error("%s: '%s' is not an IPv4 address", option, host);
+}
+
 struct timeval ms_to_timeval(long ms)
 {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};

@@ -1,7 +1,7 @@
 /*
  * common/common.h — chores shared by every chapter, and nothing else.
  *
- * Program name and error messages, number parsing for command-line options,
+ * Program name and error messages, number and IPv4-address parsing for options,
  * millisecond clocks for log lines, and turning a socket address into
  * "127.0.0.1:54321". Each chapter's .c file shows every libevent call it
  * teaches, top to bottom; the one libevent helper here is chapter 1's answer
@@ -10,6 +10,7 @@
 #ifndef WORKBOOK_COMMON_H
 #define WORKBOOK_COMMON_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -44,6 +45,9 @@ void bad_option(char **argv) __attribute__((noreturn));
 long parse_long_option(const char *option, const char *text, long min, long max);
 /* A TCP port, 0 (let the kernel choose) to 65535. */
 int parse_port_option(const char *option, const char *text);
+/* HOST (an IPv4 address such as 127.0.0.1) and PORT as a sockaddr_in; an
+ * address that does not parse exits through usage_error naming the option. */
+void parse_ipv4_option(struct sockaddr_in *sin, const char *option, const char *host, int port);
 
 /* A duration in milliseconds as the struct timeval libevent's timeouts take. */
 struct timeval ms_to_timeval(long ms);
