@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/00_harness.bats — the test harness itself: the private Redis, the
+# tests/harness.bats — the test harness itself: the private Redis, the
 # background-process helpers, the summary line and the dependency check.
 
 load helpers

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# tests/02_redis_client.bats — chapter 2 against a private, real redis-server.
+# 02_redis_client/redis_client.bats — chapter 2 against a private, real redis-server.
 
-load helpers
+load ../tests/helpers
 
 setup_file() {
     start_redis

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# tests/fake-redis-hangup.pl PORT GO_FILE — a stand-in for Redis that answers
+# 06_redis_relay/fake-redis-hangup.pl PORT GO_FILE — a stand-in for Redis that answers
 # and hangs up at a moment the test chooses. It accepts one connection and
 # reads nothing (so the relay's writes back up), until GO_FILE exists; then it
 # sends one error line and closes with the relay's bytes still unread, so the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/90_bad_input.bats — every server of the workbook against hostile or
+# tests/bad_input.bats — every server of the workbook against hostile or
 # clumsy peers: garbage, huge lines, half-closes, resets, connection churn,
 # silent clients, descriptor exhaustion, and bad command lines.
 #

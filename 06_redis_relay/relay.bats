@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# tests/06_redis_relay.bats — chapter 6: the relay between Redis clients and a
+# 06_redis_relay/relay.bats — chapter 6: the relay between Redis clients and a
 # private, real redis-server: correctness, failures, timers, limits, signals,
 # backpressure and load.
 
-load helpers
+load ../tests/helpers
 
 setup_file() {
     start_redis

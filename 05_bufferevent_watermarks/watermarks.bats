@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# tests/05_bufferevent_watermarks.bats — chapter 5: each watermark rule,
+# 05_bufferevent_watermarks/watermarks.bats — chapter 5: each watermark rule,
 # observed from outside: callback logs, the kernel's receive queue, checksums,
 # and the relay's peak buffer with and without backpressure.
 
-load helpers
+load ../tests/helpers
 
 # libevent's default largest single read from a socket (bufferevent_get_max_single_read);
 # the relay prints it, and the bounds below are stated with it.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# tests/04_signals.bats — chapter 4. Every behaviour is checked twice: with
+# 04_signals/signals.bats — chapter 4. Every behaviour is checked twice: with
 # libevent's signal events (default) and with the hand-made self-pipe (--raw).
 # Each case is a function taking the mode; the @test lines below run both.
 
-load helpers
+load ../tests/helpers
 
 setup() {
     SIGNALS=$(bin 04_signals/signals)

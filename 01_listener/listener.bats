@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
-# tests/01_listener.bats — chapter 1: the listener accepts, greets, echoes,
+# 01_listener/listener.bats — chapter 1: the listener accepts, greets, echoes,
 # survives bad peers and descriptor exhaustion, and shuts down cleanly.
 
-load helpers
+load ../tests/helpers
 
 GREETING="hello from the chapter 1 listener: type a line and it comes back"
 

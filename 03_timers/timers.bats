@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
-# tests/03_timers.bats — chapter 3: what each timer demo prints, in what order,
+# 03_timers/timers.bats — chapter 3: what each timer demo prints, in what order,
 # and (with generous bounds) when.
 
-load helpers
+load ../tests/helpers
 
 setup() {
     TIMERS=$(bin 03_timers/timers)
