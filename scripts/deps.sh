@@ -55,6 +55,9 @@ check_base() {
     need "nc (netcat-openbsd)" netcat-openbsd netcat        have_openbsd_nc
     need "telnet"             telnet         telnet         command -v telnet
     need "expect"             expect         expect         command -v expect
+    need "ps, pkill (procps)" procps         ""             command -v pkill
+    need "ss (iproute2)"      iproute2       ""             command -v ss
+    need "python3-redis"      python3-redis  ""             python3 -c 'import redis'
 }
 
 check_extra() {
