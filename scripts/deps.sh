@@ -38,6 +38,10 @@ have_bats_lib() {
     return 1
 }
 
+# The tests run Debian's python3 (/usr/bin/python3, where python3-redis lives),
+# not whatever python3 comes first on PATH (pyenv, a virtualenv).
+have_python_redis() { /usr/bin/python3 -c 'import redis'; }
+
 # OpenBSD netcat is the one with -N (shut down the socket after stdin ends).
 have_openbsd_nc() { command -v nc && nc -h 2>&1 | grep -q 'OpenBSD netcat'; }
 
@@ -57,7 +61,7 @@ check_base() {
     need "expect"             expect         expect         command -v expect
     need "ps, pkill (procps)" procps         ""             command -v pkill
     need "ss (iproute2)"      iproute2       ""             command -v ss
-    need "python3-redis"      python3-redis  ""             python3 -c 'import redis'
+    need "python3-redis"      python3-redis  ""             have_python_redis
 }
 
 check_extra() {
