@@ -8,7 +8,8 @@
 #     source (01_listener/listener.c -> 01_listener/listener);
 #   - the folder's other .c files are parts, linked into each of its programs;
 #   - NN_name/chapter.mk says how `make chapterN` runs it, which pkg-config
-#     packages it needs besides libevent, and adds its own `## ` help lines;
+#     packages it needs besides libevent (NN_name_PKGS) and other libraries
+#     (NN_name_LDLIBS), and adds its own `## ` help lines;
 #   - NN_name/*.bats are its tests (`make test-chapterN`).
 # docs/adding-a-chapter.md walks through adding one.
 #
@@ -45,8 +46,9 @@ parts_of    = $(patsubst %.c,$(O)%.o,$(filter $(patsubst $(O)%,%,$(dir $(1)))%,$
 
 all: $(PROGRAMS)
 
-# Each chapter's own targets (chapterN, bench-…) and its NN_name_PKGS.
-include $(wildcard $(addsuffix /chapter.mk,$(CHAPTERS)))
+# Each chapter's own targets (chapterN, bench-…), its NN_name_PKGS and
+# NN_name_LDLIBS; then the docs' own targets (docs/*.mk).
+include $(wildcard $(addsuffix /chapter.mk,$(CHAPTERS)) docs/*.mk)
 
 ## help                 every target, one line each
 help:
@@ -64,7 +66,8 @@ $(O)%.o: %.c | deps
 
 .SECONDEXPANSION:
 $(PROGRAMS): $(O)%: $(O)%.o $$(call parts_of,$$@) $(COMMON_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(call pkgs_of,$@))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(call pkgs_of,$@)) \
+		$($(call chapter_of,$@)_LDLIBS)
 
 -include $(patsubst %,$(O)%.d,$(MAIN_SOURCES:.c=) $(PART_SOURCES:.c=)) $(COMMON_OBJ:.o=.d)
 
