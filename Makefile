@@ -41,7 +41,7 @@ pkgs_of     = libevent $($(call chapter_of,$(1))_PKGS)
 # parts_of PROGRAM: the objects of the non-main .c files in the program's folder
 parts_of    = $(patsubst %.c,$(O)%.o,$(filter $(patsubst $(O)%,%,$(dir $(1)))%,$(PART_SOURCES)))
 
-.PHONY: all deps help clean test test-times check-fresh soak asan-test memcheck lint list-programs
+.PHONY: all deps help clean test check-fresh soak asan-test memcheck lint list-programs
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -75,7 +75,8 @@ $(PROGRAMS): $(O)%: $(O)%.o $$(call parts_of,$$@) $(COMMON_OBJ)
 list-programs:
 	@printf '%s\n' $(PROGRAMS)
 
-## test                 build everything and run the whole test suite
+## test                 build everything and run the whole test suite (files in parallel; ends
+##                        with the 10 slowest tests and the summary line)
 test: all
 	@scripts/run-tests.sh tests/*.bats $(CHAPTER_TESTS)
 
@@ -83,10 +84,6 @@ test: all
 test-chapter%: all
 	@$(if $(call chapter_dir,$*),,echo "make: no chapter $* (chapters: $(CHAPTERS))" >&2; exit 2)
 	@scripts/run-tests.sh $(wildcard $(call chapter_dir,$*)/*.bats)
-
-## test-times           the whole suite, then its 10 slowest tests
-test-times: all
-	@TEST_TIMES=1 scripts/run-tests.sh tests/*.bats $(CHAPTER_TESTS)
 
 ## check-fresh          make test on a bare Debian root (SUITE=bookworm|trixie; needs root)
 check-fresh:

@@ -7,9 +7,10 @@
 # prints the install commands and exits 1.
 #
 # Usage: scripts/deps.sh [extra ...]
+#        scripts/deps.sh --packages   (list every package it knows, install nothing)
 #   extra: optional groups some targets need on top of the base set:
 #          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
-#          lint (clang-format, clang-tidy, cppcheck)
+#          lint (clang-format, clang-tidy, cppcheck), fresh (debootstrap)
 set -u
 
 prog=deps.sh
@@ -42,6 +43,9 @@ have_bats_lib() {
 # not whatever python3 comes first on PATH (pyenv, a virtualenv).
 have_python_redis() { /usr/bin/python3 -c 'import redis'; }
 
+# bats --jobs runs GNU parallel (moreutils ships another `parallel`).
+have_gnu_parallel() { parallel --version 2>/dev/null | grep -q 'GNU parallel'; }
+
 # OpenBSD netcat is the one with -N (shut down the socket after stdin ends).
 have_openbsd_nc() { command -v nc && nc -h 2>&1 | grep -q 'OpenBSD netcat'; }
 
@@ -61,6 +65,7 @@ check_base() {
     need "expect"             expect         expect         command -v expect
     need "ps, pkill (procps)" procps         ""             command -v pkill
     need "ss (iproute2)"      iproute2       ""             command -v ss
+    need "GNU parallel"       parallel       parallel       have_gnu_parallel
     need "python3-redis"      python3-redis  ""             have_python_redis
 }
 
@@ -69,11 +74,12 @@ check_extra() {
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
                need "redis-benchmark" redis-tools "" command -v redis-benchmark ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
+        fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint)" >&2; exit 2 ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh)" >&2; exit 2 ;;
     esac
 }
 
@@ -97,6 +103,14 @@ print_manual_help() {
         echo "  (bats-support and bats-assert: clone them into a folder on BATS_LIB_PATH)"
     } >&2
 }
+
+# --packages: every Debian package this script knows, base and all groups,
+# one per line (tests/deps.bats checks our scripts need nothing else).
+if [ "${1-}" = --packages ]; then
+    need() { echo "$2"; }
+    { check_base; for extra in bench plot memcheck lint fresh; do check_extra "$extra"; done; } | sort -u
+    exit 0
+fi
 
 check_all "$@"
 [ ${#missing_pkgs[@]} -eq 0 ] && exit 0

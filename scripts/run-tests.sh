@@ -1,32 +1,57 @@
 #!/usr/bin/env bash
 # run-tests.sh — run bats files, show the results as they come, and end with
 # exactly one summary line:  bats: N passed, M failed  (", K skipped" when any).
+# Just before it, the slowest tests with their durations (TEST_TIMES=N of them,
+# 10 by default; TEST_TIMES=0 for none).
 # Exits non-zero when a test failed or bats itself could not run every test.
 #
-# Usage: scripts/run-tests.sh tests/01_listener.bats [more.bats ...]
+# Files run in parallel (bats --jobs, through GNU parallel): each file has its
+# own private Redis and free ports, so files never share state. Tests inside a
+# file run in order, as written. TEST_JOBS=N sets how many files run at once
+# (default: 2 per core, at least 4 — most of a test's time is spent waiting on
+# sockets and child processes, not computing); TEST_JOBS=1 runs them one by one.
+#
+# Usage: scripts/run-tests.sh FILE.bats [more.bats ...]
 set -u
 set -o pipefail
 
-# A test that hangs must not hang the whole run (bats >= 1.7 honours this).
+# A test that hangs must not hang the whole run (bats >= 1.7 honours this;
+# it needs ps or pkill, from procps).
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+
+jobs=${TEST_JOBS:-$(($(nproc) * 2))}
+[ "$jobs" -lt 4 ] && [ -z "${TEST_JOBS-}" ] && jobs=4
+slowest=${TEST_TIMES:-10}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-bats --tap "$@" | tee "$log"
+parallel_args=()
+if [ "$jobs" -gt 1 ] && [ "$#" -gt 1 ] && command -v parallel >/dev/null; then
+    parallel_args=(--jobs "$jobs" --no-parallelize-within-files)
+fi
+
+bats --tap --timing "${parallel_args[@]}" "$@" | tee "$log"
 bats_status=${PIPESTATUS[0]}
 
 skipped=$(grep -cE '^ok [0-9]+ .*# skip' "$log")
-passed=$(( $(grep -cE '^ok [0-9]+' "$log") - skipped ))
+passed=$(($(grep -cE '^ok [0-9]+' "$log") - skipped))
 failed=$(grep -cE '^not ok [0-9]+' "$log")
 planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log" | head -n 1)
 # Tests that never reported (bats crashed, a file did not parse) count as failed.
-missing=$(( ${planned:-0} - passed - failed - skipped ))
+missing=$((${planned:-0} - passed - failed - skipped))
 if [ "$missing" -gt 0 ]; then
-    failed=$(( failed + missing ))
+    failed=$((failed + missing))
 fi
 if [ "$bats_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1 # bats failed before running anything countable
+fi
+
+if [ "$slowest" -gt 0 ]; then
+    echo "slowest tests:"
+    # TAP lines with --timing end in " in 1234ms"
+    sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms$/\3 \2/p' "$log" | sort -rn |
+        head -n "$slowest" | awk '{ printf "  %6.1f s  %s\n", $1 / 1000, substr($0, length($1) + 2) }'
 fi
 
 summary="bats: $passed passed, $failed failed"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bats
+# tests/deps.bats — scripts/deps.sh installs everything the workbook runs.
+# A bare Debian has only its "required" packages (plus git, make and gcc,
+# which a student needs to clone and build at all); every other command that
+# the Makefile, scripts and tests call must come from a package deps.sh
+# installs. `make check-fresh` proves it for real on a minimal root; this test
+# catches a new command the moment it is written, on any machine.
+
+load helpers
+
+# deps_closure: the packages deps.sh names, and what they depend on (two
+# levels: gcc -> gcc-12, pkg-config -> pkgconf -> pkgconf-bin)
+deps_closure() {
+    local pkgs level
+    pkgs=$("$WORKBOOK_ROOT/scripts/deps.sh" --packages)
+    for level in 1 2; do
+        pkgs=$(printf '%s\n' "$pkgs" \
+            $(dpkg-query -W -f='${Depends}\n' $pkgs 2>/dev/null | tr ',|' '\n\n' |
+                sed -E 's/\(.*\)//; s/:any//; s/^ *//; s/ *$//') | sort -u)
+    done
+    printf '%s\n' "$pkgs"
+}
+
+@test "every command our scripts and tests run is installed by deps.sh or in a minimal Debian" {
+    run "$WORKBOOK_ROOT/scripts/commands-used.sh"
+    assert_success
+    used=$output
+    # the scan found the commands we know we use: it is not silently empty
+    for cmd in redis-server redis-cli nc expect bats ss pkill; do
+        grep -q "^$cmd " <<<"$used" || fail "commands-used.sh did not find $cmd"
+    done
+    closure=$(deps_closure)
+    missing=()
+    while read -r cmd pkg; do
+        [ "$pkg" = "?" ] && { missing+=("$cmd (no Debian package owns it here)"); continue; }
+        [ "$(dpkg-query -W -f='${Priority}' "$pkg")" = required ] && continue
+        case $pkg in git | make) continue ;; esac # the fresh machine's own
+        grep -qx -- "$pkg" <<<"$closure" && continue
+        missing+=("$cmd ($pkg)")
+    done <<<"$used"
+    [ ${#missing[@]} -eq 0 ] || fail "not installed by scripts/deps.sh: ${missing[*]}"
+}
+
+@test "deps.sh --packages lists the packages a bare Debian lacks for the suite" {
+    run "$WORKBOOK_ROOT/scripts/deps.sh" --packages
+    assert_success
+    for pkg in procps iproute2 parallel python3-redis redis-server bats-assert expect telnet; do
+        assert_line "$pkg"
+    done
+}
