@@ -43,6 +43,10 @@ have_bats_lib() {
 # not whatever python3 comes first on PATH (pyenv, a virtualenv).
 have_python_redis() { /usr/bin/python3 -c 'import redis'; }
 
+# gcc alone (installed without its Recommends) cannot compile: the C library's
+# headers come in libc6-dev.
+have_libc_headers() { printf '#include <getopt.h>\n' | cc -E -x c - >/dev/null; }
+
 # bats --jobs runs GNU parallel (moreutils ships another `parallel`).
 have_gnu_parallel() { parallel --version 2>/dev/null | grep -q 'GNU parallel'; }
 
@@ -51,6 +55,7 @@ have_openbsd_nc() { command -v nc && nc -h 2>&1 | grep -q 'OpenBSD netcat'; }
 
 check_base() {
     need "a C compiler (cc)"  gcc            ""             command -v cc
+    need "C library headers (libc6-dev)" libc6-dev "" have_libc_headers
     need "make"               make           make           command -v make
     need "pkg-config"         pkg-config     pkg-config     command -v pkg-config
     need "libevent (pkg-config libevent)" libevent-dev libevent pkg-config --exists libevent
