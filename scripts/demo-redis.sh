@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# demo-redis.sh — a private Redis for the chapter demos, kept running for a whole
+# session (`make redis` ... `make redis-stop`), so that every command on a page
+# finds the same Redis, with the keys the earlier commands wrote.
+#
+#   demo-redis.sh start [PORT]  start ours (or say it already runs); messages on stderr,
+#                               then the port on stdout
+#   demo-redis.sh port [PORT]   the port the demos should use: PORT when given
+#                               (that Redis, or ours started there), else ours,
+#                               started if needed
+#   demo-redis.sh stop          stop ours
+#
+# Ours listens on 127.0.0.1:6379 when that port is free, otherwise on another
+# free port, which it names. It never takes over another Redis: a Redis that
+# already runs on 6379 (a system one, say) is left alone, and the messages say
+# how to point the chapters at ours (REDIS_PORT=N). Its state lives in
+# build/redis/: pid file, port, log; no persistence. The demos' keys all start
+# with "workbook:".
+set -u
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+state=build/redis
+pidfile=$state/redis.pid
+portfile=$state/port
+prog=demo-redis
+
+say() { echo "$prog: $*" >&2; }
+answers() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+
+# ours_running: our Redis is alive and answers; sets port
+ours_running() {
+    [ -f "$pidfile" ] && [ -f "$portfile" ] || return 1
+    port=$(cat "$portfile")
+    kill -0 "$(cat "$pidfile")" 2>/dev/null && answers "$port"
+}
+
+start_on() { # PORT
+    mkdir -p "$state"
+    rm -f "$pidfile" "$portfile"
+    if ! redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$PWD/$state" --daemonize yes --pidfile "$PWD/$pidfile" \
+        --logfile "$PWD/$state/redis.log" >/dev/null; then
+        say "redis-server did not start (see $state/redis.log)"
+        return 1
+    fi
+    for _ in $(seq 100); do
+        answers "$1" && break
+        sleep 0.05
+    done
+    if ! answers "$1"; then
+        say "redis-server did not answer on port $1:"
+        tail -n 5 "$state/redis.log" >&2
+        return 1
+    fi
+    echo "$1" >"$portfile"
+    port=$1
+    say "started a private Redis on 127.0.0.1:$port (pid $(cat "$pidfile"), no persistence, files in $state/)"
+}
+
+start() { # [PORT]
+    local want=${1-}
+    if ours_running; then
+        if [ -n "$want" ] && [ "$want" != "$port" ]; then
+            say "our Redis already runs on port $port; make redis-stop first to move it to $want"
+            return 1
+        fi
+        say "our private Redis is running on 127.0.0.1:$port (pid $(cat "$pidfile"))"
+    elif [ -n "$want" ]; then
+        if answers "$want"; then
+            say "port $want is another Redis, not ours: not touching it"
+            return 1
+        fi
+        start_on "$want" || return 1
+    elif ! port_is_free 6379; then
+        local p
+        p=$(free_port)
+        if answers 6379; then
+            say "another Redis (not ours) answers on 6379: the demos will not write into it"
+        else
+            say "port 6379 is taken by something else"
+        fi
+        start_on "$p" || return 1
+    else
+        start_on 6379 || return 1
+    fi
+    hint
+    echo "$port"
+}
+
+hint() {
+    if [ "$port" = 6379 ]; then
+        say "the pages' commands work as written; stop it with: make redis-stop"
+    else
+        say "point the chapters at it: make chapter2 REDIS_PORT=$port, make chapter6 REDIS_PORT=$port,"
+        say "and add --port $port to redis_client/redis_async/redis-cli (-p $port) commands; stop it with: make redis-stop"
+    fi
+}
+
+port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+port_cmd() { # [PORT]
+    local want=${1-}
+    if [ -n "$want" ] && answers "$want"; then
+        if ! { ours_running && [ "$port" = "$want" ]; }; then
+            say "using the Redis on 127.0.0.1:$want (REDIS_PORT=$want; not started by the workbook)"
+        fi
+        echo "$want"
+        return 0
+    fi
+    start "$want"
+}
+
+stop() {
+    if ! [ -f "$pidfile" ]; then
+        say "no private Redis of ours is running (no $pidfile)"
+        return 0
+    fi
+    local pid
+    pid=$(cat "$pidfile")
+    if kill "$pid" 2>/dev/null; then
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        say "stopped our private Redis (pid $pid)"
+    fi
+    rm -f "$pidfile" "$portfile"
+}
+
+case ${1-} in
+    start) start "${2-}" ;;
+    port) port_cmd "${2-}" ;;
+    stop) stop ;;
+    *) echo "usage: $0 start [PORT] | port [PORT] | stop" >&2; exit 2 ;;
+esac
