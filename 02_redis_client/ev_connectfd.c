@@ -66,7 +66,7 @@ int main(int argc,char **argv){
     if(!redis){ fprintf(stderr,"ev_connectfd: bufferevent_socket_new failed\n"); return 1; } /* fix: unchecked creation */
     bufferevent_setcb(redis,data_cb,NULL,event_cb,base); /* fix: before connecting: a connect that fails at once reports to the callbacks set by then */
     if(bufferevent_socket_connect(redis,(struct sockaddr*)&sin,sizeof(sin)) < 0){ /* fix: -1 = could not even start; ignored, the loop waited forever */
-        fprintf(stderr,"ev_connectfd: cannot connect to 127.0.0.1:%d\n",port);
+        fprintf(stderr,"ev_connectfd: cannot connect: %s\n",evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         bufferevent_free(redis);
         event_base_free(base);
         return 1;
