@@ -9,7 +9,7 @@
 ## chapter2             build chapter 2, start the demos' Redis (make redis), PING it the notes' way (REDIS_PORT=N)
 chapter2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async $(O)02_redis_client/ev_connectfd
 	@port=$$(scripts/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
-	opt=; [ "$$port" = 6379 ] || opt=" --port $$port"; \
+	opt=; [ "$$port" = "$${WORKBOOK_REDIS_DEFAULT_PORT:-6379}" ] || opt=" --port $$port"; \
 	echo "== the notes' program, bugs fixed: $(O)02_redis_client/ev_connectfd $$port"; \
 	$(O)02_redis_client/ev_connectfd $$port || exit 1; \
 	echo "== chapter 2's client: $(O)02_redis_client/redis_client$$opt"; \

@@ -19,7 +19,10 @@
 set -u
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-state=build/redis
+# (tests move it elsewhere: WORKBOOK_REDIS_STATE, and WORKBOOK_REDIS_DEFAULT_PORT
+# stands in for 6379, which a test must not take on a shared machine)
+state=${WORKBOOK_REDIS_STATE:-build/redis}
+default_port=${WORKBOOK_REDIS_DEFAULT_PORT:-6379}
 pidfile=$state/redis.pid
 portfile=$state/port
 prog=demo-redis
@@ -38,8 +41,8 @@ start_on() { # PORT
     mkdir -p "$state"
     rm -f "$pidfile" "$portfile"
     if ! redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$PWD/$state" --daemonize yes --pidfile "$PWD/$pidfile" \
-        --logfile "$PWD/$state/redis.log" >/dev/null; then
+        --dir "$(cd "$state" && pwd)" --daemonize yes --pidfile "$(cd "$state" && pwd)/redis.pid" \
+        --logfile "$(cd "$state" && pwd)/redis.log" >/dev/null; then
         say "redis-server did not start (see $state/redis.log)"
         return 1
     fi
@@ -57,12 +60,16 @@ start_on() { # PORT
     say "started a private Redis on 127.0.0.1:$port (pid $(cat "$pidfile"), no persistence, files in $state/)"
 }
 
-start() { # [PORT]
-    local want=${1-}
+start() { # [PORT] [quiet]: quiet = say nothing when ours already runs
+    local want=${1-} quiet=${2-}
     if ours_running; then
         if [ -n "$want" ] && [ "$want" != "$port" ]; then
             say "our Redis already runs on port $port; make redis-stop first to move it to $want"
             return 1
+        fi
+        if [ -n "$quiet" ]; then
+            echo "$port"
+            return 0
         fi
         say "our private Redis is running on 127.0.0.1:$port (pid $(cat "$pidfile"))"
     elif [ -n "$want" ]; then
@@ -71,24 +78,24 @@ start() { # [PORT]
             return 1
         fi
         start_on "$want" || return 1
-    elif ! port_is_free 6379; then
+    elif ! port_is_free "$default_port"; then
         local p
         p=$(free_port)
-        if answers 6379; then
-            say "another Redis (not ours) answers on 6379: the demos will not write into it"
+        if answers "$default_port"; then
+            say "another Redis (not ours) answers on $default_port: the demos will not write into it"
         else
-            say "port 6379 is taken by something else"
+            say "port $default_port is taken by something else"
         fi
         start_on "$p" || return 1
     else
-        start_on 6379 || return 1
+        start_on "$default_port" || return 1
     fi
     hint
     echo "$port"
 }
 
 hint() {
-    if [ "$port" = 6379 ]; then
+    if [ "$port" = "$default_port" ]; then
         say "the pages' commands work as written; stop it with: make redis-stop"
     else
         say "point the chapters at it: make chapter2 REDIS_PORT=$port, make chapter6 REDIS_PORT=$port,"
@@ -107,7 +114,7 @@ port_cmd() { # [PORT]
         echo "$want"
         return 0
     fi
-    start "$want"
+    start "$want" quiet
 }
 
 stop() {
