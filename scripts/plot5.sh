@@ -62,7 +62,9 @@ set key below
 set grid
 plot "$work/unbounded.dat" using 1:(\$2 > 0 ? \$2 : 1) with lines lw 2 lc rgb "#d62728" title "--no-backpressure", \
      "$work/backpressure.dat" using 1:(\$2 > 0 ? \$2 : 1) with lines lw 2 lc rgb "#1f77b4" title "backpressure (default)", \
-     $high / 1024 with lines dt 2 lc rgb "#555555" title "high watermark ($((high / 1024)) KiB): pause producer", \
-     $low / 1024 with lines dt 3 lc rgb "#999999" title "low watermark ($((low / 1024)) KiB): resume"
+     $high / 1024 with lines lw 2 dt 2 lc rgb "#555555" title "high watermark ($((high / 1024)) KiB): pause producer", \
+     $low / 1024 with lines lw 2 dt 2 lc rgb "#2ca02c" title "low watermark ($((low / 1024)) KiB): resume"
 GNUPLOT
-echo "wrote $out"
+# keep the data beside the picture, to read the numbers behind it
+mkdir -p build && cp "$work/backpressure.dat" "$work/unbounded.dat" build/
+echo "wrote $out (data: build/backpressure.dat, build/unbounded.dat: ms, KiB buffered, reading on/off)"
