@@ -19,10 +19,16 @@ if [ "${1-}" = --pidfile ]; then
 fi
 
 if [ -t 0 ]; then
+    # (the trap: a job killed by SIGINT otherwise makes this shell kill itself with
+    # SIGINT too; a trapped signal is reset to its default in the demo)
+    trap : INT
     set -m
     "$@" &
     pid=$!
     [ -n "$pidfile" ] && echo "$pid" >"$pidfile"
+    # a job killed by SIGINT interrupts fg itself: the assignment after it is
+    # skipped, and the 130 set here stands
+    status=130
     fg %1 >/dev/null
     status=$?
 else

@@ -138,7 +138,13 @@ quoted_messages() {
 
 @test "ev_connectfd: a server that hangs up is reported as closed, not as a connect error" {
     port=$(free_port)
-    start_bg listenfd "$LISTENFD" "$port"
+    # a stand-in for a Redis that closes the connection: it reads the PING, then closes
+    start_bg hangup perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $ARGV[0],
+                                      Listen => 1, ReuseAddr => 1) or die "listen: $!";
+        my $c = $s->accept; my $got = "";
+        while (length($got) < 14 && sysread($c, my $b, 14)) { $got .= $b }
+        close $c;' "$port"
     wait_listening "$port"
     run "$CONNECTFD" "$port"
     assert_failure 1
