@@ -11,7 +11,7 @@
 # The compiler runs with LC_ALL=C (plain ASCII quotes, English messages) and no
 # colours, so what it prints can be compared with the quotes in the docs.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export LC_ALL=C
 CC=${CC:-cc}
 work=$(mktemp -d)
