@@ -15,6 +15,14 @@ load helpers
 
 DOCS="$WORKBOOK_ROOT/docs"
 
+# make redis daemonizes its Redis: stop it even when a test failed half-way
+teardown() {
+    if [ -n "${WORKBOOK_REDIS_STATE-}" ] && [ -f "$WORKBOOK_REDIS_STATE/redis.pid" ]; then
+        kill "$(cat "$WORKBOOK_REDIS_STATE/redis.pid")" 2>/dev/null || true
+    fi
+    stop_test_processes
+}
+
 # doc_block PAGE NAME: the fenced block under <!-- transcript: NAME ... -->
 doc_block() {
     awk -v name="$2" '
@@ -257,4 +265,30 @@ EOF
     for svg in "$DOCS"/img/*.svg; do
         grep -qF "(img/$(basename "$svg"))" "$DOCS"/*.md || fail "$(basename "$svg") is not shown by any page"
     done
+}
+
+@test "make redis leaves someone else's Redis alone, starts ours on another port and says how to use it" {
+    start_redis # "someone else's" Redis, on the port the test makes the default
+    export WORKBOOK_REDIS_STATE=$BATS_TEST_TMPDIR/state WORKBOOK_REDIS_DEFAULT_PORT=$REDIS_PORT
+    foreign=$REDIS_PORT
+    unset REDIS_PORT
+    run make -s --no-print-directory -C "$WORKBOOK_ROOT" redis
+    assert_success
+    assert_output --partial "another Redis (not ours) answers on $foreign: the demos will not write into it"
+    ours=$(cat "$WORKBOOK_REDIS_STATE/port")
+    [ "$ours" != "$foreign" ]
+    assert_output --partial "make chapter2 REDIS_PORT=$ours"
+    # make chapter2 without REDIS_PORT uses ours, not the foreign one
+    run make -s --no-print-directory -C "$WORKBOOK_ROOT" chapter2
+    assert_success
+    assert_line "== the notes' program, bugs fixed: 02_redis_client/ev_connectfd $ours"
+    assert_equal "$(redis-cli -p "$foreign" dbsize)" 0
+    # a second make redis finds ours running; make redis-stop stops it
+    run make -s --no-print-directory -C "$WORKBOOK_ROOT" redis
+    assert_output --partial "our private Redis is running on 127.0.0.1:$ours"
+    pid=$(cat "$WORKBOOK_REDIS_STATE/redis.pid")
+    run make -s --no-print-directory -C "$WORKBOOK_ROOT" redis-stop
+    assert_success
+    ! kill -0 "$pid" 2>/dev/null
+    [ "$(redis-cli -p "$foreign" ping)" = PONG ]
 }
