@@ -99,8 +99,8 @@ hint() {
     if [ "$port" = "$default_port" ]; then
         say "the pages' commands work as written; stop it with: make redis-stop"
     else
-        say "point the chapters at it: make chapter2 REDIS_PORT=$port, make chapter6 REDIS_PORT=$port,"
-        say "and add --port $port to redis_client/redis_async/redis-cli (-p $port) commands; stop it with: make redis-stop"
+        say "make chapter2 and make chapter6 use it by themselves (REDIS_PORT=$port says so explicitly);"
+        say "on the pages, add --port $port to redis_client/redis_async and -p $port to redis-cli; stop it with: make redis-stop"
     fi
 }
 

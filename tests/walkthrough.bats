@@ -277,7 +277,8 @@ EOF
     assert_output --partial "another Redis (not ours) answers on $foreign: the demos will not write into it"
     ours=$(cat "$WORKBOOK_REDIS_STATE/port")
     [ "$ours" != "$foreign" ]
-    assert_output --partial "make chapter2 REDIS_PORT=$ours"
+    assert_output --partial "REDIS_PORT=$ours"
+    assert_output --partial "add --port $ours"
     # make chapter2 without REDIS_PORT uses ours, not the foreign one
     run make -s --no-print-directory -C "$WORKBOOK_ROOT" chapter2
     assert_success
