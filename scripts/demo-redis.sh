@@ -38,6 +38,19 @@ ours_running() {
     kill -0 "$(cat "$pidfile")" 2>/dev/null && answers "$port"
 }
 
+# adopt PORT: the Redis there is ours although build/redis/ is gone (make clean
+# removed it while ours ran): it was started with our pid file path. Take it back.
+adopt() {
+    local statedir
+    mkdir -p "$state"
+    statedir=$(cd "$state" && pwd)
+    [ "$(redis-cli -p "$1" config get pidfile 2>/dev/null | sed -n 2p)" = "$statedir/redis.pid" ] || return 1
+    redis-cli -p "$1" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p' >"$pidfile"
+    echo "$1" >"$portfile"
+    port=$1
+    say "found our private Redis on 127.0.0.1:$port (pid $(cat "$pidfile")) although $state/ was gone: using it"
+}
+
 start_on() { # PORT
     mkdir -p "$state"
     rm -f "$pidfile" "$portfile"
@@ -79,6 +92,8 @@ start() { # [PORT] [quiet]: quiet = say nothing when ours already runs
             return 1
         fi
         start_on "$want" || return 1
+    elif answers "$default_port" && adopt "$default_port"; then
+        :
     elif ! port_is_free "$default_port"; then
         local p
         p=$(free_port)

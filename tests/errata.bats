@@ -38,6 +38,8 @@ quoted_messages() {
 }
 
 @test "every compiler message quoted in errata.md and chapters 1-2 appears in make errata's output" {
+    # the pages quote GCC 12 (Debian 12); GCC 14 words some of them differently
+    [ "$(cc -dumpversion | cut -d. -f1)" = 12 ] || skip "the quotes are GCC 12's; this is $(cc --version | head -n 1)"
     out="$BATS_FILE_TMPDIR/errata.out"
     n=0
     for doc in "$ERRATA" "$WORKBOOK_ROOT/docs/01-listener.md" "$WORKBOOK_ROOT/docs/02-redis-client.md"; do
