@@ -1,9 +1,11 @@
 # 03_timers/chapter.mk — chapter 3's entry in the Makefile.
+# PORT=N (make chapter3 PORT=9000) names the idle demo's port in the hint.
 
 ## chapter3             build chapter 3 and run its timer demos one after another
+chapter3: PORT ?= 8083
 chapter3: $(O)03_timers/timers
-	@echo "try: $(O)03_timers/timers --demo idle --idle 3000, then: telnet 127.0.0.1 8083"
-	@$(O)03_timers/timers --demo all
+	@echo "try: $(O)03_timers/timers --demo idle --idle 3000 --port $(PORT), then: telnet 127.0.0.1 $(PORT)"
+	@scripts/run-demo.sh $(O)03_timers/timers --demo all
 
 ## bench-chapter3       1,000,000 timers: min-heap vs common-timeout queue
 bench-chapter3: $(O)03_timers/timers

@@ -1,9 +1,15 @@
 # 06_redis_relay/chapter.mk — chapter 6's entry in the Makefile.
+# PORT=N picks the relay's port; REDIS_PORT=N points it at the Redis on port N
+# instead of the private one of `make redis` (started here if needed, and left
+# running). The relay's pid goes to build/relay.pid for the page's stats line.
 
-## chapter6             build chapter 6 and run the Redis relay on 127.0.0.1:6380 (starts Redis if needed)
+## chapter6             build chapter 6, start the demos' Redis (make redis), run the relay on 127.0.0.1:6380 (PORT=, REDIS_PORT=)
+chapter6: PORT ?= 6380
 chapter6: $(O)06_redis_relay/relay
-	@echo "try: redis-cli -p 6380 ping   (Ctrl-C here stops the relay)"
-	@scripts/with-redis.sh 6379 $(O)06_redis_relay/relay --port 6380
+	@port=$$(scripts/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
+	mkdir -p build; \
+	echo "try: redis-cli -p $(PORT) ping; stats: kill -USR1 \$$(cat build/relay.pid)   (Ctrl-C here stops the relay)"; \
+	scripts/run-demo.sh --pidfile build/relay.pid $(O)06_redis_relay/relay --port $(PORT) --redis-port $$port
 
 ## bench-chapter6       redis-benchmark against Redis, the relay and twemproxy, side by side
 bench-chapter6: $(O)06_redis_relay/relay

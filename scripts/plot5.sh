@@ -2,9 +2,14 @@
 # plot5.sh — chapter 5's backpressure picture. Runs the relay demo twice with
 # the same scenario — a producer that sends 16 MiB as fast as it can, a consumer
 # that reads 64 KiB every 10 ms — once with backpressure and once without, and
-# draws bytes buffered in the relay over time: docs/img/05-backpressure.svg.
+# draws bytes buffered in the relay over time into OUT.svg.
+#
+# Usage: scripts/plot5.sh [OUT]   (default build/05-backpressure.svg; `make plot5
+# UPDATE=1` passes docs/img/05-backpressure.svg, the picture the page shows)
 set -eu
 cd "$(dirname "$0")/.."
+out=${1:-build/05-backpressure.svg}
+mkdir -p "$(dirname "$out")"
 relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/watermarks
 high=262144
 low=65536
@@ -47,7 +52,7 @@ run unbounded --no-backpressure
 
 gnuplot <<GNUPLOT
 set terminal svg size 900,480 dynamic font "sans,12" background rgb "white"
-set output "docs/img/05-backpressure.svg"
+set output "$out"
 set title "Relay, fast producer to slow consumer (16 MiB): bytes buffered toward the consumer"
 set xlabel "time since the relay started relaying (ms)"
 set ylabel "buffered in the relay (KiB, log scale)"
@@ -57,7 +62,9 @@ set key below
 set grid
 plot "$work/unbounded.dat" using 1:(\$2 > 0 ? \$2 : 1) with lines lw 2 lc rgb "#d62728" title "--no-backpressure", \
      "$work/backpressure.dat" using 1:(\$2 > 0 ? \$2 : 1) with lines lw 2 lc rgb "#1f77b4" title "backpressure (default)", \
-     $high / 1024 with lines dt 2 lc rgb "#555555" title "high watermark ($((high / 1024)) KiB): pause producer", \
-     $low / 1024 with lines dt 3 lc rgb "#999999" title "low watermark ($((low / 1024)) KiB): resume"
+     $high / 1024 with lines lw 2 dt 2 lc rgb "#555555" title "high watermark ($((high / 1024)) KiB): pause producer", \
+     $low / 1024 with lines lw 2 dt 2 lc rgb "#2ca02c" title "low watermark ($((low / 1024)) KiB): resume"
 GNUPLOT
-echo "wrote docs/img/05-backpressure.svg"
+# keep the data beside the picture, to read the numbers behind it
+mkdir -p build && cp "$work/backpressure.dat" "$work/unbounded.dat" build/
+echo "wrote $out (data: build/backpressure.dat, build/unbounded.dat: ms, KiB buffered, reading on/off)"
