@@ -53,7 +53,7 @@ include $(wildcard $(addsuffix /chapter.mk,$(CHAPTERS)) docs/*.mk)
 ## help                 every target, one line each
 help:
 	@echo "Targets (PORT=N picks another port for a chapter's server):"
-	@sed -n 's/^## /  make /p' $(addsuffix /chapter.mk,$(CHAPTERS)) Makefile
+	@sed -n 's/^## /  make /p' $(addsuffix /chapter.mk,$(CHAPTERS)) $(wildcard docs/*.mk) Makefile
 
 ## deps                 install what is missing (Debian/Ubuntu), or say what to install
 deps:

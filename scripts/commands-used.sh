@@ -21,27 +21,32 @@ for f in docs/*.mk; do [ -f "$f" ] && files+=("$f"); done
 
 # shell functions the files define: not commands, even if a file of the same
 # name exists somewhere on PATH
-defined=$(grep -hoE '^[[:space:]]*[A-Za-z_][A-Za-z0-9_-]*\(\)' "${files[@]}" |
-    tr -d ' \t()' | sort -u)
+declare -A defined
+for name in $(grep -hoE '^[[:space:]]*[A-Za-z_][A-Za-z0-9_-]*\(\)' "${files[@]}" | tr -d ' \t()'); do
+    defined[$name]=1
+done
 
 # Resolve against the system's own PATH, not a user's (pyenv shims, ~/bin).
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-grep -hvE '^[[:space:]]*#' "${files[@]}" |
+words=()
+paths=()
+while read -r word; do
+    [ -n "${defined[$word]-}" ] && continue
+    [ "$(type -t "$word")" = file ] || continue
+    words+=("$word")
+    paths+=("$(command -v "$word")")
+done < <(grep -hvE '^[[:space:]]*#' "${files[@]}" |
     sed -E 's/^\t@?-?//' |
     grep -oE '(^|[;&|(`]|\$\(|\b(run|exec|then|do|else|time|timeout( -s [A-Z]+)? [0-9.]+[sm]?|xargs|!))[[:space:]]*[a-z][a-z0-9._+-]*' |
-    grep -oE '[a-z][a-z0-9._+-]*$' |
-    sort -u |
-    while read -r word; do
-        grep -qx -- "$word" <<<"$defined" && continue
-        [ "$(type -t "$word")" = file ] || continue
-        # the real file (through /etc/alternatives), as /usr/bin/x and /bin/x:
-        # dpkg knows a file by the path its package shipped
-        path=$(readlink -f "$(command -v "$word")")
-        echo "$word $path ${path#/usr}"
-    done |
-    # dpkg's file lists, /var/lib/dpkg/info/PKG[:ARCH].list, say who owns what
+    grep -oE '[a-z][a-z0-9._+-]*$' | sort -u)
+
+# the real files (through /etc/alternatives), as /usr/bin/x and /bin/x: dpkg
+# knows a file by the path its package shipped; dpkg's file lists,
+# /var/lib/dpkg/info/PKG[:ARCH].list, say which package owns what
+paste -d ' ' <(printf '%s\n' "${words[@]}") <(readlink -f "${paths[@]}") |
     awk 'NR == FNR { owner[$2] = $1; next }
-         { pkg = ($2 in owner) ? owner[$2] : (($3 in owner) ? owner[$3] : "?"); print $1, pkg }' \
+         { short = $2; sub(/^\/usr/, "", short)
+           pkg = ($2 in owner) ? owner[$2] : ((short in owner) ? owner[short] : "?"); print $1, pkg }' \
         <(awk '{ pkg = FILENAME; sub(/.*\//, "", pkg); sub(/(:[^:]*)?\.list$/, "", pkg); print pkg, $0 }' \
             /var/lib/dpkg/info/*.list) -

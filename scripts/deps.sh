@@ -71,6 +71,7 @@ check_base() {
     need "ps, pkill (procps)" procps         ""             command -v pkill
     need "ss (iproute2)"      iproute2       ""             command -v ss
     need "GNU parallel"       parallel       parallel       have_gnu_parallel
+    need "graphviz (dot)"     graphviz       graphviz       command -v dot
     need "python3-redis"      python3-redis  ""             have_python_redis
 }
 
