@@ -62,6 +62,10 @@ void client_set_linger(struct client *c)
  * (a close() with unread input would send a reset; see chapter 6). */
 static void finish_close(struct client *c)
 {
+    if (c->eof_seen) { /* the client already closed its side: nothing to wait for */
+        client_drop(c);
+        return;
+    }
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
     client_set_linger(c);
 }
@@ -297,6 +301,12 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
         /* a half-close (nc -N): answer what was asked, then close */
         int partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;
         client_finish(c, partial ? INCOMPLETE_REPLY : NULL);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        c->eof_seen = 1; /* it may still read: flush our last bytes first */
+        bufferevent_disable(bev, EV_READ);
         return;
     }
     client_drop(c); /* an error, or the client closed while we said goodbye */

@@ -77,6 +77,7 @@ struct client {
     long pending;         /* requests on the shared upstream not answered yet */
     int input_done;       /* no more requests will be read */
     int closing;          /* flushing, then half-close and linger */
+    int eof_seen;         /* the client half-closed while we were closing */
     int pinned_connected; /* the pinned connection is up */
     int paused;           /* in its upstream's paused list */
     int flush_listed;     /* in mux->to_flush */
