@@ -207,10 +207,12 @@ void client_reply_done(struct client *c)
         free(c);
         return;
     }
-    if (c->mode == CLIENT_PINNING && client_flush(c) == 0)
-        pinned_begin_relay(c); /* every earlier reply is out: now it may go */
-    else if (c->input_done && !c->closing)
+    if (c->mode == CLIENT_PINNING) {
+        if (client_flush(c) == 0) /* every earlier reply is out: now it may go */
+            pinned_begin_relay(c);
+    } else if (c->input_done && !c->closing) {
         send_farewell(c);
+    }
 }
 
 /* ---- requests ---------------------------------------------------------------- */
@@ -284,6 +286,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
+    read_waiting(bev);
     client_process_input(c);
 }
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "mux.h"
 
@@ -44,6 +45,40 @@ void set_nodelay(evutil_socket_t fd)
      * is acknowledged. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* libevent 2.1 reads at most 4 KiB per read callback (EVBUFFER_MAX_READ), so
+ * a 16 KiB value takes four trips round the loop. When a read filled those
+ * 4 KiB, more is probably waiting: take up to READ_MORE bytes of it now, with
+ * one readv into space reserved at the end of the input buffer. An EOF or an
+ * error is left for the bufferevent to find on its next read. A bufferevent
+ * freezes the end of its input (only libevent adds to it); libevent's own
+ * read unfreezes it for the moment of the read, and so do we. */
+#define READ_MORE (64 * 1024)
+#define LIBEVENT_READ 4096
+void read_waiting(struct bufferevent *bev)
+{
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (evbuffer_get_length(in) < LIBEVENT_READ)
+        return;
+    struct evbuffer_iovec space[2];
+    struct iovec iov[2];
+    evbuffer_unfreeze(in, 0);
+    int n = evbuffer_reserve_space(in, READ_MORE, space, 2);
+    if (n <= 0) {
+        evbuffer_freeze(in, 0);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        iov[i] = (struct iovec){.iov_base = space[i].iov_base, .iov_len = space[i].iov_len};
+    ssize_t got = readv(bufferevent_getfd(bev), iov, n);
+    size_t left = got > 0 ? (size_t)got : 0;
+    for (int i = 0; i < n; i++) { /* say how much of each piece was filled */
+        space[i].iov_len = left < space[i].iov_len ? left : space[i].iov_len;
+        left -= space[i].iov_len;
+    }
+    evbuffer_commit_space(in, space, n);
+    evbuffer_freeze(in, 0);
 }
 
 /* ---- stats ------------------------------------------------------------------- */
@@ -205,7 +240,7 @@ static int make_events(struct mux *m)
 
 static int make_upstreams(struct mux *m)
 {
-    m->upstreams = calloc((size_t)m->opt->upstreams, sizeof *m->upstreams);
+    m->upstreams = calloc((size_t)m->opt->upstreams, sizeof(struct upstream *));
     if (!m->upstreams) {
         warnx_msg("cannot create upstreams: out of memory");
         return -1;

@@ -122,5 +122,7 @@ void pinned_on_linger(struct client *c);
 
 /* a socket option both sides set: replies must not wait for Nagle */
 void set_nodelay(evutil_socket_t fd);
+/* after libevent's 4 KiB read: read what else is waiting, in one go */
+void read_waiting(struct bufferevent *bev);
 
 #endif

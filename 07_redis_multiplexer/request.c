@@ -198,7 +198,9 @@ static enum request_status parse_resp(struct request *rq, struct evbuffer *in)
 static long inline_word(char *line, size_t len, size_t *r, size_t *w)
 {
     size_t start = *w;
-    char quote = (line[*r] == '"' || line[*r] == '\'') ? line[(*r)++] : 0;
+    char quote = 0;
+    if (line[*r] == '"' || line[*r] == '\'')
+        quote = line[(*r)++];
     while (*r < len) {
         char ch = line[(*r)++];
         if (!quote && isspace((unsigned char)ch))
@@ -207,8 +209,12 @@ static long inline_word(char *line, size_t len, size_t *r, size_t *w)
             return (*r == len || isspace((unsigned char)line[*r])) ? (long)(*w - start) : -1;
         if (quote && ch == '\\' && *r < len) {
             ch = line[(*r)++];
-            if (quote == '"')
-                ch = ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch;
+            if (quote == '"' && ch == 'n')
+                ch = '\n';
+            else if (quote == '"' && ch == 'r')
+                ch = '\r';
+            else if (quote == '"' && ch == 't')
+                ch = '\t';
         }
         line[(*w)++] = ch;
     }

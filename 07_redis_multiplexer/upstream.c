@@ -60,7 +60,7 @@ static int fifo_push(struct upstream *up, struct client *c)
 {
     if (up->len == up->fifo_size) { /* full: a ring twice the size, oldest first */
         size_t size = up->fifo_size ? up->fifo_size * 2 : FIFO_FIRST_SIZE;
-        struct client **ring = malloc(size * sizeof *ring);
+        struct client **ring = malloc(size * sizeof(struct client *));
         if (!ring)
             return -1;
         for (size_t i = 0; i < up->len; i++)
@@ -200,6 +200,7 @@ static void on_upstream_read(struct bufferevent *bev, void *arg)
 {
     struct upstream *up = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    read_waiting(bev);
     if (feed_reader(up->reader, in) != 0) {
         upstream_fail(up, "out of memory while reading replies");
         return;
