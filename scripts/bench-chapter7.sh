@@ -9,11 +9,11 @@
 # shows each target's median: a 2-core machine running the benchmark, Redis
 # and a proxy at once is noisy.
 #
-# Usage: scripts/bench-chapter7.sh [REQUESTS=100000] [ROUNDS=3]
+# Usage: scripts/bench-chapter7.sh [REQUESTS=50000] [ROUNDS=3]   (about 4 minutes)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-requests=${1:-100000}
+requests=${1:-50000}
 rounds=${2:-3}
 mux_bin=${WORKBOOK_BIN:-.}/07_redis_multiplexer/mux
 
