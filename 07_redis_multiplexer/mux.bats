@@ -100,6 +100,16 @@ stats() { signal_for_line USR1 'stats: '; }
     echo "# batching factor: $batching requests per upstream write" >&3
 }
 
+@test "--upstreams 3: clients spread over three shared connections, each client's replies still its own" {
+    start_mux --upstreams 3
+    wait_for_line "$SERVER_OUT" '^upstream 3: connected to Redis$'
+    redis-cli -p "$REDIS_PORT" DEL t07:total >/dev/null
+    run py many 300 5
+    assert_output "many: 300 clients x 5 INCR, own values all back"
+    assert_equal "$(redis-cli -p "$REDIS_PORT" GET t07:total)" 1500
+    assert_regex "$(stats)" ' upstreams_up=3/3 in_flight=0 requests=2100 replies=2100 '
+}
+
 @test "a client that never reads is cut off at --client-output-limit; the others are not slowed" {
     start_mux --client-output-limit 1048576
     head -c 100000 /dev/zero | tr '\0' b | redis-cli -p "$REDIS_PORT" -x SET t07:big >/dev/null
