@@ -32,6 +32,9 @@
 /* Reconnecting: wait 100 ms after the first failure, doubling up to 2 s. */
 #define RETRY_FIRST_MS 100
 #define RETRY_MAX_MS 2000
+/* libevent writes at most 16 KiB per write by default: a 16 KiB SET would
+ * straddle two writes, and a batch of them would leave in 16 KiB pieces. */
+#define UPSTREAM_MAX_WRITE (256 * 1024)
 #define FIFO_FIRST_SIZE 64
 #define PEEK_CHUNKS 8
 
@@ -284,6 +287,7 @@ static void upstream_connect(struct upstream *up)
     }
     bufferevent_setcb(up->bev, on_upstream_read, on_upstream_write, on_upstream_event, up);
     bufferevent_setwatermark(up->bev, EV_WRITE, UPSTREAM_RESUME, 0);
+    bufferevent_set_max_single_write(up->bev, UPSTREAM_MAX_WRITE);
     bufferevent_enable(up->bev, EV_READ | EV_WRITE);
     up->state = UPSTREAM_CONNECTING; /* requests queue until connected */
     if (bufferevent_socket_connect(up->bev, (struct sockaddr *)&m->opt->redis_addr,
