@@ -1,0 +1,365 @@
+/*
+ * 07_redis_multiplexer/client.c — one client while it shares a connection:
+ * frame its requests, send each whole one to its shared upstream, take its
+ * replies back, and say goodbye in order.
+ *
+ * Two rules keep clients from hurting each other:
+ *   - Only whole requests reach a shared connection. A malformed or oversized
+ *     one is answered with -ERR and the client is closed; nothing of it is
+ *     ever sent, so Redis and the other clients never notice.
+ *   - A client that does not read its replies is not allowed to slow the
+ *     shared connection down: its replies wait in its own output buffer, and
+ *     past --client-output-limit the client is disconnected.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mux.h"
+
+/* After our last byte: how long to wait for the client to close its side. */
+#define LINGER_MS 200
+#define UNAVAILABLE_REPLY "-ERR upstream unavailable\r\n"
+#define QUIT_REPLY "+OK\r\n"
+#define INCOMPLETE_REPLY "-ERR Protocol error: incomplete request at end of input\r\n"
+
+/* ---- closing, in three steps: flush, half-close, free ---------------------- */
+
+/* The one place a client's connection ends. Its struct stays while replies
+ * are still owed to it on a shared upstream: they are dropped as they come,
+ * and the last one frees it (client_reply_done). */
+void client_drop(struct client *c)
+{
+    struct mux *m = c->mux;
+    upstream_unpause_client(c->up, c);
+    if (c->flush_listed)
+        TAILQ_REMOVE(&m->to_flush, c, flush_link);
+    c->flush_listed = 0;
+    pinned_release(c);
+    evbuffer_free(c->staged);
+    c->staged = NULL;
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    event_free(c->linger_timer);
+    c->linger_timer = NULL;
+    request_release(&c->req);
+    TAILQ_REMOVE(&m->clients, c, link);
+    m->stats.clients_now--;
+    if (c->pending == 0)
+        free(c);
+    if (m->draining && m->stats.clients_now == 0)
+        event_base_loopexit(m->base, NULL);
+}
+
+void client_set_linger(struct client *c)
+{
+    struct timeval tv = ms_to_timeval(LINGER_MS);
+    evtimer_add(c->linger_timer, &tv); /* re-adding restarts the countdown */
+}
+
+/* Everything is out: FIN after our last byte, then wait for the client's EOF
+ * (a close() with unread input would send a reset; see chapter 6). */
+static void finish_close(struct client *c)
+{
+    if (c->eof_seen) { /* the client already closed its side: nothing to wait for */
+        client_drop(c);
+        return;
+    }
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    client_set_linger(c);
+}
+
+static int client_flush(struct client *c);
+static void on_client_read(struct bufferevent *bev, void *arg);
+static void on_client_write(struct bufferevent *bev, void *arg);
+static void on_client_event(struct bufferevent *bev, short what, void *arg);
+
+void client_close_after_flush(struct client *c)
+{
+    c->closing = 1;
+    c->input_done = 1;
+    if (c->flush_listed) { /* staged bytes go first, whatever the limit */
+        TAILQ_REMOVE(&c->mux->to_flush, c, flush_link);
+        c->flush_listed = 0;
+    }
+    evbuffer_add_buffer(bufferevent_get_output(c->bev), c->staged);
+    upstream_unpause_client(c->up, c);
+    pinned_release(c);
+    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
+    bufferevent_enable(c->bev, EV_READ); /* read and drop, so the close is not a reset */
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        finish_close(c);
+}
+
+static void send_farewell(struct client *c)
+{
+    if (client_flush(c) != 0)
+        return;
+    evbuffer_add(bufferevent_get_output(c->bev), c->farewell, strlen(c->farewell));
+    client_close_after_flush(c);
+}
+
+/* No more requests from this client. The farewell ("+OK" for QUIT, an error
+ * line) goes out after the replies it is still owed, then the client is
+ * closed. */
+void client_finish(struct client *c, const char *farewell)
+{
+    c->input_done = 1;
+    snprintf(c->farewell, sizeof c->farewell, "%s", farewell ? farewell : "");
+    upstream_unpause_client(c->up, c);
+    bufferevent_disable(c->bev, EV_READ);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    if (c->pending == 0 && c->mode == CLIENT_SHARED)
+        send_farewell(c);
+}
+
+/* Shutting down: stop reading; deliver what is owed; then close. */
+void client_stop(struct client *c)
+{
+    if (c->closing)
+        return;
+    if (c->mode == CLIENT_PINNED) {
+        pinned_client_done(c);
+        return;
+    }
+    if (c->mode == CLIENT_PINNING) { /* its own connection never started: forget it */
+        pinned_release(c);
+        c->mode = CLIENT_SHARED;
+    }
+    client_finish(c, NULL);
+}
+
+/* ---- replies, from upstream.c ------------------------------------------------ */
+
+/* n bytes of this client's reply are at the front of src. They wait in
+ * c->staged until the upstream's read is fully handled (client_flush_all):
+ * a client that pipelines 16 requests then gets its 16 replies in one write,
+ * not 16. */
+void client_take_reply(struct client *c, struct evbuffer *src, size_t n)
+{
+    if (!c->bev || c->closing) {
+        evbuffer_drain(src, n); /* the client is gone or cut off */
+        return;
+    }
+    evbuffer_remove_buffer(src, c->staged, n);
+    if (!c->flush_listed) {
+        TAILQ_INSERT_TAIL(&c->mux->to_flush, c, flush_link);
+        c->flush_listed = 1;
+    }
+}
+
+/* Write c's staged replies: straight from c->staged to the socket when
+ * nothing is queued ahead (no copy, no waiting for the next loop turn), the
+ * rest into its output. Returns -1 if that put the client over its limit:
+ * then it was dropped (and freed, if it was owed nothing more). */
+static int client_flush(struct client *c)
+{
+    if (c->flush_listed) {
+        TAILQ_REMOVE(&c->mux->to_flush, c, flush_link);
+        c->flush_listed = 0;
+    }
+    if (evbuffer_get_length(c->staged) == 0)
+        return 0;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) == 0)
+        evbuffer_write(c->staged, bufferevent_getfd(c->bev));
+    evbuffer_add_buffer(out, c->staged);
+    size_t held = evbuffer_get_length(out);
+    if (held <= (size_t)c->mux->opt->client_output_limit)
+        return 0;
+    c->mux->stats.output_limit_closes++;
+    printf("client %s: %zu bytes of replies unread, over --client-output-limit %ld: "
+           "disconnecting\n",
+           c->peer, held, c->mux->opt->client_output_limit);
+    client_drop(c);
+    return -1;
+}
+
+void client_flush_all(struct mux *m)
+{
+    struct client *c;
+    while ((c = TAILQ_FIRST(&m->to_flush)))
+        client_flush(c);
+}
+
+/* Redis went away before answering. If part of the reply already went out,
+ * an error line now would corrupt it: close instead. */
+void client_reply_failed(struct client *c, int cut)
+{
+    if (!c->bev || c->closing || client_flush(c) != 0)
+        return;
+    if (cut)
+        client_close_after_flush(c);
+    else
+        evbuffer_add(bufferevent_get_output(c->bev), UNAVAILABLE_REPLY, strlen(UNAVAILABLE_REPLY));
+}
+
+/* One reply owed to c was delivered (or dropped). */
+void client_reply_done(struct client *c)
+{
+    c->pending--;
+    if (c->pending > 0)
+        return;
+    if (!c->bev) { /* dropped earlier: the last reply it was owed has passed */
+        free(c);
+        return;
+    }
+    if (c->mode == CLIENT_PINNING) {
+        if (client_flush(c) == 0) /* every earlier reply is out: now it may go */
+            pinned_begin_relay(c);
+    } else if (c->input_done && !c->closing) {
+        send_farewell(c);
+    }
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+static void refuse(struct client *c, const char *why)
+{
+    char line[sizeof c->farewell];
+    c->mux->stats.bad_requests++;
+    printf("client %s: bad request: %s: closing\n", c->peer, why);
+    snprintf(line, sizeof line, "-ERR %s\r\n", why);
+    client_finish(c, line);
+}
+
+/* A whole request is at the front of in: send it, pin, or answer it here. */
+static void dispatch(struct client *c, struct evbuffer *in)
+{
+    struct request *rq = &c->req;
+    if (request_is(rq, "QUIT")) { /* on a shared connection, Redis would close it */
+        client_finish(c, QUIT_REPLY);
+        return;
+    }
+    if (request_needs_own_connection(rq)) {
+        request_next(rq); /* the request stays in in: it goes to Redis unchanged */
+        pinned_start(c);
+        return;
+    }
+    int sent = 0;
+    if (upstream_is_down(c->up)) { /* nothing of this client is in flight: answer now */
+        c->mux->stats.unavailable++;
+        evbuffer_add(bufferevent_get_output(c->bev), UNAVAILABLE_REPLY, strlen(UNAVAILABLE_REPLY));
+    } else if (request_is_inline(rq)) {
+        sent = upstream_send(c->up, c, rq->resp, evbuffer_get_length(rq->resp)) == 0;
+    } else {
+        sent = upstream_send(c->up, c, in, rq->size) == 0;
+        rq->size = 0; /* already moved */
+    }
+    evbuffer_drain(in, rq->size);
+    request_next(rq);
+    if (!sent && !upstream_is_down(c->up))
+        client_finish(c, "-ERR out of memory\r\n");
+}
+
+/* Frame and send every whole request in the client's input. */
+void client_process_input(struct client *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (c->mode == CLIENT_SHARED && !c->input_done) {
+        if (upstream_is_full(c->up)) { /* Redis is behind: read this client later */
+            upstream_pause_client(c->up, c);
+            return;
+        }
+        switch (request_parse(&c->req, in)) {
+        case REQUEST_INCOMPLETE: return;
+        case REQUEST_BAD: refuse(c, c->req.error); return;
+        case REQUEST_EMPTY:
+            evbuffer_drain(in, c->req.size);
+            request_next(&c->req);
+            break;
+        case REQUEST_READY: dispatch(c, in); break;
+        }
+    }
+}
+
+/* ---- the client's bufferevent ------------------------------------------------ */
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->closing) { /* saying goodbye: what the client sends now is dropped */
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    read_waiting(bev);
+    client_process_input(c);
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        finish_close(c);
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
+        /* a half-close (nc -N): answer what was asked, then close */
+        int partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;
+        client_finish(c, partial ? INCOMPLETE_REPLY : NULL);
+        return;
+    }
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        c->eof_seen = 1; /* it may still read: flush our last bytes first */
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
+    client_drop(c); /* an error, or the client closed while we said goodbye */
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct client *c = arg;
+    if (c->closing)
+        client_drop(c); /* the client did not close its side in time: we do */
+    else
+        pinned_on_linger(c);
+}
+
+void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (!c) {
+        warnx_msg("out of memory: dropping a client");
+        evutil_closesocket(fd);
+        return;
+    }
+    c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->linger_timer = evtimer_new(m->base, on_linger, c);
+    c->staged = evbuffer_new();
+    if (!c->bev || !c->linger_timer || !c->staged) {
+        warnx_msg("out of memory: dropping a client");
+        if (c->bev)
+            bufferevent_free(c->bev);
+        else
+            evutil_closesocket(fd); /* nobody else owns it: never leak the fd */
+        if (c->linger_timer)
+            event_free(c->linger_timer);
+        if (c->staged)
+            evbuffer_free(c->staged);
+        free(c);
+        return;
+    }
+    c->mux = m;
+    request_init(&c->req, (size_t)m->opt->max_request);
+    /* All of a client's requests use one connection: replies on two
+     * connections could overtake each other. */
+    c->up = m->upstreams[m->next_upstream++ % m->opt->upstreams];
+    format_addr(sa, c->peer, sizeof c->peer);
+    TAILQ_INSERT_TAIL(&m->clients, c, link);
+    m->stats.clients_now++;
+    m->stats.clients_total++;
+    set_nodelay(fd);
+    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}

@@ -1,0 +1,128 @@
+/*
+ * 07_redis_multiplexer/mux.h — what the multiplexer's parts share: the
+ * program's state (struct mux), one client (struct client), and the calls
+ * each part offers the others. Read it first: it is the map of the chapter.
+ *
+ *   mux.c       main, options, signals, stats, graceful drain
+ *   request.c   framing requests: RESP arrays and inline lines, with limits
+ *   client.c    one client on a shared connection: parse, send, take replies
+ *   upstream.c  the shared connections to Redis and their FIFO of pending replies
+ *   pinned.c    a client that needs its own connection: chapter 6's byte relay
+ */
+#ifndef MUX_H
+#define MUX_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common.h"
+#include "request.h"
+
+struct options {
+    struct sockaddr_in listen_addr, redis_addr;
+    long upstreams;           /* shared connections to Redis */
+    long client_output_limit; /* bytes of unread replies before a client is cut off */
+    long max_request;         /* bytes in one request before it is refused */
+    long drain_ms;            /* how long SIGINT/SIGTERM wait for replies in flight */
+};
+
+struct stats {
+    long clients_now, clients_total, pinned_now, pinned_total;
+    long output_limit_closes, bad_requests;
+    unsigned long long requests, replies, upstream_writes, unavailable;
+};
+
+struct upstream;
+struct client;
+
+TAILQ_HEAD(client_list, client);
+
+/* The whole program. */
+struct mux {
+    struct event_base *base;
+    struct evconnlistener *listener;
+    const struct options *opt;
+    struct upstream **upstreams; /* opt->upstreams of them */
+    long next_upstream;          /* round robin for new clients */
+    struct client_list clients;  /* connected clients (not the cut-off ones still owed replies) */
+    struct client_list to_flush; /* clients given replies in this upstream read */
+    struct event *drain_deadline, *on_sigint, *on_sigterm, *on_sigusr1;
+    int draining;
+    struct stats stats;
+};
+
+enum client_mode {
+    CLIENT_SHARED,  /* requests framed and sent over its shared upstream */
+    CLIENT_PINNING, /* asked for its own connection; waiting for earlier replies */
+    CLIENT_PINNED   /* its own connection to Redis: bytes relayed unchanged */
+};
+
+/* One client. Its struct outlives its connection while replies are still owed
+ * to it on a shared upstream (pending > 0): those replies are then dropped,
+ * and the last one frees the struct (client_reply_done). */
+struct client {
+    struct mux *mux;
+    struct bufferevent *bev;    /* NULL once the connection is closed */
+    struct upstream *up;        /* the shared connection its requests go to */
+    struct bufferevent *pinned; /* its own connection, once pinning started */
+    struct request req;         /* framing state of the request being read */
+    struct evbuffer *staged;    /* replies taken in this upstream read, not yet written */
+    enum client_mode mode;
+    long pending;         /* requests on the shared upstream not answered yet */
+    int input_done;       /* no more requests will be read */
+    int closing;          /* flushing, then half-close and linger */
+    int eof_seen;         /* the client half-closed while we were closing */
+    int pinned_connected; /* the pinned connection is up */
+    int paused;           /* in its upstream's paused list */
+    int flush_listed;     /* in mux->to_flush */
+    char farewell[160];   /* sent once pending reaches 0, then close */
+    struct event *linger_timer;
+    char peer[ADDR_STRLEN];
+    TAILQ_ENTRY(client) link;        /* in mux->clients */
+    TAILQ_ENTRY(client) paused_link; /* in its upstream's paused list */
+    TAILQ_ENTRY(client) flush_link;  /* in mux->to_flush */
+};
+
+/* client.c */
+void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa);
+void client_process_input(struct client *c);
+void client_take_reply(struct client *c, struct evbuffer *src, size_t n);
+void client_reply_failed(struct client *c, int cut);
+void client_flush_all(struct mux *m);
+void client_reply_done(struct client *c);
+void client_finish(struct client *c, const char *farewell);
+void client_close_after_flush(struct client *c);
+void client_drop(struct client *c);
+void client_set_linger(struct client *c);
+void client_stop(struct client *c);
+
+/* upstream.c */
+struct upstream *upstream_new(struct mux *m, int index);
+void upstream_free(struct upstream *up);
+int upstream_is_down(const struct upstream *up);
+int upstream_is_full(const struct upstream *up);
+int upstream_send(struct upstream *up, struct client *c, struct evbuffer *src, size_t n);
+void upstream_pause_client(struct upstream *up, struct client *c);
+void upstream_unpause_client(struct upstream *up, struct client *c);
+size_t upstream_in_flight(const struct upstream *up);
+int upstream_is_connected(const struct upstream *up);
+
+/* pinned.c */
+void pinned_start(struct client *c);
+void pinned_begin_relay(struct client *c);
+void pinned_release(struct client *c);
+void pinned_client_done(struct client *c);
+void pinned_on_linger(struct client *c);
+
+/* a socket option both sides set: replies must not wait for Nagle */
+void set_nodelay(evutil_socket_t fd);
+/* after libevent's 4 KiB read: read what else is waiting, in one go */
+void read_waiting(struct bufferevent *bev);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * 07_redis_multiplexer/pinned.c — a client that needs a connection of its
+ * own: MULTI/EXEC, WATCH, blocking pops, SUBSCRIBE, SELECT, CLIENT, ...
+ *
+ * These commands change or use the state of the connection they arrive on:
+ * a transaction queued, a key watched, a subscription, a database chosen, a
+ * client parked until a list gets an element. On a shared connection that
+ * state would leak into every other client (or block them all). So the
+ * client gets its own connection to Redis, for the rest of its session, and
+ * from then on it is chapter 6's relay: bytes passed on unchanged both ways,
+ * backpressure both ways, a close passed on at once.
+ *
+ * The switch must keep order. Replies to the client's earlier requests may
+ * still be coming on the shared connection; if its own connection answered
+ * first, the client would read them in the wrong order. So the client is not
+ * read while it waits (CLIENT_PINNING), and the relay starts only when its
+ * last shared reply has been delivered (client_reply_done calls
+ * pinned_begin_relay).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mux.h"
+
+/* Per direction, as in chapter 6: stop reading the sender at this much. */
+#define PINNED_HIGH (1024 * 1024)
+
+/* Relay every byte of src to dst: write at once when nothing is queued
+ * ahead (chapter 6's forward), queue the rest. */
+static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_connected)
+{
+    struct evbuffer *out = bufferevent_get_output(dst);
+    if (dst_connected && evbuffer_get_length(out) == 0)
+        evbuffer_write(src, bufferevent_getfd(dst));
+    if (evbuffer_get_length(src) > 0)
+        evbuffer_add_buffer(out, src);
+}
+
+void pinned_release(struct client *c)
+{
+    if (!c->pinned)
+        return;
+    bufferevent_free(c->pinned); /* Redis sees the close: it unblocks, unsubscribes */
+    c->pinned = NULL;
+    c->mux->stats.pinned_now--;
+}
+
+/* The client sent EOF: stop reading it; once Redis has been quiet for a
+ * while with nothing left to pass on, close (chapter 6's linger: a byte
+ * relay cannot count the replies still due). */
+void pinned_client_done(struct client *c)
+{
+    c->input_done = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    client_set_linger(c);
+}
+
+void pinned_on_linger(struct client *c)
+{
+    size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev)) +
+                     evbuffer_get_length(bufferevent_get_output(c->pinned)) +
+                     evbuffer_get_length(bufferevent_get_input(c->pinned));
+    if (pending > 0)
+        client_set_linger(c); /* still moving: look again later */
+    else
+        client_close_after_flush(c);
+}
+
+/* ---- client side ------------------------------------------------------------ */
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    forward(bufferevent_get_input(bev), c->pinned, c->pinned_connected);
+    if (evbuffer_get_length(bufferevent_get_output(c->pinned)) >= PINNED_HIGH)
+        bufferevent_disable(bev, EV_READ); /* Redis is behind: resumed in on_redis_write */
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    struct client *c = arg;
+    bufferevent_enable(c->pinned, EV_READ); /* the client caught up */
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct client *c = arg;
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
+        pinned_client_done(c); /* a half-close: replies may still be coming */
+    else
+        client_drop(c); /* closes Redis's side too, at once */
+}
+
+/* ---- Redis side --------------------------------------------------------------- */
+
+static void on_redis_read(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    if (c->input_done)
+        client_set_linger(c); /* Redis is still answering */
+    forward(bufferevent_get_input(bev), c->bev, 1);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= PINNED_HIGH)
+        bufferevent_disable(bev, EV_READ); /* the client is behind: resumed in on_client_write */
+}
+
+static void on_redis_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    struct client *c = arg;
+    if (c->mode == CLIENT_PINNED && !c->input_done)
+        bufferevent_enable(c->bev, EV_READ); /* Redis caught up */
+}
+
+static void on_redis_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        c->pinned_connected = 1;
+        set_nodelay(bufferevent_getfd(bev));
+        return;
+    }
+    char line[sizeof c->farewell];
+    snprintf(line, sizeof line, "-ERR upstream unavailable: %s\r\n",
+             (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
+                                      : "connection closed by Redis");
+    if (c->mode == CLIENT_PINNING) { /* never got going: answer after the shared replies */
+        pinned_release(c);
+        c->mode = CLIENT_SHARED;
+        client_finish(c, line);
+        return;
+    }
+    /* Redis closed (after QUIT, CLIENT KILL, a timeout): pass the close on.
+     * An error is reported in a last line. */
+    if (what & BEV_EVENT_ERROR)
+        evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+    client_close_after_flush(c);
+}
+
+/* ---- the switch ---------------------------------------------------------------- */
+
+/* The request at the front of the client's input needs its own connection:
+ * connect now, but relay nothing until the earlier replies are out. */
+void pinned_start(struct client *c)
+{
+    struct mux *m = c->mux;
+    c->mode = CLIENT_PINNING;
+    bufferevent_disable(c->bev, EV_READ);
+    c->pinned = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->pinned) {
+        c->mode = CLIENT_SHARED;
+        client_finish(c, "-ERR out of memory\r\n");
+        return;
+    }
+    m->stats.pinned_now++;
+    m->stats.pinned_total++;
+    printf("client %s: %s needs a connection of its own: pinned\n", c->peer, c->req.words[0]);
+    bufferevent_setcb(c->pinned, on_redis_read, on_redis_write, on_redis_event, c);
+    bufferevent_setwatermark(c->pinned, EV_WRITE, PINNED_HIGH / 4, 0);
+    bufferevent_enable(c->pinned, EV_READ | EV_WRITE);
+    if (bufferevent_socket_connect(c->pinned, (struct sockaddr *)&m->opt->redis_addr,
+                                   sizeof m->opt->redis_addr) != 0) {
+        on_redis_event(c->pinned, BEV_EVENT_ERROR, c); /* reports and finishes */
+        return;
+    }
+    if (c->pending == 0)
+        pinned_begin_relay(c);
+}
+
+/* Every shared reply is out: the client's bytes, from the request that asked
+ * for its own connection on, now go to that connection unchanged. */
+void pinned_begin_relay(struct client *c)
+{
+    c->mode = CLIENT_PINNED;
+    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, PINNED_HIGH / 4, 0);
+    if (!c->input_done)
+        bufferevent_enable(c->bev, EV_READ);
+    forward(bufferevent_get_input(c->bev), c->pinned, c->pinned_connected);
+}
