@@ -68,6 +68,7 @@ struct client;
 struct server {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct accept_pause pause; /* EMFILE: chapter 1 */
     const char *config_path;
     struct config config;
     long drain_ms;
@@ -284,6 +285,13 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     evbuffer_add_printf(bufferevent_get_output(bev), "%s\n", s->config.greeting);
 }
 
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    (void)listener;
+    struct server *s = arg;
+    accept_pause_after_error(&s->pause); /* out of descriptors: chapter 1 */
+}
+
 /* ---- what each signal does: ordinary code, run inside the loop ------------ */
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -304,7 +312,9 @@ static void start_shutdown(struct server *s, const char *why)
         return;
     }
     s->draining = 1;
-    evconnlistener_disable(s->listener); /* stop accepting */
+    /* stop accepting for good: a resume still pending from an EMFILE pause
+     * must not turn accepting back on during the drain */
+    accept_pause_stop_accepting(&s->pause);
     printf("shutdown: caught %s; telling %ld client%s, waiting up to %ld ms\n", why, s->clients_now,
            s->clients_now == 1 ? "" : "s", s->drain_ms);
     if (s->clients_now == 0) {
@@ -544,7 +554,9 @@ int main(int argc, char **argv)
         event_base_free(s.base);
         return EXIT_RUNTIME;
     }
-    evconnlistener_set_error_cb(s.listener, pause_accepting_after_error); /* EMFILE: ch. 1 */
+    if (accept_pause_init(&s.pause, s.listener) != 0)
+        return EXIT_RUNTIME;
+    evconnlistener_set_error_cb(s.listener, on_accept_error);
     s.drain_deadline = evtimer_new(s.base, on_drain_deadline, &s);
     if ((o.raw ? register_raw_signals(&s) : register_signal_events(&s)) != 0) {
         warnx_msg("cannot set up signal handling: %s", strerror(errno));
@@ -571,6 +583,7 @@ int main(int argc, char **argv)
         if (s.signal_events[i])
             event_free(s.signal_events[i]);
     event_free(s.drain_deadline);
+    accept_pause_free(&s.pause);
     evconnlistener_free(s.listener);
     event_base_free(s.base);
     libevent_global_shutdown();

@@ -1,12 +1,14 @@
-# 05_bufferevent_watermarks/chapter.mk — chapter 5's entry in the Makefile.
+# 05_bufferevent_watermarks/chapter.mk — chapter 5's entry in the Makefile. Its
+# programs: read_watermarks, write_watermark, backpressure_relay (demo_server.c
+# is the skeleton they share).
 
 ## chapter5             build chapter 5 and run the read-watermark demo on 127.0.0.1:8085
-chapter5: $(O)05_bufferevent_watermarks/watermarks
+chapter5: $(O)05_bufferevent_watermarks/read_watermarks
 	@echo "try: telnet 127.0.0.1 8085 and type: callbacks need >= 10 bytes; reading stops at 64"
-	@$(O)05_bufferevent_watermarks/watermarks --demo read --port 8085 --low 10 --high 64 \
+	@$(O)05_bufferevent_watermarks/read_watermarks --port 8085 --low 10 --high 64 \
 		--consume 16 --consume-delay 1000
 
 ## plot5                backpressure on and off, drawn into docs/img/05-backpressure.svg (gnuplot)
-plot5: $(O)05_bufferevent_watermarks/watermarks
+plot5: $(O)05_bufferevent_watermarks/backpressure_relay
 	@scripts/deps.sh plot
 	@scripts/plot5.sh

@@ -92,7 +92,7 @@ drive_relay() {
 }
 drive_producer_consumer() {
     local pport
-    pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/watermarks-relay.out")
+    pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/backpressure_relay.out")
     nc 127.0.0.1 "$1" >/dev/null &
     sleep 0.5
     head -c 1048576 /dev/zero | nc -N 127.0.0.1 "$pport"
@@ -117,16 +117,16 @@ printf 'SET a "x y"\nLRANGE memcheck:list 0 -1\nGET nothing\nNOPE\n' >"$work/pip
 verdict redis_client-pipe $?
 foreground redis_async 0 "$bin/02_redis_client/redis_async" --port "$redis_port"
 foreground timers-all 0 "$bin/03_timers/timers" --demo all
-foreground timers-bench 0 "$bin/03_timers/timers" --bench 1000
-server timers-idle drive_echo "$bin/03_timers/timers" --demo idle --idle 5000 --port 0
+foreground timer_bench 0 "$bin/03_timers/timer_bench" 1000
+server idle_server drive_echo "$bin/03_timers/idle_server" --idle 5000 --port 0
 server signals drive_signals "$bin/04_signals/signals" --port 0 --config "$config"
 server signals-raw drive_signals "$bin/04_signals/signals" --raw --port 0 --config "$config"
-server watermarks-read drive_read "$bin/05_bufferevent_watermarks/watermarks" --demo read \
+server read_watermarks drive_read "$bin/05_bufferevent_watermarks/read_watermarks" \
     --port 0 --low 4 --high 8 --consume 2 --consume-delay 10
-server watermarks-write drive_write "$bin/05_bufferevent_watermarks/watermarks" --demo write \
+server write_watermark drive_write "$bin/05_bufferevent_watermarks/write_watermark" \
     --port 0 --bytes 100000
-server watermarks-relay drive_producer_consumer "$bin/05_bufferevent_watermarks/watermarks" \
-    --demo relay --port 0 --producer-port 0
+server backpressure_relay drive_producer_consumer \
+    "$bin/05_bufferevent_watermarks/backpressure_relay" --port 0 --producer-port 0
 server relay drive_relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$redis_port"
 
 echo "memcheck: $passed passed, $failed failed"

@@ -5,7 +5,7 @@
 # draws bytes buffered in the relay over time: docs/img/05-backpressure.svg.
 set -eu
 cd "$(dirname "$0")/.."
-relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/watermarks
+relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/backpressure_relay
 high=262144
 low=65536
 bytes=16777216
@@ -22,7 +22,7 @@ slow_consumer() {
 run() { # NAME [relay flags...]
     local name=$1
     shift
-    "$relay" --demo relay --port 0 --producer-port 0 --high $high --low $low \
+    "$relay" --port 0 --producer-port 0 --high $high --low $low \
         --trace "$work/$name.csv" "$@" >"$work/$name.log" 2>&1 &
     local pid=$!
     for _ in $(seq 100); do grep -q '^listening on' "$work/$name.log" && break; sleep 0.05; done

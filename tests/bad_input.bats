@@ -17,9 +17,9 @@ setup_file() {
 target_cmd() {
     case $1 in
     listener) TARGET=("$(bin 01_listener/listener)" --port 0) ;;
-    idle) TARGET=("$(bin 03_timers/timers)" --demo idle --idle 60000 --port 0) ;;
+    idle) TARGET=("$(bin 03_timers/idle_server)" --idle 60000 --port 0) ;;
     signals) TARGET=("$(bin 04_signals/signals)" --port 0) ;;
-    watermarks) TARGET=("$(bin 05_bufferevent_watermarks/watermarks)" --demo read --port 0) ;;
+    watermarks) TARGET=("$(bin 05_bufferevent_watermarks/read_watermarks)" --port 0) ;;
     relay) TARGET=("$(bin 06_redis_relay/relay)" --port 0 --redis-port "$REDIS_PORT") ;;
     esac
 }
