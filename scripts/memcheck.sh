@@ -120,7 +120,7 @@ foreground timers-all 0 "$bin/03_timers/timers" --demo all
 foreground timer_bench 0 "$bin/03_timers/timer_bench" 1000
 server idle_server drive_echo "$bin/03_timers/idle_server" --idle 5000 --port 0
 server signals drive_signals "$bin/04_signals/signals" --port 0 --config "$config"
-server signals-raw drive_signals "$bin/04_signals/signals" --raw --port 0 --config "$config"
+server signals_raw drive_signals "$bin/04_signals/signals_raw" --port 0 --config "$config"
 server read_watermarks drive_read "$bin/05_bufferevent_watermarks/read_watermarks" \
     --port 0 --low 4 --high 8 --consume 2 --consume-delay 10
 server write_watermark drive_write "$bin/05_bufferevent_watermarks/write_watermark" \
