@@ -27,7 +27,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h> /* evconnlistener_*: not declared by <event.h> alone */
+#include <event2/listener.h> /* notes' bug: <event.h> alone lacks evconnlistener_* */
 
 #include "common.h"
 
@@ -122,8 +122,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     (void)listener;
     (void)peerlen;
     struct server *server = ctx;
-    /* The fd is ours now: a callback that only printed would leak it and leave
-     * the peer waiting forever. Hand it to a bufferevent. */
+    /* notes' bug: the callback only printed, so every accepted fd leaked and the
+     * peer waited forever. The fd is ours now: hand it to a bufferevent. */
     struct conn *c = calloc(1, sizeof *c);
     struct bufferevent *bev =
         c ? bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
@@ -213,7 +213,7 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin)
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
 
-    /* always set sin_addr: left 0 (INADDR_ANY) it listens on every interface */
+    /* notes' bug: sin_addr stayed 0 (INADDR_ANY) = listening on every interface */
     parse_ipv4_option(sin, "--host", host, port);
 }
 
@@ -227,7 +227,7 @@ static int open_listener(struct server *server, const struct sockaddr_in *sin)
         evconnlistener_new_bind(server->base, on_accept, server,
                                 LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                 LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
-    if (!server->listener) { /* port in use, or no permission: say so and stop */
+    if (!server->listener) { /* notes' bug: the result was never checked */
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
                   format_addr((const struct sockaddr *)sin, want, sizeof want),
