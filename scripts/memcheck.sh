@@ -51,11 +51,7 @@ server() {
     ("${VALGRIND[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null) &
     local wrapper=$!
     local pid="" port=""
-    for _ in $(seq 200); do
-        port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    port=$(wait_listening_port "$work/$name.out" 10 2>/dev/null)
     pid=$(pgrep -P "$wrapper" | head -n 1)
     [ -n "$pid" ] || pid=$wrapper
     if [ -z "$port" ]; then
