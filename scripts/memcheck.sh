@@ -106,6 +106,8 @@ server listener drive_echo "$bin/01_listener/listener" --port 0
 foreground redis_client-notes 0 "$bin/02_redis_client/redis_client" --port "$redis_port"
 foreground redis_client-command 0 "$bin/02_redis_client/redis_client" --port "$redis_port" \
     RPUSH memcheck:list a b c
+foreground redis_client-host 0 "$bin/02_redis_client/redis_client" --host localhost \
+    --port "$redis_port" PING
 foreground redis_client-refused 1 "$bin/02_redis_client/redis_client" --port "$(free_port)"
 printf 'SET a "x y"\nLRANGE memcheck:list 0 -1\nGET nothing\nNOPE\n' >"$work/pipe.txt"
 "${VALGRIND[@]}" "$bin/02_redis_client/redis_client" --port "$redis_port" --pipe \
