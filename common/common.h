@@ -99,7 +99,8 @@ void accept_pause_after_error(struct accept_pause *pause);
 /* The server stops accepting for good (a drain): disable the listener and
  * cancel a resume still pending from an earlier pause. */
 void accept_pause_stop_accepting(struct accept_pause *pause);
-/* Free the timer; the listener is the caller's to free. */
+/* Free the timer; the listener is the caller's to free. Safe on a zeroed
+ * struct that accept_pause_init never saw (a server that failed half-way). */
 void accept_pause_free(struct accept_pause *pause);
 
 #endif
