@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -43,6 +44,7 @@
 #define GREETING "hello from the chapter 1 listener: type a line and it comes back\r\n"
 
 struct conn;
+LIST_HEAD(conn_list, conn);
 
 struct server {
     struct event_base *base;
@@ -50,7 +52,7 @@ struct server {
     struct event *resume_accepting; /* timer: re-enable the listener */
     struct event *on_sigint;
     struct event *on_sigterm;
-    struct conn *conns; /* every open connection, so shutdown can free them */
+    struct conn_list conns; /* every open connection, so shutdown can free them */
     unsigned long served;
 };
 
@@ -59,7 +61,7 @@ struct conn {
     struct bufferevent *bev;
     int closing; /* peer said EOF: flush what is left, then free */
     char peer[ADDR_STRLEN];
-    struct conn *prev, *next;
+    LIST_ENTRY(conn) link; /* <sys/queue.h>: the list's links live in the element */
 };
 
 /* ---- one connection ------------------------------------------------------ */
@@ -67,12 +69,7 @@ struct conn {
 static void conn_free(struct conn *c)
 {
     printf("connection from %s closed\n", c->peer);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        c->server->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE: closes the socket too */
     free(c);
 }
@@ -139,10 +136,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     c->server = server;
     c->bev = bev;
     format_addr(peer, c->peer, sizeof c->peer);
-    c->next = server->conns;
-    if (c->next)
-        c->next->prev = c;
-    server->conns = c;
+    LIST_INSERT_HEAD(&server->conns, c, link);
     server->served++;
     printf("recv a connection from %s\n", c->peer);
 
@@ -154,7 +148,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 
 /* accept() failed. With EMFILE the pending connection stays in the backlog,
  * so the listening socket stays readable: re-enabling at once would spin at
- * 100% CPU. Pause, and let a timer turn accepting back on. */
+ * 100% CPU. Pause, and let a timer turn accepting back on. (Chapters 3 to 6
+ * use the same idea packaged as struct accept_pause in common/.) */
 static void on_accept_error(struct evconnlistener *listener, void *ctx)
 {
     struct server *server = ctx;
@@ -163,7 +158,8 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
               ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
     struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
-    evtimer_add(server->resume_accepting, &pause);
+    if (evtimer_add(server->resume_accepting, &pause) != 0)
+        warnx_msg("cannot schedule accepting again: evtimer_add failed");
 }
 
 static void on_resume_accepting(evutil_socket_t fd, short what, void *ctx)
@@ -223,42 +219,81 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin)
 
 /* ---- main: wire things up in the order they happen ----------------------- */
 
+/* Register: socket + bind + listen + "call on_accept when readable"; and the
+ * timer that ends an accept pause. -1 after saying why. */
+static int open_listener(struct server *server, const struct sockaddr_in *sin)
+{
+    server->listener =
+        evconnlistener_new_bind(server->base, on_accept, server,
+                                LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
+    if (!server->listener) { /* notes' bug: the result was never checked */
+        char want[ADDR_STRLEN];
+        warnx_msg("cannot listen on %s: %s",
+                  format_addr((const struct sockaddr *)sin, want, sizeof want),
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return -1;
+    }
+    evconnlistener_set_error_cb(server->listener, on_accept_error);
+    server->resume_accepting = evtimer_new(server->base, on_resume_accepting, server);
+    if (!server->resume_accepting) {
+        warnx_msg("cannot create the accept-pause timer: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Ctrl-C (SIGINT) and kill (SIGTERM) become events; chapter 4 explains. */
+static int watch_signals(struct server *server)
+{
+    server->on_sigint = evsignal_new(server->base, SIGINT, on_signal, server);
+    server->on_sigterm = evsignal_new(server->base, SIGTERM, on_signal, server);
+    if (!server->on_sigint || !server->on_sigterm || evsignal_add(server->on_sigint, NULL) != 0 ||
+        evsignal_add(server->on_sigterm, NULL) != 0) {
+        warnx_msg("cannot watch SIGINT and SIGTERM: evsignal_new/evsignal_add failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Teardown in reverse order of creation; safe on a half-opened server. */
+static void server_close(struct server *server)
+{
+    for (struct conn *c = LIST_FIRST(&server->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link); /* read before conn_free(c) frees c */
+        conn_free(c);
+    }
+    if (server->on_sigterm)
+        event_free(server->on_sigterm);
+    if (server->on_sigint)
+        event_free(server->on_sigint);
+    if (server->resume_accepting)
+        event_free(server->resume_accepting);
+    if (server->listener)
+        evconnlistener_free(server->listener);
+    event_base_free(server->base);
+}
+
 int main(int argc, char **argv)
 {
     common_init(argv[0]);
-    struct sockaddr_in sin; /* notes' bug: "struct sockadr_in" does not exist */
+    struct sockaddr_in sin;
     parse_args(argc, argv, &sin);
     /* Writing to a peer that has gone raises SIGPIPE, whose default action
      * kills the process. One vanished client must not stop the server. */
     signal(SIGPIPE, SIG_IGN);
 
     struct server server = {0};
+    LIST_INIT(&server.conns);
     server.base = event_base_new();
     if (!server.base) {
-        warnx_msg("cannot create an event base");
+        warnx_msg("cannot create an event base: out of memory");
         return EXIT_RUNTIME;
     }
-
-    /* Register: socket + bind + listen + "call on_accept when readable". */
-    server.listener =
-        evconnlistener_new_bind(server.base, on_accept, &server,
-                                LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                LISTEN_BACKLOG, (struct sockaddr *)&sin, sizeof sin);
-    if (!server.listener) { /* notes' bug: the result was never checked */
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((struct sockaddr *)&sin, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        event_base_free(server.base);
+    if (open_listener(&server, &sin) != 0 || watch_signals(&server) != 0) {
+        server_close(&server);
         return EXIT_RUNTIME;
     }
-    evconnlistener_set_error_cb(server.listener, on_accept_error);
-    server.resume_accepting = evtimer_new(server.base, on_resume_accepting, &server);
-    server.on_sigint = evsignal_new(server.base, SIGINT, on_signal, &server);
-    server.on_sigterm = evsignal_new(server.base, SIGTERM, on_signal, &server);
-    evsignal_add(server.on_sigint, NULL);
-    evsignal_add(server.on_sigterm, NULL);
-
     char bound[ADDR_STRLEN];
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(server.listener), bound, sizeof bound));
@@ -268,17 +303,8 @@ int main(int argc, char **argv)
      * never empty, so the plain dispatch is enough.) */
     event_base_dispatch(server.base);
 
-    /* Teardown in reverse order of creation. */
     unsigned long served = server.served;
-    for (struct conn *c = server.conns, *next; c; c = next) {
-        next = c->next;
-        conn_free(c);
-    }
-    event_free(server.on_sigterm);
-    event_free(server.on_sigint);
-    event_free(server.resume_accepting);
-    evconnlistener_free(server.listener);
-    event_base_free(server.base);
+    server_close(&server);
     libevent_global_shutdown(); /* so valgrind sees only our own leaks */
     printf("served %lu connection%s, bye\n", served, served == 1 ? "" : "s");
     return EXIT_CLEAN;

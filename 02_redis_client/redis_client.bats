@@ -172,6 +172,41 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
     assert_output --partial "redis_client: cannot connect to no-such-host.invalid:$REDIS_PORT: "
 }
 
+# with_hosts_file FILE CMD...: run CMD in a private mount namespace where FILE
+# is /etc/hosts. The machine's /etc/hosts is untouched, the resolver is the
+# real one (glibc's getaddrinfo reads the bind-mounted file). Skips the test
+# where namespaces are not allowed.
+with_hosts_file() {
+    local hosts=$1
+    shift
+    unshare --mount --map-root-user true 2>/dev/null ||
+        skip "needs a private mount namespace (unshare --mount --map-root-user)"
+    unshare --mount --map-root-user sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$hosts" "$@"
+}
+
+@test "--host NAME tries each address in turn: ::1 refuses, 127.0.0.1 answers" {
+    hosts="$BATS_TEST_TMPDIR/hosts"
+    printf '::1 wb-dual\n127.0.0.1 wb-dual\n' >"$hosts"
+    # the premise: the name resolves to ::1 first, then 127.0.0.1 ...
+    run with_hosts_file "$hosts" getent ahosts wb-dual
+    assert_success
+    assert_equal "$(awk '$2 == "STREAM" { print $1 }' <<<"$output" | tr '\n' ' ')" "::1 127.0.0.1 "
+    # ... and nothing listens on [::1]:REDIS_PORT (the private Redis binds 127.0.0.1)
+    run "$CLIENT" --host ::1 --port "$REDIS_PORT" PING
+    assert_failure 1
+    assert_output "redis_client: cannot connect to ::1:$REDIS_PORT: Connection refused"
+    # the first address refuses; the client goes on to the second, as redis-cli does
+    run with_hosts_file "$hosts" "$CLIENT" --host wb-dual --port "$REDIS_PORT" SET wb:dual yes
+    assert_success
+    assert_output "OK"
+    assert_equal "$(redis-cli -p "$REDIS_PORT" GET wb:dual)" "yes"
+    # and when every address refuses, the message says how many were tried
+    port=$(free_port)
+    run with_hosts_file "$hosts" "$CLIENT" --host wb-dual --port "$port" PING
+    assert_failure 1
+    assert_output "redis_client: cannot connect to wb-dual:$port (2 addresses tried): Connection refused"
+}
+
 @test "bad command lines exit 2" {
     run "$CLIENT" --port abc
     assert_failure 2

@@ -5,8 +5,11 @@
  * What it teaches: the *client* side of register → detect → dispatch. We
  * register a connect (bufferevent_socket_connect), epoll detects when it
  * completes, and libevent dispatches BEV_EVENT_CONNECTED (or ERROR, or
- * TIMEOUT) to on_event. Then replies arrive in pieces, in on_read, and we must
- * reassemble them: a read callback gets "some bytes", never "one reply".
+ * TIMEOUT) to on_event. Then replies arrive in pieces, in on_read_lines or
+ * on_read_replies, and we must reassemble them: a read callback gets "some
+ * bytes", never "one reply". A host name may resolve to several addresses
+ * (localhost: ::1 and 127.0.0.1); like redis-cli we try each in turn.
+ * RESP encoding and redis-cli-style printing live in resp.c.
  *
  * Run it:
  *   make chapter2                          the notes' demo: connect, PING, PONG
@@ -19,10 +22,7 @@
  * other mode feeds hiredis's redisReader from the input evbuffer instead.
  * Read docs/02-redis-client.md beside this file.
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +34,12 @@
 #include <hiredis/hiredis.h>
 
 #include "common.h"
+#include "resp.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 6379
 #define NOTES_PING "*1\r\n$4\r\nPING\r\n" /* PING as a RESP array of one bulk string */
+#define PORT_STRLEN 8
 
 enum mode {
     MODE_NOTES,   /* no command given: the notes' PING, read with evbuffer_readln */
@@ -60,198 +62,12 @@ struct client {
     long bench_sent; /* MODE_BENCH: PINGs written so far */
     double bench_started_ms;
     long timeout_ms;
-    char target[ADDR_STRLEN + 256]; /* "host:port", for messages */
+    struct evutil_addrinfo *addrs;     /* every address the host resolved to */
+    struct evutil_addrinfo *next_addr; /* the one to try if this connect fails */
+    int tried;                         /* addresses tried so far */
+    char target[ADDR_STRLEN + 256];    /* "host:port", for messages */
     int exit_code;
 };
-
-/* ---- RESP: encoding commands ------------------------------------------- */
-
-struct args {
-    char **v;
-    size_t *len;
-    size_t count, cap;
-};
-
-static void args_push(struct args *a, char *arg, size_t len)
-{
-    if (a->count == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 8;
-        a->v = realloc(a->v, a->cap * sizeof *a->v);
-        a->len = realloc(a->len, a->cap * sizeof *a->len);
-        if (!a->v || !a->len) {
-            warnx_msg("out of memory");
-            exit(EXIT_RUNTIME);
-        }
-    }
-    a->v[a->count] = arg;
-    a->len[a->count] = len;
-    a->count++;
-}
-
-/* A command is an array of bulk strings: "*<count>\r\n" then "$<len>\r\n<bytes>\r\n"
- * per argument. Lengths in front make it binary-safe: any byte may appear. */
-static void encode_command(struct evbuffer *out, const struct args *a)
-{
-    evbuffer_add_printf(out, "*%zu\r\n", a->count);
-    for (size_t i = 0; i < a->count; i++) {
-        evbuffer_add_printf(out, "$%zu\r\n", a->len[i]);
-        evbuffer_add(out, a->v[i], a->len[i]);
-        evbuffer_add(out, "\r\n", 2);
-    }
-}
-
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
-/* Split one --pipe line into arguments, in place, the way redis-cli reads
- * its input: words split on blanks; "double quotes" group words and know the
- * escapes \n \r \t \" \\ \xHH (so NUL is "\x00"); 'single quotes' know only \'.
- * Returns 0, or -1 on unbalanced quotes. */
-static int split_line(char *p, struct args *a)
-{
-    for (;;) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            return 0;
-        char *start = p, *w = p;
-        char quote = '\0';
-        if (*p == '"' || *p == '\'')
-            quote = *p++;
-        for (;;) {
-            if (!*p) {
-                if (quote)
-                    return -1;
-                break;
-            }
-            if (quote && *p == quote) {
-                p++;
-                if (*p && !isspace((unsigned char)*p))
-                    return -1; /* "closing quote must be followed by a blank */
-                break;
-            }
-            if (!quote && isspace((unsigned char)*p))
-                break;
-            if (quote == '"' && *p == '\\' && p[1]) {
-                p++;
-                int hi, lo;
-                switch (*p) {
-                case 'n': *w++ = '\n'; break;
-                case 'r': *w++ = '\r'; break;
-                case 't': *w++ = '\t'; break;
-                case 'x':
-                    hi = hex_value((unsigned char)p[1]);
-                    lo = hi < 0 ? -1 : hex_value((unsigned char)p[2]);
-                    if (lo < 0) {
-                        *w++ = 'x';
-                        break;
-                    }
-                    *w++ = (char)(hi * 16 + lo);
-                    p += 2;
-                    break;
-                default: *w++ = *p; break;
-                }
-                p++;
-                continue;
-            }
-            if (quote == '\'' && *p == '\\' && p[1] == '\'')
-                p++;
-            *w++ = *p++;
-        }
-        int at_end = (*p == '\0');
-        args_push(a, start, (size_t)(w - start));
-        if (at_end)
-            return 0;
-        p++; /* past the blank that ended the word */
-    }
-}
-
-/* Read every stdin line and encode it; returns the number of commands. */
-static long encode_stdin(struct evbuffer *out)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    long lineno = 0, commands = 0;
-    struct args a = {0};
-    while (getline(&line, &cap, stdin) != -1) {
-        lineno++;
-        a.count = 0;
-        if (split_line(line, &a) != 0) {
-            warnx_msg("stdin line %ld: unbalanced quotes", lineno);
-            exit(EXIT_USAGE);
-        }
-        if (a.count == 0)
-            continue; /* blank line */
-        encode_command(out, &a);
-        commands++;
-    }
-    free(line);
-    free(a.v);
-    free(a.len);
-    return commands;
-}
-
-/* ---- RESP: printing replies the way redis-cli does ---------------------- */
-
-static void print_quoted(const char *s, size_t len)
-{
-    putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '\\': fputs("\\\\", stdout); break;
-        case '"': fputs("\\\"", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\r': fputs("\\r", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        case '\a': fputs("\\a", stdout); break;
-        case '\b': fputs("\\b", stdout); break;
-        default:
-            if (isprint(c))
-                putchar(c);
-            else
-                printf("\\x%02x", c);
-        }
-    }
-    putchar('"');
-}
-
-/* indent: the spaces that line up nested array elements under their parent */
-static void print_reply(const redisReply *r, int raw, int indent)
-{
-    switch (r->type) {
-    case REDIS_REPLY_STATUS: printf("%s\n", r->str); break;
-    case REDIS_REPLY_ERROR: printf("(error) %s\n", r->str); break;
-    case REDIS_REPLY_INTEGER: printf("(integer) %lld\n", r->integer); break;
-    case REDIS_REPLY_NIL: printf("(nil)\n"); break;
-    case REDIS_REPLY_STRING:
-        if (raw)
-            fwrite(r->str, 1, r->len, stdout);
-        else
-            print_quoted(r->str, r->len);
-        putchar('\n');
-        break;
-    case REDIS_REPLY_ARRAY:
-        if (r->elements == 0) {
-            printf("(empty array)\n");
-            break;
-        }
-        int width = snprintf(NULL, 0, "%zu", r->elements);
-        for (size_t i = 0; i < r->elements; i++) {
-            if (i > 0)
-                printf("%*s", indent, "");
-            printf("%*zu) ", width, i + 1);
-            print_reply(r->element[i], raw, indent + width + 2);
-        }
-        break;
-    default: printf("(unknown reply type %d)\n", r->type);
-    }
-}
 
 /* ---- the event loop side ------------------------------------------------- */
 
@@ -327,7 +143,7 @@ static void on_read_replies(struct bufferevent *bev, void *ctx)
         if (!reply)
             break;
         if (c->mode != MODE_BENCH)
-            print_reply(reply, c->raw, 0);
+            print_reply(reply, c->raw);
         freeReplyObject(reply);
         c->received++;
         got++;
@@ -344,38 +160,117 @@ static void on_read_replies(struct bufferevent *bev, void *ctx)
     }
 }
 
+static void on_event(struct bufferevent *bev, short what, void *ctx);
+
+/* A bufferevent for one connect attempt, callbacks set and reading enabled
+ * before it connects; NULL after saying why. */
+static struct bufferevent *client_bufferevent(struct client *c)
+{
+    struct bufferevent *bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        warnx_msg("cannot create a bufferevent: out of memory");
+        return NULL;
+    }
+    /* notes' bug: the callbacks were set after connecting. An immediate
+     * failure would be reported before anyone was listening for it. */
+    bufferevent_setcb(bev, c->mode == MODE_NOTES ? on_read_lines : on_read_replies, NULL, on_event,
+                      c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (c->timeout_ms) {
+        struct timeval tv = ms_to_timeval(c->timeout_ms);
+        /* While connecting the write timeout counts (connect waits for
+         * writability); afterwards the read timeout bounds each wait for a reply. */
+        bufferevent_set_timeouts(bev, &tv, &tv);
+    }
+    return bev;
+}
+
+/* Start a connect to the next address the host resolved to. Like redis-cli,
+ * a host is every one of its addresses: "localhost" may be ::1 first, where
+ * nothing listens, then 127.0.0.1. Each attempt gets a fresh bufferevent (a
+ * socket whose connect failed cannot be reused). Returns 0 once a connect is
+ * under way — its outcome comes to on_event — or -1 when none is left. */
+static int connect_next(struct client *c)
+{
+    while (c->next_addr) {
+        struct evutil_addrinfo *ai = c->next_addr;
+        c->next_addr = ai->ai_next;
+        c->tried++;
+        if (c->bev)
+            bufferevent_free(c->bev);
+        c->bev = client_bufferevent(c);
+        if (!c->bev)
+            return -1;
+        if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* Every address of --host, in the order getaddrinfo prefers (a numeric
+ * address is one). With no evdns_base this is a plain blocking lookup — fine
+ * for a one-shot client. Returns 0, or a getaddrinfo error code. */
+static int resolve(struct client *c, const char *host, int port)
+{
+    char service[PORT_STRLEN];
+    snprintf(service, sizeof service, "%d", port);
+    struct evutil_addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC; /* IPv4 and IPv6 */
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    int err = evutil_getaddrinfo(host, service, &hints, &c->addrs);
+    c->next_addr = c->addrs;
+    return err;
+}
+
+static void report_connect_failure(const struct client *c, const char *why)
+{
+    if (c->tried > 1)
+        warnx_msg("cannot connect to %s (%d addresses tried): %s", c->target, c->tried, why);
+    else
+        warnx_msg("cannot connect to %s: %s", c->target, why);
+}
+
+static void on_connected(struct client *c)
+{
+    c->connected = 1;
+    if (c->mode == MODE_NOTES)
+        printf("connect redis success\n");
+    if (c->mode == MODE_BENCH) {
+        c->bench_started_ms = elapsed_ms();
+        queue_pings(c, c->pipeline);
+    } else {
+        bufferevent_write_buffer(c->bev, c->requests);
+    }
+    /* Replies arrive in on_read_lines or on_read_replies, enabled before connecting. */
+}
+
 static void on_event(struct bufferevent *bev, short what, void *ctx)
 {
+    (void)bev;
     struct client *c = ctx;
     if (what & BEV_EVENT_CONNECTED) {
-        c->connected = 1;
-        if (c->mode == MODE_NOTES)
-            printf("connect redis success\n");
-        if (c->mode == MODE_BENCH) {
-            c->bench_started_ms = elapsed_ms();
-            queue_pings(c, c->pipeline);
-        } else {
-            bufferevent_write_buffer(bev, c->requests);
-        }
-        /* Replies arrive in on_read. (notes' bug: "bufferevent_enabal" — the
-         * real name is bufferevent_enable, called in main before connecting.) */
+        on_connected(c);
         return;
     }
+    const char *why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
     if (what & BEV_EVENT_TIMEOUT) {
+        if (!c->connected && connect_next(c) == 0)
+            return; /* too slow; the next address is being tried */
         warnx_msg("timed out after %ld ms waiting for %s %s", c->timeout_ms, c->target,
                   c->connected ? "to reply" : "to accept the connection");
     } else if (!c->connected) {
-        int dns_err = bufferevent_socket_get_dns_error(bev);
+        if (connect_next(c) == 0)
+            return; /* this address failed; the next one is being tried */
         /* notes' bug: "connection error" without the cause or a newline */
-        warnx_msg("cannot connect to %s: %s", c->target,
-                  dns_err ? evutil_gai_strerror(dns_err)
-                          : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        report_connect_failure(c, why);
     } else if (what & BEV_EVENT_EOF) {
         warnx_msg("%s closed the connection after %ld of %ld replies", c->target, c->received,
                   c->expected);
     } else {
         warnx_msg("connection to %s failed after %ld of %ld replies: %s", c->target, c->received,
-                  c->expected, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+                  c->expected, why);
     }
     finish(c, EXIT_RUNTIME);
 }
@@ -447,6 +342,49 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* What to send, encoded before we even connect; sets mode and expected. */
+static void prepare_requests(struct client *c, const struct options *o, int argc, char **argv,
+                             int first_arg)
+{
+    if (o->bench) {
+        c->mode = MODE_BENCH;
+        c->expected = o->bench;
+        c->pipeline = o->pipeline; /* PINGs are queued as replies arrive */
+    } else if (o->pipe) {
+        c->mode = MODE_PIPE;
+        c->expected = encode_stdin(c->requests);
+    } else if (first_arg < argc) {
+        c->mode = MODE_COMMAND;
+        struct args a = {0};
+        for (int i = first_arg; i < argc; i++)
+            args_push(&a, argv[i], strlen(argv[i]));
+        encode_command(c->requests, &a);
+        args_free(&a);
+        c->expected = 1;
+    } else {
+        c->mode = MODE_NOTES;
+        evbuffer_add(c->requests, NOTES_PING, strlen(NOTES_PING));
+        c->expected = 1;
+    }
+}
+
+/* Resolve, start the first connect, run the loop; the exit code. */
+static int run(struct client *c, const struct options *o)
+{
+    int gai_err = resolve(c, o->host, o->port);
+    if (gai_err != 0) {
+        report_connect_failure(c, evutil_gai_strerror(gai_err));
+        return EXIT_RUNTIME;
+    }
+    /* notes' bug: the connect's result was not checked */
+    if (connect_next(c) != 0) {
+        report_connect_failure(c, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return EXIT_RUNTIME;
+    }
+    event_base_dispatch(c->base);
+    return c->exit_code;
+}
+
 int main(int argc, char **argv)
 {
     common_init(argv[0]);
@@ -457,84 +395,23 @@ int main(int argc, char **argv)
     snprintf(c.target, sizeof c.target, "%s:%d", opt.host, opt.port);
     c.requests = evbuffer_new();
     c.reader = redisReaderCreate();
-    if (!c.requests || !c.reader) {
-        warnx_msg("out of memory");
-        return EXIT_RUNTIME;
-    }
-
-    /* What to send, encoded before we even connect. */
-    if (opt.bench) {
-        c.mode = MODE_BENCH;
-        c.expected = opt.bench;
-        c.pipeline = opt.pipeline; /* PINGs are queued as replies arrive */
-    } else if (opt.pipe) {
-        c.mode = MODE_PIPE;
-        c.expected = encode_stdin(c.requests);
-    } else if (first_arg < argc) {
-        c.mode = MODE_COMMAND;
-        struct args a = {0};
-        for (int i = first_arg; i < argc; i++)
-            args_push(&a, argv[i], strlen(argv[i]));
-        encode_command(c.requests, &a);
-        free(a.v);
-        free(a.len);
-        c.expected = 1;
-    } else {
-        c.mode = MODE_NOTES;
-        evbuffer_add(c.requests, NOTES_PING, strlen(NOTES_PING));
-        c.expected = 1;
-    }
-
     c.base = event_base_new();
-    c.bev = bufferevent_socket_new(c.base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!c.base || !c.bev) {
-        warnx_msg("cannot create the event base or bufferevent");
+    if (!c.requests || !c.reader || !c.base) {
+        warnx_msg("cannot create the request buffer, reply reader and event base: out of memory");
         return EXIT_RUNTIME;
     }
-    /* notes' bug: the callbacks were set after connecting. An immediate
-     * failure would be reported before anyone was listening for it. */
-    bufferevent_setcb(c.bev, c.mode == MODE_NOTES ? on_read_lines : on_read_replies, NULL, on_event,
-                      &c);
-    bufferevent_enable(c.bev, EV_READ | EV_WRITE);
-    if (opt.timeout_ms) {
-        struct timeval tv = ms_to_timeval(opt.timeout_ms);
-        /* While connecting the write timeout counts (connect waits for
-         * writability); afterwards the read timeout bounds each wait for a reply. */
-        bufferevent_set_timeouts(c.bev, &tv, &tv);
-    }
+    prepare_requests(&c, &opt, argc, argv, first_arg);
 
-    int started;
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin); /* notes' bug: sin was used uninitialised */
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)opt.port);
-    if (c.expected == 0) {
-        started = 0; /* --pipe with empty input: nothing to do */
-    } else if (inet_pton(AF_INET, opt.host, &sin.sin_addr) == 1) {
-        /* An address: connect as the notes did ("struct sockad  dr_in" fixed). */
-        started = bufferevent_socket_connect(c.bev, (struct sockaddr *)&sin, sizeof sin) == 0;
-    } else {
-        /* A name: libevent resolves it first. With no evdns_base (NULL) the
-         * lookup is a plain blocking getaddrinfo — fine for a one-shot client. */
-        started =
-            bufferevent_socket_connect_hostname(c.bev, NULL, AF_UNSPEC, opt.host, opt.port) == 0;
-    }
-    if (c.expected == 0) {
-        c.exit_code = EXIT_CLEAN;
-    } else if (!started) { /* notes' bug: the connect's result was not checked */
-        int dns_err = bufferevent_socket_get_dns_error(c.bev);
-        warnx_msg("cannot connect to %s: %s", c.target,
-                  dns_err ? evutil_gai_strerror(dns_err)
-                          : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        c.exit_code = EXIT_RUNTIME;
-    } else {
-        event_base_dispatch(c.base);
-    }
+    /* --pipe with empty input: nothing to send, nothing to wait for */
+    int status = c.expected == 0 ? EXIT_CLEAN : run(&c, &opt);
 
-    bufferevent_free(c.bev);
+    if (c.bev)
+        bufferevent_free(c.bev);
+    if (c.addrs)
+        evutil_freeaddrinfo(c.addrs);
     event_base_free(c.base);
     redisReaderFree(c.reader);
     evbuffer_free(c.requests);
     libevent_global_shutdown();
-    return c.exit_code;
+    return status;
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # 03_timers/timers.bats — chapter 3: what each timer demo prints, in what order,
-# and (with generous bounds) when.
+# and (with generous bounds) when; the idle server; the timer benchmark.
 
 load ../tests/helpers
 
 setup() {
     TIMERS=$(bin 03_timers/timers)
+    IDLE=$(bin 03_timers/idle_server)
+    BENCH=$(bin 03_timers/timer_bench)
 }
 
 # ms_of LINE: the leading "  123.4 ms" of a log line, as an integer
@@ -41,10 +43,12 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
 @test "heartbeat: tick N happens after N intervals (generous upper bound)" {
     run "$TIMERS" --demo heartbeat --interval 50 --count 4
     assert_success
+    ticks=$(sed -n 's/.*tick \([0-9]*\) scheduled *\([0-9.]*\) ms actual *\([0-9.]*\) ms.*/\1 \2 \3/p' <<<"$output")
+    assert_equal "$(wc -l <<<"$ticks")" 4 # the loop below checks 4 ticks, not none
     while read -r tick scheduled actual; do
         [ "${actual%.*}" -ge "${scheduled%.*}" ] || fail "tick $tick early: $actual < $scheduled"
         [ "${actual%.*}" -lt $((${scheduled%.*} + 1000)) ] || fail "tick $tick late: $actual"
-    done < <(sed -n 's/.*tick \([0-9]*\) scheduled *\([0-9.]*\) ms actual *\([0-9.]*\) ms.*/\1 \2 \3/p' <<<"$output")
+    done <<<"$ticks"
 }
 
 @test "heartbeat: a re-added timer drifts by each tick's work, EV_PERSIST does not accumulate it" {
@@ -90,7 +94,7 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
 }
 
 @test "idle: a silent client is disconnected after the idle time" {
-    start_server idle "$TIMERS" --demo idle --idle 300 --port 0
+    start_server idle "$IDLE" --idle 300 --port 0
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     start=$(date +%s%N)
     run timeout 5 cat <&5 # returns at EOF, when the server closes
@@ -103,7 +107,7 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
 }
 
 @test "idle: a client sending a line every 100 ms (idle 300) stays connected past 1 s" {
-    start_server idle "$TIMERS" --demo idle --idle 300 --port 0
+    start_server idle "$IDLE" --idle 300 --port 0
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     for i in $(seq 12); do
         printf 'line %d\n' "$i" >&5
@@ -120,7 +124,7 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
 }
 
 @test "idle: SIGINT shuts the server down with exit 0" {
-    start_server idle "$TIMERS" --demo idle --idle 5000 --port 0
+    start_server idle "$IDLE" --idle 5000 --port 0
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     wait_for_line "$SERVER_OUT" 'connected; it will be closed after 5000 ms'
     kill -INT "$SERVER_PID"
@@ -130,8 +134,8 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
     wait_for_line "$SERVER_OUT" 'idle: caught SIGINT, shutting down'
 }
 
-@test "--bench 10000: both lines, every timer fired, and a ratio" {
-    run "$TIMERS" --bench 10000
+@test "timer_bench 10000: both lines, every timer fired, and a ratio" {
+    run "$BENCH" 10000
     assert_success
     assert_line --regexp '^min-heap +add +[0-9.]+ ms +fire +[0-9.]+ ms +fired 10000 +peak RSS +[0-9.]+ MiB$'
     assert_line --regexp '^common timeout +add +[0-9.]+ ms +fire +[0-9.]+ ms +fired 10000 +peak RSS +[0-9.]+ MiB$'
@@ -147,9 +151,20 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
     assert_line --index 0 "timers: --count: 'abc' is not a number"
     run "$TIMERS" --demo sometimes
     assert_failure 2
-    assert_line --index 0 "timers: --demo: unknown demo 'sometimes' (oneshot, heartbeat, cancel, once, idle, all)"
-    run "$TIMERS" --bench 0
+    assert_line --index 0 "timers: --demo: unknown demo 'sometimes' (oneshot, heartbeat, cancel, once, all)"
+    run "$BENCH" 0
     assert_failure 2
-    run "$TIMERS" --demo idle --port 99999
+    assert_line --index 0 "timer_bench: N: 0 is out of range (1 to 100000000)"
+    run "$IDLE" --port 99999
     assert_failure 2
+    assert_line --index 0 "idle_server: --port: 99999 is out of range (0 to 65535)"
+}
+
+@test "--help lists every demo from the one table, with what it shows" {
+    run "$TIMERS" --help
+    assert_success
+    for demo in oneshot heartbeat cancel once all; do
+        assert_line --regexp "^  --demo $demo +[a-zA-Z]"
+    done
+    assert_equal "$(grep -c '^  --demo ' <<<"$output")" 5
 }

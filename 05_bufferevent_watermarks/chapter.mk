@@ -1,14 +1,16 @@
-# 05_bufferevent_watermarks/chapter.mk — chapter 5's entry in the Makefile.
+# 05_bufferevent_watermarks/chapter.mk — chapter 5's entry in the Makefile. Its
+# programs: read_watermarks, write_watermark, backpressure_relay (demo_server.c
+# is the skeleton they share).
 # PORT=N (make chapter5 PORT=9000) picks another port.
 
 ## chapter5             build chapter 5 and run the read-watermark demo on 127.0.0.1:8085 (PORT=N for another)
 chapter5: PORT ?= 8085
-chapter5: $(O)05_bufferevent_watermarks/watermarks
+chapter5: $(O)05_bufferevent_watermarks/read_watermarks
 	@echo "try: telnet 127.0.0.1 $(PORT) and type: callbacks need >= 10 bytes; reading stops at 64"
-	@scripts/run-demo.sh $(O)05_bufferevent_watermarks/watermarks --demo read --port $(PORT) \
+	@scripts/run-demo.sh $(O)05_bufferevent_watermarks/read_watermarks --port $(PORT) \
 		--low 10 --high 64 --consume 16 --consume-delay 1000
 
 ## plot5                backpressure on and off, drawn into build/05-backpressure.svg (UPDATE=1: into docs/img/)
-plot5: $(O)05_bufferevent_watermarks/watermarks
+plot5: $(O)05_bufferevent_watermarks/backpressure_relay
 	@scripts/deps.sh plot
 	@scripts/plot5.sh $(if $(UPDATE),docs/img/05-backpressure.svg,build/05-backpressure.svg)

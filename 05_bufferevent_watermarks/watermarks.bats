@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # 05_bufferevent_watermarks/watermarks.bats — chapter 5: each watermark rule,
-# observed from outside: callback logs, the kernel's receive queue, checksums,
+# observed from outside (read_watermarks, write_watermark, backpressure_relay): callback logs, the kernel's receive queue, checksums,
 # and the relay's peak buffer with and without backpressure.
 
 load ../tests/helpers
@@ -10,7 +10,9 @@ load ../tests/helpers
 ONE_READ=16384
 
 setup() {
-    WM=$(bin 05_bufferevent_watermarks/watermarks)
+    READ=$(bin 05_bufferevent_watermarks/read_watermarks)
+    WRITE=$(bin 05_bufferevent_watermarks/write_watermark)
+    RELAY=$(bin 05_bufferevent_watermarks/backpressure_relay)
 }
 
 # recv_q PORT: bytes waiting in the kernel on the server side of the connection
@@ -20,7 +22,7 @@ recv_q() { ss -tnH state established "( sport = :$1 )" | awk '{ print $1 }' | he
 pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"; }
 
 @test "read low 10: 9 bytes give no callback; the 10th gives one reporting 10" {
-    start_server wm "$WM" --demo read --port 0 --low 10
+    start_server wm "$READ" --port 0 --low 10
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     wait_for_line "$SERVER_OUT" 'read: 127\.0\.0\.1:[0-9]+ connected \(read low 10, high 0\)'
     printf '123456789' >&5
@@ -33,7 +35,7 @@ pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"
 }
 
 @test "read high 64, consume nothing: input never above 64, the rest stays in the kernel, no spin" {
-    start_server wm "$WM" --demo read --port 0 --high 64 --consume 0
+    start_server wm "$READ" --port 0 --high 64 --consume 0
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     head -c 10240 /dev/zero >&5
     wait_for_line "$SERVER_OUT" 'input 64 >= high 64: libevent has stopped reading the socket'
@@ -55,7 +57,7 @@ pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"
 }
 
 @test "read high with slow consumption: reading resumes below high, everything arrives" {
-    start_server wm "$WM" --demo read --port 0 --high 100 --consume 60 --consume-delay 20
+    start_server wm "$READ" --port 0 --high 100 --consume 60 --consume-delay 20
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     head -c 1000 /dev/zero >&5
     # 1000 bytes, 60 per consumption => the input drains to 0 after 17 rounds
@@ -68,7 +70,7 @@ pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"
 }
 
 @test "write low: every callback sees output <= write-low; a slow reader sets the pace; payload intact" {
-    start_server wm "$WM" --demo write --port 0 --bytes 16777216 --chunk 65536 --write-low 16384
+    start_server wm "$WRITE" --port 0 --bytes 16777216 --chunk 65536 --write-low 16384
     # a reader that stops for 1 s, with a small receive buffer
     nc -I 4096 127.0.0.1 "$PORT" | { sleep 1; cat; } >"$BATS_TEST_TMPDIR/received"
     wait_for_line "$SERVER_OUT" 'write: 127\.0\.0\.1:[0-9]+: all 16777216 bytes sent'
@@ -84,7 +86,7 @@ pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"
 }
 
 @test "write low 0 (the default): the callback means 'fully flushed'" {
-    start_server wm "$WM" --demo write --port 0 --bytes 200000 --chunk 50000
+    start_server wm "$WRITE" --port 0 --bytes 200000 --chunk 50000
     run nc -N 127.0.0.1 "$PORT" </dev/null
     assert_equal "$(printf '%s' "$output" | sha256sum)" "$(pattern 200000 | sha256sum)"
     wait_for_line "$SERVER_OUT" 'all 200000 bytes sent'
@@ -96,7 +98,7 @@ pattern() { yes abcdefghijklmnopqrstuvwxyz0123456789 | tr -d '\n' | head -c "$1"
 # nothing for 2 s; sets PEAK and checks the bytes arrived intact and in order
 relay_run() {
     head -c 67108864 /dev/urandom >"$BATS_TEST_TMPDIR/source"
-    start_server relay "$WM" --demo relay --port 0 --producer-port 0 "$@"
+    start_server relay "$RELAY" --port 0 --producer-port 0 "$@"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
     nc 127.0.0.1 "$PORT" | { sleep 2; cat; } >"$BATS_TEST_TMPDIR/received" &
     consumer=$!
@@ -123,7 +125,7 @@ relay_run() {
 
 @test "relay --trace writes a CSV of ms, buffered bytes and the reading flag" {
     trace="$BATS_TEST_TMPDIR/trace.csv"
-    start_server relay "$WM" --demo relay --port 0 --producer-port 0 --trace "$trace"
+    start_server relay "$RELAY" --port 0 --producer-port 0 --trace "$trace"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
     nc 127.0.0.1 "$PORT" >/dev/null &
     wait_for_line "$SERVER_OUT" 'relay: consumer connected'
@@ -136,22 +138,26 @@ relay_run() {
 }
 
 @test "bad flag values exit 2 with a message" {
-    run "$WM"
+    run "$READ" --demo read
     assert_failure 2
-    assert_line --index 0 "watermarks: --demo is required: read, write or relay"
-    run "$WM" --demo nap
+    assert_line --index 0 "read_watermarks: unknown option or missing value: '--demo'"
+    run "$READ" --low 100 --high 10
     assert_failure 2
-    run "$WM" --demo read --low 100 --high 10
+    assert_line --index 0 "read_watermarks: --low 100 is above --high 10"
+    run "$READ" --low -1
     assert_failure 2
-    assert_line --index 0 "watermarks: --low 100 is above --high 10"
-    run "$WM" --demo read --low -1
+    run "$READ" --consume lots
     assert_failure 2
-    run "$WM" --demo read --consume lots
+    assert_line --index 0 "read_watermarks: --consume: 'lots' is not a number"
+    run "$RELAY" --high 0
     assert_failure 2
-    run "$WM" --demo relay --high 0
+    assert_line --index 0 "backpressure_relay: needs 0 <= --low < --high (got 65536, 0)"
+    run "$WRITE" --bytes 0
     assert_failure 2
-    run "$WM" --demo write --bytes 0
-    assert_failure 2
-    run "$WM" --help
-    assert_success
+    assert_line --index 0 "write_watermark: --bytes: 0 is out of range (1 to 17179869184)"
+    for prog in "$READ" "$WRITE" "$RELAY"; do
+        run "$prog" --help
+        assert_success
+        assert_line --index 0 --regexp "^usage: $(basename "$prog") "
+    done
 }

@@ -143,21 +143,49 @@ const char *format_local_addr(int fd, char *buf, size_t len)
     return format_addr((struct sockaddr *)&ss, buf, len);
 }
 
-static void resume_accepting(evutil_socket_t fd, short what, void *listener)
+/* ---- accept_pause (see common.h; chapter 1's on_accept_error is the same idea) */
+
+void accept_pause_after_error(struct accept_pause *pause)
+{
+    warnx_msg("accept failed: %s; pausing accepts for %d ms",
+              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
+    evconnlistener_disable(pause->listener);
+    struct timeval delay = ms_to_timeval(ACCEPT_PAUSE_MS);
+    if (evtimer_add(pause->resume, &delay) != 0)
+        warnx_msg("cannot schedule accepting again: evtimer_add failed");
+}
+
+static void on_resume_accepting(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    evconnlistener_enable(listener);
+    struct accept_pause *pause = arg;
+    if (!pause->stopped) /* a draining server stays closed */
+        evconnlistener_enable(pause->listener);
 }
 
-void pause_accepting_after_error(struct evconnlistener *listener, void *ctx)
+int accept_pause_init(struct accept_pause *pause, struct evconnlistener *listener)
 {
-    (void)ctx;
-    warnx_msg("accept failed: %s; pausing accepts for %d ms",
-              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
-    evconnlistener_disable(listener);
-    struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
-    /* fire-and-forget: if the base is freed first, libevent frees this too */
-    event_base_once(evconnlistener_get_base(listener), -1, EV_TIMEOUT, resume_accepting, listener,
-                    &pause);
+    pause->listener = listener;
+    pause->stopped = 0;
+    pause->resume = evtimer_new(evconnlistener_get_base(listener), on_resume_accepting, pause);
+    if (!pause->resume) {
+        warnx_msg("cannot create the accept-pause timer: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void accept_pause_stop_accepting(struct accept_pause *pause)
+{
+    pause->stopped = 1;
+    evtimer_del(pause->resume);
+    evconnlistener_disable(pause->listener);
+}
+
+void accept_pause_free(struct accept_pause *pause)
+{
+    if (pause->resume)
+        event_free(pause->resume);
+    pause->resume = NULL;
 }

@@ -5,7 +5,7 @@
  * millisecond clocks for log lines, and turning a socket address into
  * "127.0.0.1:54321". Each chapter's .c file shows every libevent call it
  * teaches, top to bottom; the one libevent helper here is chapter 1's answer
- * to EMFILE, which later servers reuse without teaching it again.
+ * to EMFILE (accept_pause), which later servers reuse without teaching it again.
  */
 #ifndef WORKBOOK_COMMON_H
 #define WORKBOOK_COMMON_H
@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <event2/event.h>
 #include <event2/listener.h>
 
 /* Exit codes used by every program of the workbook. */
@@ -62,11 +63,44 @@ const char *format_addr(const struct sockaddr *sa, char *buf, size_t len);
 /* The local address a socket is bound to, formatted as above (getsockname). */
 const char *format_local_addr(int fd, char *buf, size_t len);
 
-/* An evconnlistener error callback: log the accept error (typically EMFILE,
- * out of descriptors), stop accepting for ACCEPT_PAUSE_MS, then resume.
- * Chapter 1 (on_accept_error) explains why retrying at once would spin.
- * Use: evconnlistener_set_error_cb(listener, pause_accepting_after_error); */
+/* ---- accept_pause: the EMFILE pause, packaged -----------------------------
+ *
+ * When accept() fails (typically EMFILE/ENFILE: out of descriptors) the
+ * connection stays in the backlog and the listening socket stays readable, so
+ * retrying at once would spin at 100% CPU. accept_pause stops accepting for
+ * ACCEPT_PAUSE_MS, then turns accepting back on — unless the server has said
+ * it is done accepting (a draining server), in which case it stays off.
+ * Chapter 1 (on_accept_error) teaches the same idea by hand.
+ *
+ *   struct accept_pause pause;       (in the server's struct)
+ *   if (accept_pause_init(&pause, listener) != 0) ... (message printed)
+ *   evconnlistener_set_error_cb(listener, on_accept_error);
+ *   ... where on_accept_error(listener, ctx) calls:
+ *   accept_pause_after_error(&server->pause);
+ *   ... a graceful shutdown begins:
+ *   accept_pause_stop_accepting(&pause);  (disables the listener for good)
+ *   ... teardown, before evconnlistener_free:
+ *   accept_pause_free(&pause);
+ */
 #define ACCEPT_PAUSE_MS 200
-void pause_accepting_after_error(struct evconnlistener *listener, void *ctx);
+
+struct accept_pause {
+    struct evconnlistener *listener;
+    struct event *resume; /* timer: turns accepting back on after a pause */
+    int stopped;          /* accepting is off for good: never resume */
+};
+
+/* Create the resume timer for LISTENER. Returns 0, or -1 after printing
+ * "prog: cannot create the accept-pause timer: why". */
+int accept_pause_init(struct accept_pause *pause, struct evconnlistener *listener);
+/* From the listener's error callback: log the error, stop accepting, and
+ * schedule the resume. */
+void accept_pause_after_error(struct accept_pause *pause);
+/* The server stops accepting for good (a drain): disable the listener and
+ * cancel a resume still pending from an earlier pause. */
+void accept_pause_stop_accepting(struct accept_pause *pause);
+/* Free the timer; the listener is the caller's to free. Safe on a zeroed
+ * struct that accept_pause_init never saw (a server that failed half-way). */
+void accept_pause_free(struct accept_pause *pause);
 
 #endif

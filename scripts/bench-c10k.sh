@@ -36,11 +36,7 @@ start() {
     "$@" >"$work/$name.out" 2>"$work/$name.err" &
     PID=$!
     pids+=("$PID")
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.out")
-        [ -n "$PORT" ] && return
-        sleep 0.05
-    done
+    PORT=$(wait_listening_port "$work/$name.out") && return
     echo "bench-c10k: $name did not start" >&2
     cat "$work/$name.err" >&2
     exit 1

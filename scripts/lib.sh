@@ -1,5 +1,6 @@
-# scripts/lib.sh — shell chores shared by the scripts in this folder
-# (sourced, not run).
+# scripts/lib.sh — shell chores shared by the scripts in this folder and by the
+# tests (tests/helpers.bash sources it). Sourced, not run. Everything that
+# starts Redis or waits for a server lives here, once.
 
 # make_workdir: a temp dir in $work, and an EXIT trap that kills every pid
 # the script appended to the pids array and removes the dir
@@ -15,6 +16,17 @@ _cleanup_workdir() {
     rm -rf "$work"
 }
 
+# close_fds_above_2: in a subshell about to exec a background program, close
+# every inherited descriptor but stdin/out/err (bats-core #530: a background
+# child holding bats's output pipe makes bats hang).
+close_fds_above_2() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now. Drawn
 # from 20000-32767, below Linux's ephemeral range (32768-60999), so it does not
 # collide with the source port of some outgoing connection.
@@ -26,25 +38,73 @@ free_port() {
     done
 }
 
-# start_private_redis DIR [ARGS...]: a throwaway redis-server on a free port,
-# no persistence, files in DIR. Sets REDIS_PORT and REDIS_PID. Another program
-# may take the port between free_port and bind, so it tries up to 5 ports;
-# fails if none answers within 5 s.
+# wait_for_line FILE REGEX [SECONDS=10]: wait until FILE has a line matching
+# the extended REGEX; on timeout say so, show FILE, and fail.
+wait_for_line() {
+    local file=$1 regex=$2 seconds=${3:-10}
+    local deadline=$((SECONDS + seconds))
+    until grep -qE -- "$regex" "$file" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out after ${seconds}s waiting for /$regex/ in $file:" >&2
+            cat "$file" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# wait_listening_port FILE [SECONDS=10]: wait for a server's "listening on
+# ADDR:PORT" line in FILE (its stdout) and print PORT.
+wait_listening_port() {
+    wait_for_line "$1" '^listening on .*:[0-9]+$' "${2:-10}" || return 1
+    sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$1" | head -n 1
+}
+
+# wait_listening PORT [SECONDS=10]: wait until something listens on PORT,
+# without connecting to it (ss reads the kernel's socket table)
+wait_listening() {
+    local deadline=$((SECONDS + ${2:-10}))
+    until ss -ltnH "sport = :$1" | grep -q .; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "nothing listens on port $1 after ${2:-10}s" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# spawn_redis PORT DIR [ARGS...]: a redis-server on 127.0.0.1:PORT, no
+# persistence, files and redis.log in DIR; sets REDIS_PID. Waits up to 10 s
+# for it to answer PING; fails (and stops it) if it died or never answered —
+# another program may have taken the port.
+spawn_redis() {
+    local port=$1 dir=$2
+    shift 2
+    (
+        close_fds_above_2
+        exec redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            --dir "$dir" --daemonize no "$@"
+    ) >"$dir/redis.log" 2>&1 </dev/null &
+    REDIS_PID=$!
+    for _ in $(seq 200); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+        kill -0 "$REDIS_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill "$REDIS_PID" 2>/dev/null
+    wait "$REDIS_PID" 2>/dev/null
+    return 1
+}
+
+# start_private_redis DIR [ARGS...]: a throwaway redis-server on a free port
+# (spawn_redis). Sets REDIS_PORT and REDIS_PID. Another program may take the
+# port between free_port and bind, so it tries up to 5 ports.
 start_private_redis() {
     local dir=$1 attempt
     shift
     for attempt in 1 2 3 4 5; do
         REDIS_PORT=$(free_port)
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-            --dir "$dir" --daemonize no "$@" >"$dir/redis.log" 2>&1 &
-        REDIS_PID=$!
-        for _ in $(seq 100); do
-            redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
-            kill -0 "$REDIS_PID" 2>/dev/null || break # lost the port: try another
-            sleep 0.05
-        done
-        kill "$REDIS_PID" 2>/dev/null
-        wait "$REDIS_PID" 2>/dev/null
+        spawn_redis "$REDIS_PORT" "$dir" "$@" && return 0
     done
     echo "redis-server did not start:" >&2
     tail -n 5 "$dir/redis.log" >&2

@@ -51,11 +51,7 @@ server() {
     ("${VALGRIND[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null) &
     local wrapper=$!
     local pid="" port=""
-    for _ in $(seq 200); do
-        port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
+    port=$(wait_listening_port "$work/$name.out" 10 2>/dev/null)
     pid=$(pgrep -P "$wrapper" | head -n 1)
     [ -n "$pid" ] || pid=$wrapper
     if [ -z "$port" ]; then
@@ -92,7 +88,7 @@ drive_relay() {
 }
 drive_producer_consumer() {
     local pport
-    pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/watermarks-relay.out")
+    pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/backpressure_relay.out")
     nc 127.0.0.1 "$1" >/dev/null &
     sleep 0.5
     head -c 1048576 /dev/zero | nc -N 127.0.0.1 "$pport"
@@ -110,6 +106,8 @@ server listener drive_echo "$bin/01_listener/listener" --port 0
 foreground redis_client-notes 0 "$bin/02_redis_client/redis_client" --port "$redis_port"
 foreground redis_client-command 0 "$bin/02_redis_client/redis_client" --port "$redis_port" \
     RPUSH memcheck:list a b c
+foreground redis_client-host 0 "$bin/02_redis_client/redis_client" --host localhost \
+    --port "$redis_port" PING
 foreground redis_client-refused 1 "$bin/02_redis_client/redis_client" --port "$(free_port)"
 printf 'SET a "x y"\nLRANGE memcheck:list 0 -1\nGET nothing\nNOPE\n' >"$work/pipe.txt"
 "${VALGRIND[@]}" "$bin/02_redis_client/redis_client" --port "$redis_port" --pipe \
@@ -117,16 +115,16 @@ printf 'SET a "x y"\nLRANGE memcheck:list 0 -1\nGET nothing\nNOPE\n' >"$work/pip
 verdict redis_client-pipe $?
 foreground redis_async 0 "$bin/02_redis_client/redis_async" --port "$redis_port"
 foreground timers-all 0 "$bin/03_timers/timers" --demo all
-foreground timers-bench 0 "$bin/03_timers/timers" --bench 1000
-server timers-idle drive_echo "$bin/03_timers/timers" --demo idle --idle 5000 --port 0
+foreground timer_bench 0 "$bin/03_timers/timer_bench" 1000
+server idle_server drive_echo "$bin/03_timers/idle_server" --idle 5000 --port 0
 server signals drive_signals "$bin/04_signals/signals" --port 0 --config "$config"
-server signals-raw drive_signals "$bin/04_signals/signals" --raw --port 0 --config "$config"
-server watermarks-read drive_read "$bin/05_bufferevent_watermarks/watermarks" --demo read \
+server signals_raw drive_signals "$bin/04_signals/signals_raw" --port 0 --config "$config"
+server read_watermarks drive_read "$bin/05_bufferevent_watermarks/read_watermarks" \
     --port 0 --low 4 --high 8 --consume 2 --consume-delay 10
-server watermarks-write drive_write "$bin/05_bufferevent_watermarks/watermarks" --demo write \
+server write_watermark drive_write "$bin/05_bufferevent_watermarks/write_watermark" \
     --port 0 --bytes 100000
-server watermarks-relay drive_producer_consumer "$bin/05_bufferevent_watermarks/watermarks" \
-    --demo relay --port 0 --producer-port 0
+server backpressure_relay drive_producer_consumer \
+    "$bin/05_bufferevent_watermarks/backpressure_relay" --port 0 --producer-port 0
 server relay drive_relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$redis_port"
 
 echo "memcheck: $passed passed, $failed failed"

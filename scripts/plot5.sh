@@ -8,14 +8,14 @@
 # UPDATE=1` passes docs/img/05-backpressure.svg, the picture the page shows)
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 out=${1:-build/05-backpressure.svg}
 mkdir -p "$(dirname "$out")"
-relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/watermarks
+relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/backpressure_relay
 high=262144
 low=65536
 bytes=16777216
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+make_workdir
 head -c "$bytes" /dev/urandom >"$work/source"
 
 # slow_consumer PORT FILE: read 64 KiB, sleep 10 ms, repeat, until EOF
@@ -27,12 +27,11 @@ slow_consumer() {
 run() { # NAME [relay flags...]
     local name=$1
     shift
-    "$relay" --demo relay --port 0 --producer-port 0 --high $high --low $low \
+    "$relay" --port 0 --producer-port 0 --high $high --low $low \
         --trace "$work/$name.csv" "$@" >"$work/$name.log" 2>&1 &
     local pid=$!
-    for _ in $(seq 100); do grep -q '^listening on' "$work/$name.log" && break; sleep 0.05; done
     local port pport
-    port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/$name.log")
+    port=$(wait_listening_port "$work/$name.log")
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$work/$name.log")
     slow_consumer "$port" "$work/$name.received" &
     local consumer=$!

@@ -11,22 +11,15 @@ if redis-cli -p "$port" ping >/dev/null 2>&1; then
     exec "$@"
 fi
 
+. "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$dir" --daemonize no >"$dir/redis.log" 2>&1 &
-redis_pid=$!
 cleanup() {
-    kill "$redis_pid" 2>/dev/null
-    wait "$redis_pid" 2>/dev/null
+    [ -n "${REDIS_PID-}" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-for _ in $(seq 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && break
-    sleep 0.05
-done
-if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+if ! spawn_redis "$port" "$dir"; then
     echo "with-redis.sh: could not start redis-server on port $port:" >&2
     cat "$dir/redis.log" >&2
     exit 1

@@ -28,15 +28,35 @@ setup_file() {
     assert_failure # something accepts there now
 }
 
-@test "processes started by a test are stopped in its teardown" {
-    start_bg sleeper sleep 300
-    echo "$BG_PID" >"$BATS_FILE_TMPDIR/sleeper.pid"
-    kill -0 "$BG_PID"
+@test "a process a test starts is stopped in that test's teardown, even when the test fails" {
+    # a throw-away suite of one failing test that leaves a sleeper behind; it
+    # loads the real helpers, so the real teardown runs
+    suite="$BATS_TEST_TMPDIR/suite"
+    mkdir -p "$suite"
+    # (printf, not a heredoc: bats would turn a line starting with @test in
+    # this file into a test of its own)
+    printf '%s\n' "load \"$WORKBOOK_ROOT/tests/helpers\"" \
+        '@test "starts a sleeper then fails" {' \
+        '    start_bg sleeper sleep 300' \
+        "    echo \"\$BG_PID\" >\"$suite/sleeper.pid\"" \
+        '    kill -0 "$BG_PID"' \
+        '    false' \
+        '}' >"$suite/sample.bats"
+    run "$WORKBOOK_ROOT/scripts/run-tests.sh" "$suite/sample.bats"
+    assert_line --index -1 "bats: 0 passed, 1 failed"
+    pid=$(cat "$suite/sleeper.pid")
+    [ "$pid" -gt 0 ]
+    run kill -0 "$pid"
+    assert_failure # gone by the time the inner bats returned
 }
 
-@test "... and the previous test's process is gone" {
-    pid=$(cat "$BATS_FILE_TMPDIR/sleeper.pid")
-    run kill -0 "$pid"
+@test "wait_listening_port waits for the line, prints the port, and fails on time" {
+    file="$BATS_TEST_TMPDIR/server.out"
+    (sleep 0.3 && echo "listening on 127.0.0.1:4321" >"$file") &
+    run wait_listening_port "$file" 10
+    assert_success
+    assert_output "4321"
+    run wait_listening_port "$BATS_TEST_TMPDIR/never.out" 1
     assert_failure
 }
 

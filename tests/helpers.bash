@@ -5,7 +5,8 @@
 # background child holding bats's output pipe makes bats hang), and stop it in
 # teardown — by pid, even when the test failed.
 # Redis: start_redis starts a private redis-server on a free port (no disk, its
-# own temp dir) for the file that calls it.
+# own temp dir) for the file that calls it. The chores shared with scripts/
+# (waiting for a line or a port, starting Redis) come from scripts/lib.sh.
 #
 # Binaries are found through WORKBOOK_BIN (the Makefile exports it; by default
 # the checkout itself), so one suite can test another build of the same code.
@@ -13,7 +14,12 @@
 bats_load_library bats-support
 bats_load_library bats-assert
 
-WORKBOOK_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# the checkout this file belongs to (not the test file's: a test may live anywhere)
+WORKBOOK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# free_port, wait_for_line, wait_listening_port, wait_listening, starting
+# Redis: the chores the scripts share, defined once there.
+# shellcheck source=../scripts/lib.sh
+. "$WORKBOOK_ROOT/scripts/lib.sh"
 WORKBOOK_BIN=${WORKBOOK_BIN:-$WORKBOOK_ROOT}
 
 # bin 01_listener/listener -> the path of that binary in the build under test
@@ -29,14 +35,6 @@ _wb_scope_dir() {
     fi
 }
 
-_wb_close_fds_above_2() {
-    local fd
-    for fd in /proc/$BASHPID/fd/*; do
-        fd=${fd##*/}
-        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
-    done
-}
-
 # start_bg NAME CMD [ARG...]: run CMD in the background. Sets BG_PID and
 # BG_OUT / BG_ERR, the files holding its stdout and stderr.
 start_bg() {
@@ -47,26 +45,11 @@ start_bg() {
     BG_OUT="$dir/$name.out"
     BG_ERR="$dir/$name.err"
     (
-        _wb_close_fds_above_2
+        close_fds_above_2
         exec "$@"
     ) >"$BG_OUT" 2>"$BG_ERR" </dev/null &
     BG_PID=$!
     echo "$BG_PID" >>"$dir/wb_pids"
-}
-
-# wait_for_line FILE REGEX [SECONDS=10]: wait until FILE has a line matching
-# the extended REGEX.
-wait_for_line() {
-    local file=$1 regex=$2 seconds=${3:-10}
-    local deadline=$((SECONDS + seconds))
-    until grep -qE -- "$regex" "$file" 2>/dev/null; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "timed out after ${seconds}s waiting for /$regex/ in $file:" >&2
-            cat "$file" >&2
-            return 1
-        fi
-        sleep 0.05
-    done
 }
 
 # count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
@@ -80,12 +63,11 @@ start_server() {
     SERVER_PID=$BG_PID
     SERVER_OUT=$BG_OUT
     SERVER_ERR=$BG_ERR
-    if ! wait_for_line "$SERVER_OUT" '^listening on ' 10; then
+    if ! PORT=$(wait_listening_port "$SERVER_OUT" 10); then
         echo "server $1 did not start; its stderr:" >&2
         cat "$SERVER_ERR" >&2
         return 1
     fi
-    PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$SERVER_OUT" | head -n 1)
     [ -n "$PORT" ] && [ "$PORT" -gt 0 ]
 }
 
@@ -156,49 +138,19 @@ stop_file_processes() { _wb_stop_listed "$BATS_FILE_TMPDIR"; }
 teardown() { stop_test_processes; }
 teardown_file() { stop_file_processes; }
 
-# wait_listening PORT [SECONDS=10]: wait until something listens on PORT,
-# without connecting to it (ss reads the kernel's socket table)
-wait_listening() {
-    local deadline=$((SECONDS + ${2:-10}))
-    until ss -ltnH "sport = :$1" | grep -q .; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "nothing listens on port $1 after ${2:-10}s" >&2
-            return 1
-        fi
-        sleep 0.05
-    done
-}
-
 # port_is_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port (from scripts/lib.sh): a port nothing listens on right now (there
-# is a race with other programs; callers that bind it must retry on failure).
-# shellcheck source=../scripts/lib.sh
-. "$WORKBOOK_ROOT/scripts/lib.sh"
-
-# start_redis: a private redis-server on a free port, no persistence, in its
-# own temp dir. Sets REDIS_PORT and REDIS_PID. Call it from setup_file (one
+# start_redis: a private redis-server on a free port (scripts/lib.sh's
+# start_private_redis), in its own temp dir, stopped in teardown like any
+# start_bg program. Sets REDIS_PORT and REDIS_PID. Call it from setup_file (one
 # Redis per file) or from a test.
 start_redis() {
-    local attempt port dir i
-    for attempt in 1 2 3 4 5; do
-        port=$(free_port)
-        dir=$(mktemp -d "$(_wb_scope_dir)/redis.XXXXXX")
-        start_bg "redis-$port" redis-server --port "$port" --bind 127.0.0.1 \
-            --save '' --appendonly no --dir "$dir" --daemonize no
-        for i in $(seq 200); do
-            if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
-                export REDIS_PORT=$port REDIS_PID=$BG_PID
-                return 0
-            fi
-            kill -0 "$BG_PID" 2>/dev/null || break # lost the race for the port
-            sleep 0.05
-        done
-        stop_pid "$BG_PID"
-    done
-    echo "could not start redis-server" >&2
-    return 1
+    local dir
+    dir=$(mktemp -d "$(_wb_scope_dir)/redis.XXXXXX")
+    start_private_redis "$dir" || return 1
+    echo "$REDIS_PID" >>"$(_wb_scope_dir)/wb_pids"
+    export REDIS_PORT REDIS_PID
 }
 
 # signal_for_line SIGNAL PREFIX: send SIGNAL to SERVER_PID and print the newest

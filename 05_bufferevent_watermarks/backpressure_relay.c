@@ -1,0 +1,331 @@
+/*
+ * 05_bufferevent_watermarks/backpressure_relay.c — chapter 5: producer ->
+ * relay -> consumer, pausing the producer while the consumer is slow.
+ *
+ * What it teaches: backpressure from the two watermark rules. The relay moves
+ * whatever the producer sends into the consumer's output buffer. When that
+ * buffer holds --high bytes, it stops reading the producer (bufferevent_disable
+ * EV_READ): the producer's bytes wait in the kernel, and TCP slows the producer
+ * down. The consumer's write low watermark (--low) calls on_consumer_write once
+ * the buffer has drained that far: then it reads the producer again.
+ * --no-backpressure never pauses: watch the buffer grow instead.
+ *
+ * One producer and one consumer per run; the relay exits when the producer is
+ * done and everything it sent has reached the consumer.
+ *
+ * Run it:  make plot5     (both ways, plotted into docs/img/05-backpressure.svg)
+ *          05_bufferevent_watermarks/backpressure_relay --port 8085 --producer-port 8086
+ *          then: nc 127.0.0.1 8085 >/dev/null, and: nc -N 127.0.0.1 8086 <bigfile
+ *
+ * Watch for: "peak buffered" at the end, with and without --no-backpressure.
+ * Read docs/05-watermarks.md beside this file.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common.h"
+#include "demo_server.h"
+
+#define DEFAULT_PORT 8085
+#define DEFAULT_RELAY_HIGH (256 * 1024)
+#define DEFAULT_RELAY_LOW (64 * 1024)
+#define MAX_WATERMARK (1L << 30)
+#define TRACE_INTERVAL_MS 10
+
+struct options {
+    struct sockaddr_in sin;
+    int producer_port;
+    long low, high; /* resume / pause the producer at this many buffered bytes */
+    int backpressure;
+    const char *trace_path; /* CSV: ms,buffered,reading */
+};
+
+struct relay {
+    const struct options *opt;
+    struct event_base *base;
+    struct bufferevent *producer, *consumer;
+    struct event *trace_timer;
+    FILE *trace;
+    size_t peak, relayed;
+    int reading; /* is the producer's EV_READ enabled? */
+    int producer_done;
+};
+
+static size_t buffered(const struct relay *r)
+{
+    return r->consumer ? evbuffer_get_length(bufferevent_get_output(r->consumer)) : 0;
+}
+
+static void trace_point(struct relay *r)
+{
+    size_t now = buffered(r);
+    if (now > r->peak)
+        r->peak = now;
+    if (r->trace)
+        fprintf(r->trace, "%.1f,%zu,%d\n", elapsed_ms(), now, r->reading);
+}
+
+static void set_reading(struct relay *r, int on)
+{
+    if (on == r->reading)
+        return;
+    trace_point(r);
+    r->reading = on;
+    if (on)
+        bufferevent_enable(r->producer, EV_READ);
+    else
+        bufferevent_disable(r->producer, EV_READ);
+    trace_point(r);
+}
+
+static void relay_finish(struct relay *r)
+{
+    trace_point(r);
+    log_ms("relay: done: %zu bytes relayed, peak buffered toward the consumer %zu bytes",
+           r->relayed, r->peak);
+    event_base_loopexit(r->base, NULL);
+}
+
+/* Producer data: move it to the consumer (no copy), then check the level. */
+static void on_producer_read(struct bufferevent *bev, void *arg)
+{
+    struct relay *r = arg;
+    struct evbuffer *input = bufferevent_get_input(bev);
+    r->relayed += evbuffer_get_length(input);
+    evbuffer_add_buffer(bufferevent_get_output(r->consumer), input);
+    trace_point(r);
+    if (r->opt->backpressure && buffered(r) >= (size_t)r->opt->high)
+        set_reading(r, 0); /* consumer is behind: stop taking more */
+}
+
+/* The consumer's output drained to the low watermark: take more again. */
+static void on_consumer_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    struct relay *r = arg;
+    trace_point(r);
+    if (r->producer_done) {
+        if (buffered(r) == 0)
+            relay_finish(r); /* flushed everything the producer sent */
+        return;
+    }
+    set_reading(r, 1);
+}
+
+static void on_producer_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    struct relay *r = arg;
+    log_ms("relay: producer %s; flushing %zu bytes to the consumer",
+           (what & BEV_EVENT_EOF) ? "finished" : "failed", buffered(r));
+    r->producer_done = 1;
+    bufferevent_free(r->producer);
+    r->producer = NULL;
+    r->reading = 0;
+    if (buffered(r) == 0) {
+        relay_finish(r);
+        return;
+    }
+    /* flush-then-close: the next write callback comes when all is out */
+    bufferevent_setwatermark(r->consumer, EV_WRITE, 0, 0);
+}
+
+static void on_consumer_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    (void)what;
+    struct relay *r = arg;
+    log_ms("relay: consumer went away with %zu bytes still buffered", buffered(r));
+    relay_finish(r);
+}
+
+static void on_trace_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    trace_point(arg);
+}
+
+/* Start relaying once both sides are here. */
+static void relay_maybe_start(struct relay *r)
+{
+    if (!r->producer || !r->consumer)
+        return;
+    log_ms("relay: both connected; backpressure %s (high %ld, low %ld); one read is at most "
+           "%ld bytes",
+           r->opt->backpressure ? "on" : "off", r->opt->high, r->opt->low,
+           (long)bufferevent_get_max_single_read(r->producer));
+    bufferevent_setcb(r->producer, on_producer_read, NULL, on_producer_event, r);
+    bufferevent_setcb(r->consumer, NULL, on_consumer_write, on_consumer_event, r);
+    /* write low: on_consumer_write runs when the consumer's output drains to it */
+    bufferevent_setwatermark(r->consumer, EV_WRITE, (size_t)r->opt->low, 0);
+    bufferevent_enable(r->consumer, EV_READ | EV_WRITE);
+    r->reading = 0;
+    set_reading(r, 1);
+    struct timeval tv = ms_to_timeval(TRACE_INTERVAL_MS);
+    if (event_add(r->trace_timer, &tv) != 0)
+        warnx_msg("cannot start the trace timer: event_add failed; tracing only on changes");
+}
+
+static struct bufferevent *accept_side(struct relay *r, evutil_socket_t fd, struct sockaddr *sa,
+                                       const char *role)
+{
+    char peer[ADDR_STRLEN];
+    struct bufferevent *bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        warnx_msg("dropping the %s: cannot create its bufferevent: out of memory", role);
+        evutil_closesocket(fd);
+        return NULL;
+    }
+    log_ms("relay: %s connected from %s", role, format_addr(sa, peer, sizeof peer));
+    return bev;
+}
+
+static void on_consumer_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                               int salen, void *arg)
+{
+    (void)salen;
+    struct relay *r = ((struct demo_server *)arg)->app;
+    evconnlistener_disable(l); /* one consumer per run */
+    r->consumer = accept_side(r, fd, sa, "consumer");
+    relay_maybe_start(r);
+}
+
+static void on_producer_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                               int salen, void *arg)
+{
+    (void)salen;
+    struct relay *r = arg;
+    evconnlistener_disable(l); /* one producer per run */
+    r->producer = accept_side(r, fd, sa, "producer");
+    relay_maybe_start(r);
+}
+
+/* The producer's listener, the trace timer and file; -1 after saying why. */
+static int relay_open(struct relay *r, struct event_base *base, struct evconnlistener **producers)
+{
+    r->base = base;
+    struct sockaddr_in psin = r->opt->sin;
+    psin.sin_port = htons((unsigned short)r->opt->producer_port);
+    *producers = demo_listen(base, &psin, on_producer_accept, r, "the producer");
+    if (!*producers)
+        return -1;
+    r->trace_timer = event_new(base, -1, EV_PERSIST, on_trace_timer, r);
+    if (!r->trace_timer) {
+        warnx_msg("cannot create the trace timer: out of memory");
+        return -1;
+    }
+    char addr[ADDR_STRLEN];
+    printf("producers connect to %s\n",
+           format_local_addr(evconnlistener_get_fd(*producers), addr, sizeof addr));
+    return 0;
+}
+
+static void relay_close(struct relay *r, struct evconnlistener *producers)
+{
+    if (r->trace_timer)
+        event_free(r->trace_timer);
+    if (r->producer)
+        bufferevent_free(r->producer);
+    if (r->consumer)
+        bufferevent_free(r->consumer);
+    if (producers)
+        evconnlistener_free(producers);
+    if (r->trace)
+        fclose(r->trace);
+}
+
+/* ---- command line and main ----------------------------------------------- */
+
+static void usage(void)
+{
+    printf("usage: %s [--producer-port PORT] [--high H --low L] [--no-backpressure]\n"
+           "  Relay one producer to one consumer, pausing the producer at H buffered bytes.\n"
+           "  --port PORT            where the consumer connects (default %d, 0 = any)\n"
+           "  --producer-port PORT   where the producer connects (default 0 = any)\n"
+           "  --high H --low L       pause the producer at H buffered bytes, resume at L\n"
+           "                         (default %d, %d)\n"
+           "  --no-backpressure      never pause the producer\n"
+           "  --trace FILE           CSV: ms,buffered,reading\n"
+           "  --host ADDR            IPv4 address to listen on (default 127.0.0.1)\n"
+           "  --help                 show this help\n",
+           prog_name(), DEFAULT_PORT, DEFAULT_RELAY_HIGH, DEFAULT_RELAY_LOW);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option options[] = {
+        {"producer-port", required_argument, NULL, 'P'},
+        {"high", required_argument, NULL, 'H'},
+        {"no-backpressure", no_argument, NULL, 'n'},
+        {"low", required_argument, NULL, 'l'},
+        {"trace", required_argument, NULL, 't'},
+        {"host", required_argument, NULL, 'a'},
+        {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *host = "127.0.0.1";
+    int port = DEFAULT_PORT;
+    *o = (struct options){.low = DEFAULT_RELAY_LOW, .high = DEFAULT_RELAY_HIGH, .backpressure = 1};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'P': o->producer_port = parse_port_option("--producer-port", optarg); break;
+        case 'H': o->high = parse_long_option("--high", optarg, 0, MAX_WATERMARK); break;
+        case 'l': o->low = parse_long_option("--low", optarg, 0, MAX_WATERMARK); break;
+        case 'n': o->backpressure = 0; break;
+        case 't': o->trace_path = optarg; break;
+        case 'a': host = optarg; break;
+        case 'p': port = parse_port_option("--port", optarg); break;
+        case 'h': usage(); exit(EXIT_CLEAN);
+        default: bad_option(argv);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->high == 0 || o->low >= o->high)
+        usage_error("needs 0 <= --low < --high (got %ld, %ld)", o->low, o->high);
+    parse_ipv4_option(&o->sin, "--host", host, port);
+}
+
+static FILE *open_trace(const char *path)
+{
+    FILE *trace = fopen(path, "w");
+    if (!trace)
+        usage_error("--trace: cannot write %s", path);
+    fprintf(trace, "ms,buffered,reading\n");
+    return trace;
+}
+
+int main(int argc, char **argv)
+{
+    common_init(argv[0]);
+    struct options o;
+    parse_args(argc, argv, &o);
+    struct relay r = {.opt = &o};
+    if (o.trace_path)
+        r.trace = open_trace(o.trace_path);
+
+    struct demo_server server;
+    struct evconnlistener *producers = NULL;
+    int status = EXIT_RUNTIME;
+    if (demo_server_open(&server, &o.sin, on_consumer_accept, &r) == 0 &&
+        relay_open(&r, server.base, &producers) == 0) {
+        demo_server_print_listening(&server);
+        event_base_dispatch(server.base);
+        printf("peak buffered: %zu bytes\n", r.peak);
+        status = EXIT_CLEAN;
+    }
+
+    relay_close(&r, producers);
+    demo_server_close(&server);
+    libevent_global_shutdown();
+    return status;
+}
