@@ -122,7 +122,7 @@ static void start_drain(struct mux *m, const char *why)
         return;
     }
     m->draining = 1;
-    evconnlistener_disable(m->listener);
+    accept_pause_stop_accepting(&m->pause); /* also cancels a pending EMFILE resume */
     printf("shutdown: caught %s; draining %ld client%s (up to %ld ms)\n", why, m->stats.clients_now,
            m->stats.clients_now == 1 ? "" : "s", m->opt->drain_ms);
     if (m->stats.clients_now == 0) {
@@ -251,6 +251,14 @@ static int make_upstreams(struct mux *m)
     return 0;
 }
 
+/* accept() failed, typically EMFILE: pause accepting (common's accept_pause,
+ * chapter 1's idea) rather than spin on a listening socket that stays readable. */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    (void)listener;
+    accept_pause_after_error(&((struct mux *)arg)->pause);
+}
+
 static int make_listener(struct mux *m)
 {
     const struct options *o = m->opt;
@@ -264,7 +272,9 @@ static int make_listener(struct mux *m)
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         return -1;
     }
-    evconnlistener_set_error_cb(m->listener, pause_accepting_after_error);
+    if (accept_pause_init(&m->pause, m->listener) != 0)
+        return -1;
+    evconnlistener_set_error_cb(m->listener, on_accept_error);
     return 0;
 }
 
@@ -274,6 +284,7 @@ static void teardown(struct mux *m)
 {
     while (!TAILQ_EMPTY(&m->clients))
         client_drop(TAILQ_FIRST(&m->clients));
+    accept_pause_free(&m->pause);
     if (m->listener)
         evconnlistener_free(m->listener);
     for (long i = 0; m->upstreams && i < m->opt->upstreams; i++)

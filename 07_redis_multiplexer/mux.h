@@ -47,6 +47,7 @@ TAILQ_HEAD(client_list, client);
 struct mux {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct accept_pause pause; /* out of descriptors: stop accepting a while */
     const struct options *opt;
     struct upstream **upstreams; /* opt->upstreams of them */
     long next_upstream;          /* round robin for new clients */
