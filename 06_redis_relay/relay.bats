@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # 06_redis_relay/relay.bats — chapter 6: the relay between Redis clients and a
-# private, real redis-server: correctness, failures, timers, limits, signals,
-# backpressure and load.
+# private, real redis-server: bytes, transparency (what a client sees is what
+# it sees against Redis directly, checked side by side), failures, limits,
+# signals, backpressure and load.
 
 load ../tests/helpers
 

@@ -69,7 +69,6 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 bench() {
     local port=$1 pid=$2 test=$3 n=$4 before after
     shift 4
-    redis-cli -p "$redis_port" flushall >/dev/null
     before=$(cpu_ticks "$pid")
     # lrange_100 first runs an LPUSH of its own: its own line comes last
     redis-benchmark -p "$port" -q -t "$test" -n "$n" "$@" 2>/dev/null | tr '\r' '\n' |
@@ -85,6 +84,8 @@ scenario() {
     local tests=$1 n=$2 test
     shift 2
     for _ in $(seq "$rounds"); do
+        # GET reads the key SET wrote (one key: no -r), so flush once per round
+        redis-cli -p "$redis_port" flushall >/dev/null
         for test in ${tests//,/ }; do
             bench "$redis_port" "$REDIS_PID" "$test" "$n" "$@" >>"$work/direct"
             bench "$relay_port" "$relay_pid" "$test" "$n" "$@" >>"$work/relay"
