@@ -69,27 +69,13 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     pair_start(r, fd, sa, full);
 }
 
-/* The accept-error pause (chapter 1 explains it): out of descriptors, stop
- * accepting for a moment instead of spinning on EMFILE; resume unless the
- * relay is draining by then. */
+/* Out of descriptors (EMFILE): stop accepting for a moment instead of spinning
+ * on a listening socket that stays readable — chapter 1's pause, packaged in
+ * common's accept_pause, which stays off once the drain has begun. */
 static void on_accept_error(struct evconnlistener *listener, void *arg)
 {
-    struct relay *r = arg;
-    warnx_msg("accept failed: %s; pausing accepts for %d ms",
-              evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()), ACCEPT_PAUSE_MS);
-    evconnlistener_disable(listener);
-    struct timeval pause = ms_to_timeval(ACCEPT_PAUSE_MS);
-    if (event_add(r->resume_accepting, &pause) != 0)
-        warnx_msg("cannot schedule accepting again: accepting stays off");
-}
-
-static void on_resume_accepting(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct relay *r = arg;
-    if (!r->draining)
-        evconnlistener_enable(r->listener);
+    (void)listener;
+    accept_pause_after_error(&((struct relay *)arg)->pause);
 }
 
 /* ---- shutdown and stats ----------------------------------------------------- */
@@ -120,7 +106,7 @@ static void start_drain(struct relay *r, const char *why)
         return;
     }
     r->draining = 1;
-    evconnlistener_disable(r->listener);
+    accept_pause_stop_accepting(&r->pause); /* and no pending EMFILE resume */
     printf("shutdown: caught %s; draining %ld client%s (up to %ld ms)\n", why, r->clients_now,
            r->clients_now == 1 ? "" : "s", r->opt->drain_ms);
     struct timeval deadline = ms_to_timeval(r->opt->drain_ms);
@@ -227,6 +213,8 @@ static int listen_for_clients(struct relay *r)
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         return -1;
     }
+    if (accept_pause_init(&r->pause, r->listener) != 0)
+        return -1;
     evconnlistener_set_error_cb(r->listener, on_accept_error);
     return 0;
 }
@@ -234,14 +222,12 @@ static int listen_for_clients(struct relay *r)
 /* The timers and signal events, each made, then added; 0 when all are in. */
 static int add_events(struct relay *r)
 {
-    r->resume_accepting = evtimer_new(r->base, on_resume_accepting, r);
     r->drain_deadline = evtimer_new(r->base, on_drain_deadline, r);
     r->stats_timer = event_new(r->base, -1, EV_PERSIST, on_stats_timer, r);
     r->on_sigint = evsignal_new(r->base, SIGINT, on_signal, r);
     r->on_sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
     r->on_sigusr1 = evsignal_new(r->base, SIGUSR1, on_signal, r);
-    if (!made(r->resume_accepting, "the accept-pause timer") ||
-        !made(r->drain_deadline, "the drain timer") || !made(r->stats_timer, "the stats timer") ||
+    if (!made(r->drain_deadline, "the drain timer") || !made(r->stats_timer, "the stats timer") ||
         !made(r->on_sigint, "the SIGINT event") || !made(r->on_sigterm, "the SIGTERM event") ||
         !made(r->on_sigusr1, "the SIGUSR1 event"))
         return -1;
@@ -260,11 +246,12 @@ static void relay_close(struct relay *r)
 {
     while (!LIST_EMPTY(&r->pairs))
         pair_free(LIST_FIRST(&r->pairs));
-    struct event *events[] = {r->on_sigusr1,  r->on_sigterm,     r->on_sigint,
-                              r->stats_timer, r->drain_deadline, r->resume_accepting};
+    struct event *events[] = {r->on_sigusr1, r->on_sigterm, r->on_sigint, r->stats_timer,
+                              r->drain_deadline};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);
+    accept_pause_free(&r->pause);
     if (r->listener)
         evconnlistener_free(r->listener);
     if (r->scratch)

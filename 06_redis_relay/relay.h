@@ -24,9 +24,10 @@ LIST_HEAD(pair_list, pair);
 struct relay {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct accept_pause pause; /* out of descriptors: stop accepting a while */
     const struct options *opt;
     struct evbuffer *scratch; /* where every read lands before it is forwarded */
-    struct event *resume_accepting, *stats_timer, *drain_deadline;
+    struct event *stats_timer, *drain_deadline;
     struct event *on_sigint, *on_sigterm, *on_sigusr1;
     struct pair_list pairs;
     int draining;

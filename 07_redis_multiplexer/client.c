@@ -320,10 +320,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct client *c = arg;
-    if (c->closing)
-        client_drop(c); /* the client did not close its side in time: we do */
-    else
-        pinned_on_linger(c);
+    client_drop(c); /* we said goodbye; the client did not close its side in time: we do */
 }
 
 void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)

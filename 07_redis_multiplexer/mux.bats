@@ -100,6 +100,24 @@ stats() { signal_for_line USR1 'stats: '; }
     echo "# batching factor: $batching requests per upstream write" >&3
 }
 
+@test "pinned: a half-close reaches Redis at once, even while Redis keeps talking" {
+    start_mux
+    wait_for_line "$SERVER_OUT" '^upstream 1: connected to Redis$'
+    # a publisher keeps the channel busy (a message every 50 ms for 10 s), so
+    # a relay that waited for Redis to go quiet before closing would wait forever
+    start_bg publisher bash -c 'for i in $(seq 200); do echo "PUBLISH t07:busy m$i";
+        read -r -t 0.05 <> <(:) || true; done | redis-cli -p "$1" >/dev/null' _ "$REDIS_PORT"
+    # SUBSCRIBE pins the client; nc -N half-closes right after sending it.
+    # Redis frees a client that sent EOF, so the connection ends, as directly.
+    start_bg subscriber bash -c 'printf "SUBSCRIBE t07:busy\r\n" | nc -N 127.0.0.1 "$1"' _ "$PORT"
+    wait_exit "$BG_PID" 5 # fails if the close never comes back
+    head -c 200 "$BG_OUT" | grep -q 'subscribe' || fail "no subscribe confirmation: $(cat "$BG_OUT")"
+    assert_equal "$(redis-cli -p "$REDIS_PORT" PUBSUB NUMSUB t07:busy | tail -n 1)" 0
+    # the same against Redis directly, for comparison: it ends too
+    run timeout 5 bash -c 'printf "SUBSCRIBE t07:busy\r\n" | nc -N 127.0.0.1 "$1" | head -c 9' _ "$REDIS_PORT"
+    assert_success
+}
+
 @test "--upstreams 3: clients spread over three shared connections, each client's replies still its own" {
     start_mux --upstreams 3
     wait_for_line "$SERVER_OUT" '^upstream 3: connected to Redis$'

@@ -80,6 +80,7 @@ struct client {
     int closing;          /* flushing, then half-close and linger */
     int eof_seen;         /* the client half-closed while we were closing */
     int pinned_connected; /* the pinned connection is up */
+    int fin_passed;       /* the client's half-close was passed on to Redis */
     int paused;           /* in its upstream's paused list */
     int flush_listed;     /* in mux->to_flush */
     char farewell[160];   /* sent once pending reaches 0, then close */
@@ -119,7 +120,6 @@ void pinned_start(struct client *c);
 void pinned_begin_relay(struct client *c);
 void pinned_release(struct client *c);
 void pinned_client_done(struct client *c);
-void pinned_on_linger(struct client *c);
 
 /* a socket option both sides set: replies must not wait for Nagle */
 void set_nodelay(evutil_socket_t fd);

@@ -8,7 +8,7 @@
  * state would leak into every other client (or block them all). So the
  * client gets its own connection to Redis, for the rest of its session, and
  * from then on it is chapter 6's relay: bytes passed on unchanged both ways,
- * backpressure both ways, a close passed on at once.
+ * backpressure both ways, a close or half-close passed on at once.
  *
  * The switch must keep order. Replies to the client's earlier requests may
  * still be coming on the shared connection; if its own connection answered
@@ -19,6 +19,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mux.h"
 
@@ -45,25 +46,24 @@ void pinned_release(struct client *c)
     c->mux->stats.pinned_now--;
 }
 
-/* The client sent EOF: stop reading it; once Redis has been quiet for a
- * while with nothing left to pass on, close (chapter 6's linger: a byte
- * relay cannot count the replies still due). */
+/* Once the client has half-closed and every byte it sent is out to Redis,
+ * pass the FIN on (chapter 6's rule 2): Redis answers what it read, then
+ * closes, and on_redis_event passes that close back. No timer decides. */
+static void pass_fin_when_flushed(struct client *c)
+{
+    if (c->fin_passed || !c->pinned_connected ||
+        evbuffer_get_length(bufferevent_get_output(c->pinned)) > 0)
+        return; /* on_redis_write or the connect calls again */
+    shutdown(bufferevent_getfd(c->pinned), SHUT_WR);
+    c->fin_passed = 1;
+}
+
+/* The client sent EOF: stop reading it and pass the half-close on. */
 void pinned_client_done(struct client *c)
 {
     c->input_done = 1;
     bufferevent_disable(c->bev, EV_READ);
-    client_set_linger(c);
-}
-
-void pinned_on_linger(struct client *c)
-{
-    size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev)) +
-                     evbuffer_get_length(bufferevent_get_output(c->pinned)) +
-                     evbuffer_get_length(bufferevent_get_input(c->pinned));
-    if (pending > 0)
-        client_set_linger(c); /* still moving: look again later */
-    else
-        client_close_after_flush(c);
+    pass_fin_when_flushed(c);
 }
 
 /* ---- client side ------------------------------------------------------------ */
@@ -98,8 +98,6 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 static void on_redis_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
-    if (c->input_done)
-        client_set_linger(c); /* Redis is still answering */
     forward(bufferevent_get_input(bev), c->bev, 1);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= PINNED_HIGH)
         bufferevent_disable(bev, EV_READ); /* the client is behind: resumed in on_client_write */
@@ -109,7 +107,9 @@ static void on_redis_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     struct client *c = arg;
-    if (c->mode == CLIENT_PINNED && !c->input_done)
+    if (c->input_done)
+        pass_fin_when_flushed(c); /* the client's last bytes are out */
+    else if (c->mode == CLIENT_PINNED)
         bufferevent_enable(c->bev, EV_READ); /* Redis caught up */
 }
 
@@ -119,6 +119,8 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         c->pinned_connected = 1;
         set_nodelay(bufferevent_getfd(bev));
+        if (c->input_done)
+            pass_fin_when_flushed(c); /* the client half-closed before we got here */
         return;
     }
     char line[sizeof c->farewell];
@@ -131,10 +133,9 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
         client_finish(c, line);
         return;
     }
-    /* Redis closed (after QUIT, CLIENT KILL, a timeout): pass the close on.
-     * An error is reported in a last line. */
-    if (what & BEV_EVENT_ERROR)
-        evbuffer_add(bufferevent_get_output(c->bev), line, strlen(line));
+    /* Redis closed (after QUIT, CLIENT KILL, a timeout, our FIN) or failed:
+     * the client gets every byte Redis sent, then the close — nothing added
+     * (chapter 6's rule 4). */
     client_close_after_flush(c);
 }
 
