@@ -95,6 +95,19 @@ drive_producer_consumer() {
     for _ in $(seq 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
 }
 
+drive_mux() {
+    redis-cli -p "$1" set memcheck:key value >/dev/null
+    redis-cli -p "$1" get memcheck:key >/dev/null
+    printf 'PING\r\nECHO "a b"\r\n*abc\r\n' | nc -N 127.0.0.1 "$1" >/dev/null
+    printf 'SET memcheck:n 1\r\nMULTI\r\nINCR memcheck:n\r\nEXEC\r\n' | nc -N 127.0.0.1 "$1" >/dev/null
+    head -c 100000 /dev/zero | redis-cli -p "$1" -x set memcheck:big >/dev/null
+    (for _ in $(seq 300); do printf 'GET memcheck:big\r\n'; done; sleep 4) | nc 127.0.0.1 "$1" >/dev/null &
+    (sleep 1; for _ in $(seq 300); do printf 'GET memcheck:big\r\n'; done; sleep 4) | nc 127.0.0.1 "$1" | (sleep 4; cat >/dev/null) &
+    redis-benchmark -p "$1" -q -c 20 -n 2000 -t set,get -P 4 >/dev/null 2>&1
+    for _ in $(seq 150); do grep -q 'disconnecting$' "$work/mux.out" && break; sleep 0.1; done
+    hold "$1"
+}
+
 # a private Redis for chapters 2 and 6
 start_private_redis "$work" || exit 1
 redis_port=$REDIS_PORT
@@ -126,6 +139,8 @@ server write_watermark drive_write "$bin/05_bufferevent_watermarks/write_waterma
 server backpressure_relay drive_producer_consumer \
     "$bin/05_bufferevent_watermarks/backpressure_relay" --port 0 --producer-port 0
 server relay drive_relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$redis_port"
+server mux drive_mux "$bin/07_redis_multiplexer/mux" --port 0 --redis-port "$redis_port" \
+    --client-output-limit 1048576
 
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
