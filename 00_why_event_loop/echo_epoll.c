@@ -99,9 +99,9 @@ static int flush_output(struct conn *c)
 static void after_output(struct server *server, struct conn *c)
 {
     int sent = flush_output(c);
-    if (sent < 0 || (sent == 1 && c->peer_closed))
-        conn_close(server, c);
-    else if (want(server, c, sent == 1 ? EPOLLIN : EPOLLOUT) != 0)
+    int finished = sent < 0 || (sent == 1 && c->peer_closed);
+    /* All sent: read again. Some left: wait for room in the socket. */
+    if (finished || want(server, c, sent == 1 ? EPOLLIN : EPOLLOUT) != 0)
         conn_close(server, c);
 }
 
@@ -110,7 +110,7 @@ static void take_lines(struct conn *c)
 {
     size_t n = complete_lines_length(c->in, c->in_len);
     if (c->peer_closed || (n == 0 && c->in_len == sizeof c->in))
-        n = c->in_len; /* the peer's last bytes, or a line too long to hold */
+        n = c->in_len;        /* the peer's last bytes, or a line too long to hold */
     memcpy(c->out, c->in, n); /* `out` is empty here: we only read then */
     c->out_len = n;
     memmove(c->in, c->in + n, c->in_len - n);
@@ -225,12 +225,12 @@ int main(int argc, char **argv)
 
     if (stop_signal)
         print_stop_signal();
-    struct conn *c;
-    while ((c = LIST_FIRST(&server.conns))) {
+    for (struct conn *c = LIST_FIRST(&server.conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
         close(c->fd);
-        LIST_REMOVE(c, link);
         free(c);
     }
+    LIST_INIT(&server.conns);
     close(server.epfd);
     wake_pipe_close(server.waker.fd);
     close(server.listener.fd);

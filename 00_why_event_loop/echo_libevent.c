@@ -42,13 +42,14 @@ struct conn {
     int closing; /* the client sent FIN: flush its echo, then free */
     LIST_ENTRY(conn) link;
 };
+LIST_HEAD(conn_list, conn);
 
 struct server {
     struct event_base *base;
     struct evconnlistener *listener;
     struct event *on_sigint;
     struct event *on_sigterm;
-    LIST_HEAD(, conn) conns; /* every open connection, so shutdown can free them */
+    struct conn_list conns; /* every open connection, so shutdown can free them */
     unsigned long served;
 };
 
@@ -176,9 +177,10 @@ static int setup(struct server *server, const struct sockaddr_in *sin)
 
 static void teardown(struct server *server)
 {
-    struct conn *c;
-    while ((c = LIST_FIRST(&server->conns)))
+    for (struct conn *c = LIST_FIRST(&server->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
         conn_free(c);
+    }
     if (server->on_sigterm)
         event_free(server->on_sigterm);
     if (server->on_sigint)

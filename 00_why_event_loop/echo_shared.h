@@ -39,8 +39,8 @@ void print_listening(int listen_fd);
  * SIGTERM (and SIGCHLD when watch_children is set) that set the flags below
  * and write one byte into a pipe; it returns the pipe's read end, to wait on
  * beside the sockets. libevent's evsignal does the same thing inside. */
-extern volatile sig_atomic_t stop_signal;   /* SIGINT or SIGTERM once caught, else 0 */
-extern volatile sig_atomic_t child_exited;  /* a SIGCHLD arrived since the last reap */
+extern volatile sig_atomic_t stop_signal;  /* SIGINT or SIGTERM once caught, else 0 */
+extern volatile sig_atomic_t child_exited; /* a SIGCHLD arrived since the last reap */
 int wake_pipe_open(int watch_children);
 void wake_pipe_drain(int wake_fd);
 void wake_pipe_close(int wake_fd);

@@ -47,12 +47,12 @@ LIST_HEAD(worker_list, worker);
 struct server {
     int listen_fd;
     int wake_fd;
-    pthread_mutex_t lock;         /* guards both lists and every worker's fd */
-    pthread_cond_t worker_done;   /* a worker moved itself to finished */
-    struct worker_list running;   /* serving a client */
-    struct worker_list finished;  /* done, waiting for pthread_join */
+    pthread_mutex_t lock;        /* guards both lists and every worker's fd */
+    pthread_cond_t worker_done;  /* a worker moved itself to finished */
+    struct worker_list running;  /* serving a client */
+    struct worker_list finished; /* done, waiting for pthread_join */
     unsigned long served;
-    unsigned long refused;        /* pthread_create failed */
+    unsigned long refused; /* pthread_create failed */
 };
 
 /* ---- a worker thread ----------------------------------------------------- */
@@ -145,7 +145,7 @@ static void stop_workers(struct server *server)
 {
     pthread_mutex_lock(&server->lock);
     struct worker *w;
-    LIST_FOREACH(w, &server->running, link)
+    for (w = LIST_FIRST(&server->running); w; w = LIST_NEXT(w, link))
         shutdown(w->fd, SHUT_RDWR);
     while (LIST_FIRST(&server->running))
         pthread_cond_wait(&server->worker_done, &server->lock);
