@@ -258,6 +258,10 @@ static void on_usr1(evutil_socket_t fd, short what, void *ctx)
     (void)what;
     struct loadgen *lg = ctx;
     if (lg->paused_at == 1) {
+        /* The run starts now, with its own --timeout: the pause (however
+         * long the server took to take N clients) does not eat into it. */
+        struct timeval deadline = ms_to_timeval(lg->cfg.timeout_s * 1000);
+        evtimer_add(lg->on_deadline, &deadline);
         lg->paused_at = 0;
         lg->start_ms = elapsed_ms();
         for (long i = 0; i < lg->cfg.connections; i++)
@@ -357,7 +361,8 @@ static void usage(void)
            "  --lines M         lines per connection (default %d; N x M <= %ld)\n"
            "  --bytes B         bytes per line, 2 to %d (default %d)\n"
            "  --think MS        wait MS between an echo and the next line (default 0)\n"
-           "  --timeout S       give up after S seconds (default %d)\n"
+           "  --timeout S       give up after S seconds (default %d); with --pause,\n"
+           "                    the run after the first SIGUSR1 gets S seconds again\n"
            "  --pause           wait for SIGUSR1 once connected and once done\n"
            "  --help            show this help\n",
            prog_name(), DEFAULT_HOST, MAX_CONNECTIONS, DEFAULT_CONNECTIONS, DEFAULT_LINES,
