@@ -17,16 +17,16 @@
  * all connections are up (so the server can be measured holding N idle
  * clients) and once all lines are echoed (measured again before it closes).
  *
+ * Its command line and the arithmetic of its report are in loadgen_cli.c.
+ *
  * Run it:  00_why_event_loop/loadgen --port 8000 --connections 100 --lines 10
  * Read docs/00-why-event-loop.md beside this file.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -35,20 +35,7 @@
 
 #include "common.h"
 #include "echo_shared.h"
-
-#define MAX_CONNECTIONS 50000
-#define MAX_REQUESTS 10000000L /* N x M: the latency table is 4 bytes each */
-#define SPARE_FDS 32           /* descriptors besides the connections */
-#define DEFAULT_CONNECTIONS 10
-#define DEFAULT_LINES 10
-#define DEFAULT_BYTES 64
-#define DEFAULT_TIMEOUT_S 30
-
-struct config {
-    struct sockaddr_in server;
-    long connections, lines, bytes, timeout_s, think_ms;
-    int pause;
-};
+#include "loadgen.h"
 
 enum client_state { CONNECTING, WAITING, RUNNING, DONE, FAILED };
 
@@ -291,150 +278,29 @@ static void on_stop(evutil_socket_t fd, short what, void *ctx)
     event_base_loopexit(lg->base, NULL);
 }
 
-/* ---- the report ---------------------------------------------------------- */
-
-static int by_value(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* The nearest-rank percentile P (1 to 100) of the N sorted values: the
- * smallest value at least P% of them do not exceed. */
-static double percentile(const float *sorted, long n, long p)
-{
-    if (n == 0)
-        return 0;
-    long rank = (p * n + 99) / 100; /* ceil(p / 100 * n) in whole numbers */
-    return sorted[rank < 1 ? 0 : rank - 1];
-}
-
+/* Gather what the run measured; loadgen_cli.c prints it. */
 static void report(struct loadgen *lg)
 {
-    const struct config *cfg = &lg->cfg;
-    long expected = cfg->connections * cfg->lines;
-    double seconds = (lg->end_ms - lg->start_ms) / 1000.0;
-    qsort(lg->latency_ms, (size_t)lg->latencies, sizeof *lg->latency_ms, by_value);
-    printf("requests %ld of %ld in %.3f s: %.0f req/s\n", lg->latencies, expected, seconds,
-           seconds > 0 ? (double)lg->latencies / seconds : 0.0);
-    printf("latency ms: p50 %.3f p99 %.3f max %.3f\n",
-           percentile(lg->latency_ms, lg->latencies, 50),
-           percentile(lg->latency_ms, lg->latencies, 99),
-           percentile(lg->latency_ms, lg->latencies, 100));
-    /* The iterative server's lesson: a later client's first echo waits for
-     * an earlier client's whole session. */
-    float *first = calloc((size_t)cfg->connections, sizeof *first);
-    float *session = calloc((size_t)cfg->connections, sizeof *session);
-    long done = 0;
-    for (long i = 0; first && session && i < cfg->connections; i++) {
+    long n = lg->cfg.connections;
+    float *first = calloc((size_t)n, sizeof *first);
+    float *session = calloc((size_t)n, sizeof *session);
+    struct run_figures f = {.expected = n * lg->cfg.lines,
+                            .seconds = (lg->end_ms - lg->start_ms) / 1000.0,
+                            .latency_ms = lg->latency_ms,
+                            .latencies = lg->latencies,
+                            .first_ms = first,
+                            .session_ms = session,
+                            .errors = lg->errors,
+                            .first_error = lg->first_error};
+    for (long i = 0; first && session && i < n; i++) {
         if (lg->clients[i].state != DONE)
             continue;
-        first[done] = (float)lg->clients[i].first_echo_ms;
-        session[done++] = (float)lg->clients[i].session_ms;
+        first[f.finished] = (float)lg->clients[i].first_echo_ms;
+        session[f.finished++] = (float)lg->clients[i].session_ms;
     }
-    if (done > 0) {
-        qsort(first, (size_t)done, sizeof *first, by_value);
-        qsort(session, (size_t)done, sizeof *session, by_value);
-    }
-    printf("first echo ms: max %.3f; session ms: min %.3f p50 %.3f max %.3f\n",
-           percentile(first, done, 100), done ? session[0] : 0.0, percentile(session, done, 50),
-           percentile(session, done, 100));
+    print_report(&f);
     free(session);
     free(first);
-    if (lg->errors)
-        printf("errors %ld (the first: %s)\n", lg->errors, lg->first_error);
-    else
-        printf("errors 0\n");
-}
-
-/* ---- command line -------------------------------------------------------- */
-
-static void usage(void)
-{
-    printf("usage: %s --port PORT [--host ADDR] [--connections N] [--lines M] [--bytes B]\n"
-           "       [--think MS] [--timeout S] [--pause]\n"
-           "  Open N connections to an echo server; each sends M lines of B bytes (the\n"
-           "  newline included), one at a time, waiting for each echo.\n"
-           "  --host ADDR       the server, a loopback address (default %s)\n"
-           "  --port PORT       the server's port (required)\n"
-           "  --connections N   concurrent connections, 1 to %d (default %d)\n"
-           "  --lines M         lines per connection (default %d; N x M <= %ld)\n"
-           "  --bytes B         bytes per line, 2 to %d (default %d)\n"
-           "  --think MS        wait MS between an echo and the next line (default 0)\n"
-           "  --timeout S       give up after S seconds (default %d); with --pause,\n"
-           "                    the run after the first SIGUSR1 gets S seconds again\n"
-           "  --pause           wait for SIGUSR1 once connected and once done\n"
-           "  --help            show this help\n",
-           prog_name(), DEFAULT_HOST, MAX_CONNECTIONS, DEFAULT_CONNECTIONS, DEFAULT_LINES,
-           MAX_REQUESTS, MAX_LINE, DEFAULT_BYTES, DEFAULT_TIMEOUT_S);
-}
-
-static void parse_args(int argc, char **argv, struct config *cfg)
-{
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"connections", required_argument, NULL, 'n'},
-        {"lines", required_argument, NULL, 'm'},
-        {"bytes", required_argument, NULL, 'b'},
-        {"think", required_argument, NULL, 't'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"pause", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *host = DEFAULT_HOST;
-    int port = 0, opt;
-    *cfg = (struct config){.connections = DEFAULT_CONNECTIONS,
-                           .lines = DEFAULT_LINES,
-                           .bytes = DEFAULT_BYTES,
-                           .timeout_s = DEFAULT_TIMEOUT_S};
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = (int)parse_long_option("--port", optarg, 1, 65535); break;
-        case 'n':
-            cfg->connections = parse_long_option("--connections", optarg, 1, MAX_CONNECTIONS);
-            break;
-        case 'm': cfg->lines = parse_long_option("--lines", optarg, 1, MAX_REQUESTS); break;
-        case 'b': cfg->bytes = parse_long_option("--bytes", optarg, 2, MAX_LINE); break;
-        case 't': cfg->think_ms = parse_long_option("--think", optarg, 0, 60000); break;
-        case 'T': cfg->timeout_s = parse_long_option("--timeout", optarg, 1, 3600); break;
-        case 'P': cfg->pause = 1; break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    if (port == 0)
-        usage_error("--port is required");
-    if (cfg->connections * cfg->lines > MAX_REQUESTS)
-        usage_error("--connections x --lines is %ld; the limit is %ld",
-                    cfg->connections * cfg->lines, MAX_REQUESTS);
-    parse_ipv4_option(&cfg->server, "--host", host, port);
-    /* A load generator aimed at someone else's machine is an attack tool. */
-    if ((ntohl(cfg->server.sin_addr.s_addr) >> 24) != 127)
-        usage_error("--host: %s is not a loopback address (127.x.x.x)", host);
-}
-
-/* N connections need N descriptors: raise the soft limit toward the hard
- * one if we must. 0, or -1 after a message. */
-static int raise_fd_limit(long connections)
-{
-    struct rlimit rl;
-    rlim_t need = (rlim_t)connections + SPARE_FDS;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
-    if (rl.rlim_cur >= need)
-        return 0;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur >= need)
-        return 0;
-    warnx_msg("%ld connections need %lu descriptors; the limit is %lu (ulimit -n)", connections,
-              (unsigned long)need, (unsigned long)rl.rlim_cur);
-    return -1;
 }
 
 /* ---- main: wire things up in the order they happen ----------------------- */
@@ -478,7 +344,7 @@ int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct loadgen lg = {0};
-    parse_args(argc, argv, &lg.cfg);
+    parse_loadgen_args(argc, argv, &lg.cfg);
     signal(SIGPIPE, SIG_IGN);
     if (raise_fd_limit(lg.cfg.connections) != 0)
         return EXIT_RUNTIME;
