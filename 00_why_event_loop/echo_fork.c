@@ -44,12 +44,13 @@ struct server {
 
 /* ---- the child ----------------------------------------------------------- */
 
-static void run_child(struct server *server, int fd)
+static void run_child(struct server *server, int fd, const sigset_t *normal)
 {
     /* The child's copies of the parent's descriptors and handlers are not its
      * business: it serves one client, and SIGTERM ends it at once. */
     close(server->listen_fd);
-    wake_pipe_close(server->wake_fd);
+    wake_pipe_close(server->wake_fd);       /* SIGINT, SIGTERM: back to "terminate" */
+    sigprocmask(SIG_SETMASK, normal, NULL); /* one sent early is obeyed now */
     echo_lines_blocking(fd, -1);
     close(fd);
     /* Leave without flushing the parent's stdio buffers a second time. The
@@ -88,11 +89,20 @@ static void accept_and_fork(struct server *server)
         warnx_msg("accept: %s", strerror(errno));
         return;
     }
+    /* SIGINT/SIGTERM stay blocked across fork(): a SIGTERM that reached a
+     * new child before it dropped the parent's handler would only set a flag
+     * there, and the parent would wait for that child forever. */
+    sigset_t stop_signals, normal;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, &normal);
     struct child *c = malloc(sizeof *c);
     pid_t pid = c ? fork() : -1;
     if (pid == 0)
-        run_child(server, fd); /* never returns */
-    close(fd);                 /* the child has its own copy */
+        run_child(server, fd, &normal); /* never returns */
+    sigprocmask(SIG_SETMASK, &normal, NULL);
+    close(fd); /* the child has its own copy */
     if (pid < 0) {
         /* EAGAIN: out of processes (ulimit -u) or memory. The client is
          * dropped; that is the design's limit, not a bug. */
