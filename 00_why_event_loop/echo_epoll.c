@@ -38,6 +38,7 @@
  * pipe have one too, so an event's data.ptr always says what is ready. */
 struct conn {
     int fd;
+    uint32_t events;   /* what epoll watches for now: EPOLLIN or EPOLLOUT */
     int peer_closed;   /* FIN seen: send what is left, then close */
     size_t in_len;     /* bytes in `in`, no complete line among them */
     size_t out_len;    /* bytes in `out` ... */
@@ -70,10 +71,14 @@ static void conn_close(struct server *server, struct conn *c)
 }
 
 /* Say what we wait for on this socket: input, or room for pending output.
- * Never both: while output is pending we stop reading (backpressure). */
+ * Never both: while output is pending we stop reading (backpressure). Only
+ * a change costs an epoll_ctl() system call. */
 static int want(struct server *server, struct conn *c, uint32_t events)
 {
+    if (c->events == events)
+        return 0;
     struct epoll_event ev = {.events = events, .data.ptr = c};
+    c->events = events;
     return epoll_ctl(server->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -160,6 +165,7 @@ static void accept_clients(struct server *server)
         /* Not calloc: the two buffers need no zeroing, and untouched pages
          * cost no memory until a client sends that much. */
         c->fd = fd;
+        c->events = EPOLLIN;
         c->peer_closed = 0;
         c->in_len = c->out_len = c->out_sent = 0;
         LIST_INSERT_HEAD(&server->conns, c, link);
