@@ -6,7 +6,8 @@
 # A chapter is one folder, NN_name/, found by its name; nothing here lists them:
 #   - every NN_name/*.c that defines main() is a program, built next to its
 #     source (01_listener/listener.c -> 01_listener/listener);
-#   - the folder's other .c files are parts, linked into each of its programs;
+#   - the folder's other .c files are parts: an archive (NN_name/parts.a) from
+#     which each of its programs takes what it uses;
 #   - NN_name/chapter.mk says how `make chapterN` runs it, which pkg-config
 #     packages it needs besides libevent (NN_name_PKGS) and other libraries
 #     (NN_name_LDLIBS), and adds its own `## ` help lines;
@@ -38,8 +39,11 @@ chapter_dir = $(filter 0$(1)_% $(1)_%,$(CHAPTERS))
 chapter_of  = $(filter $(CHAPTERS),$(firstword $(subst /, ,$(patsubst $(O)%,%,$(1)))))
 # pkgs_of FILE: pkg-config packages for FILE: libevent, plus its chapter's NN_name_PKGS
 pkgs_of     = libevent $($(call chapter_of,$(1))_PKGS)
-# parts_of PROGRAM: the objects of the non-main .c files in the program's folder
-parts_of    = $(patsubst %.c,$(O)%.o,$(filter $(patsubst $(O)%,%,$(dir $(1)))%,$(PART_SOURCES)))
+# part_objs_of FILE: the objects of the non-main .c files in FILE's folder
+part_objs_of = $(patsubst %.c,$(O)%.o,$(filter $(patsubst $(O)%,%,$(dir $(1)))%,$(PART_SOURCES)))
+# parts_of PROGRAM: those objects as one archive, NN_name/parts.a, so that the
+# linker takes only the parts the program uses (none when there are none)
+parts_of     = $(if $(call part_objs_of,$(1)),$(dir $(1))parts.a)
 
 .PHONY: all deps help clean test check-fresh soak asan-test memcheck lint list-programs
 .DEFAULT_GOAL := all
@@ -68,6 +72,9 @@ $(O)%.o: %.c | deps
 $(PROGRAMS): $(O)%: $(O)%.o $$(call parts_of,$$@) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(call pkgs_of,$@)) \
 		$($(call chapter_of,$@)_LDLIBS)
+
+$(O)%/parts.a: $$(call part_objs_of,$$@)
+	rm -f $@ && $(AR) rcs $@ $^
 
 -include $(patsubst %,$(O)%.d,$(MAIN_SOURCES:.c=) $(PART_SOURCES:.c=)) $(COMMON_OBJ:.o=.d)
 
@@ -127,5 +134,5 @@ bench-c10k: $(O)01_listener/listener $(O)06_redis_relay/relay
 ## clean                remove what the build made
 clean:
 	rm -f $(PROGRAMS) $(PROGRAMS:=.o) $(PROGRAMS:=.d) $(PART_SOURCES:.c=.o) $(PART_SOURCES:.c=.d)
-	rm -f $(COMMON_OBJ) $(COMMON_OBJ:.o=.d)
+	rm -f $(COMMON_OBJ) $(COMMON_OBJ:.o=.d) $(addprefix $(O),$(addsuffix /parts.a,$(CHAPTERS)))
 	rm -rf build

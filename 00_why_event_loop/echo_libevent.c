@@ -47,6 +47,7 @@ LIST_HEAD(conn_list, conn);
 struct server {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct accept_pause pause; /* out of descriptors: stop accepting a while */
     struct event *on_sigint;
     struct event *on_sigterm;
     struct conn_list conns; /* every open connection, so shutdown can free them */
@@ -149,6 +150,14 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
     event_base_loopexit(server->base, NULL);
 }
 
+/* accept() failed, typically EMFILE: pause accepting for a moment (common's
+ * accept_pause; chapter 1 teaches it) instead of spinning. */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    (void)listener;
+    accept_pause_after_error(&((struct server *)arg)->pause);
+}
+
 /* Register the listener and the two signals. 0, or -1 after a message. */
 static int setup(struct server *server, const struct sockaddr_in *sin)
 {
@@ -164,7 +173,9 @@ static int setup(struct server *server, const struct sockaddr_in *sin)
         return -1;
     }
     /* Out of descriptors: pause accepting for a moment (chapter 1). */
-    evconnlistener_set_error_cb(server->listener, pause_accepting_after_error);
+    if (accept_pause_init(&server->pause, server->listener) != 0)
+        return -1;
+    evconnlistener_set_error_cb(server->listener, on_accept_error);
     server->on_sigint = evsignal_new(server->base, SIGINT, on_signal, server);
     server->on_sigterm = evsignal_new(server->base, SIGTERM, on_signal, server);
     if (!server->on_sigint || !server->on_sigterm || evsignal_add(server->on_sigint, NULL) != 0 ||
@@ -185,6 +196,7 @@ static void teardown(struct server *server)
         event_free(server->on_sigterm);
     if (server->on_sigint)
         event_free(server->on_sigint);
+    accept_pause_free(&server->pause);
     if (server->listener)
         evconnlistener_free(server->listener);
     event_base_free(server->base);

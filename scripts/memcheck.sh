@@ -142,5 +142,19 @@ server relay drive_relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$red
 server mux drive_mux "$bin/07_redis_multiplexer/mux" --port 0 --redis-port "$redis_port" \
     --client-output-limit 1048576
 
+# chapter 0: the five echo servers; loadgen (under valgrind too) drives the libevent one
+drive_loadgen() {
+    "${VALGRIND[@]}" "$bin/00_why_event_loop/loadgen" --port "$1" --connections 20 --lines 20 \
+        --think 2 >"$work/loadgen.out" 2>"$work/loadgen.err" </dev/null
+    verdict loadgen $?
+    hold "$1"
+}
+server echo_iterative drive_echo "$bin/00_why_event_loop/echo_iterative" --port 0
+server echo_fork drive_echo "$bin/00_why_event_loop/echo_fork" --port 0
+server echo_threads drive_echo "$bin/00_why_event_loop/echo_threads" --port 0
+server echo_epoll drive_echo "$bin/00_why_event_loop/echo_epoll" --port 0
+server echo_libevent drive_loadgen "$bin/00_why_event_loop/echo_libevent" --port 0
+foreground loadgen-refused 1 "$bin/00_why_event_loop/loadgen" --port "$(free_port)" --connections 3
+
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
