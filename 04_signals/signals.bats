@@ -30,6 +30,7 @@ open_client() {
 
 stats_line() { signal_for_line USR1 'stats: '; }
 
+
 case_graceful() { # MODE SIGNAL
     start "$1"
     open_client 5
@@ -228,10 +229,30 @@ case_sigpipe() { # MODE
 @test "SIGINT during an EMFILE pause: the pending resume does not reopen the door" {
     start_server signals bash -c 'ulimit -n 64 && exec "$@"' _ \
         "$SIGNALS" --port 0 --config "$CONFIG" --drain-ms 60000
-    # one client whose output never drains keeps the drain going
-    open_client 5
-    head -c 16777216 /dev/zero | tr '\0' 'x' | fold -w 100 >&5 &
-    flooder=$!
+    # one client whose output never drains keeps the drain going: it sends
+    # lines and never reads them back, with a tiny receive buffer, until the
+    # server's output for it passes 64 KiB and the server stops reading it
+    start_bg flooder /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+block = (b"x" * 99 + b"\n") * 1000
+try:
+    while True:
+        s.sendall(block)
+except OSError:
+    pass
+time.sleep(600)' "$PORT"
+    # stalled: two stats lines 0.3 s apart count the same lines echoed
+    prev=-1
+    for _ in $(seq 100); do
+        now=$(stats_line | sed -n 's/.* lines_echoed=\([0-9]*\) .*/\1/p')
+        [ "${now:-0}" -gt 0 ] && [ "$now" = "$prev" ] && break
+        prev=${now:-0}
+        sleep 0.3
+    done
+    [ "${now:-0}" -gt 0 ] && [ "$now" = "$prev" ] || fail "the server never stopped reading the flooder"
     # 100 more clients than descriptors: accept fails with EMFILE, the rest wait
     # in the listen backlog, and a resume is pending every 200 ms
     hogs=()
@@ -246,6 +267,7 @@ case_sigpipe() { # MODE
     [ "$told" -gt 10 ] || fail "only $told clients at SIGINT"
     # the told clients are freed after their linger (1 s); only the flooder stays
     for _ in $(seq 100); do
+        kill -0 "$SERVER_PID" || fail "the server exited during the drain"
         line=$(stats_line)
         [[ "$line" == *clients_now=1\ * ]] && break
     done
@@ -256,8 +278,6 @@ case_sigpipe() { # MODE
     assert_regex "$(stats_line)" "^stats: uptime_ms=[0-9]+ clients_now=1 clients_total=$told "
     kill -INT "$SERVER_PID"
     wait_exit "$SERVER_PID" 5
-    kill "$flooder" 2>/dev/null || true
     for fd in "${hogs[@]}"; do exec {fd}<&-; done
-    exec 5>&-
     assert_equal "$EXIT_STATUS" 0
 }
