@@ -1,12 +1,18 @@
 # 07_redis_multiplexer/chapter.mk — chapter 7's entry in the Makefile.
+# PORT=N picks the multiplexer's port; REDIS_PORT=N points it at the Redis on
+# port N instead of the private one of `make redis` (started here if needed,
+# and left running). Its pid goes to build/mux.pid for the page's stats line.
 
 # Replies are framed with hiredis's redisReader.
 07_redis_multiplexer_PKGS := hiredis
 
-## chapter7             build chapter 7 and run the multiplexer on 127.0.0.1:6381 (starts Redis if needed)
+## chapter7             build chapter 7, start the demos' Redis (make redis), run the multiplexer on 127.0.0.1:6381 (PORT=, REDIS_PORT=)
+chapter7: PORT ?= 6381
 chapter7: $(O)07_redis_multiplexer/mux
-	@echo "try: redis-cli -p $(or $(PORT),6381) ping   (Ctrl-C here stops the multiplexer)"
-	@scripts/with-redis.sh 6379 $(O)07_redis_multiplexer/mux --port $(or $(PORT),6381)
+	@port=$$(scripts/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
+	mkdir -p build; \
+	echo "try: redis-cli -p $(PORT) ping; stats: kill -USR1 \$$(cat build/mux.pid)   (Ctrl-C here stops the multiplexer)"; \
+	scripts/run-demo.sh --pidfile build/mux.pid $(O)07_redis_multiplexer/mux --port $(PORT) --redis-port $$port
 
 ## bench-chapter7       redis-benchmark against Redis, twemproxy and the multiplexer, side by side
 bench-chapter7: $(O)07_redis_multiplexer/mux
