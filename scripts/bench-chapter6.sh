@@ -26,12 +26,6 @@ tests=set,get,incr,lpush,lrange_100
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-wait_port() {
-    for _ in $(seq 100); do (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done
-    echo "bench-chapter6: nothing listens on $1" >&2
-    exit 1
-}
-
 start_private_redis "$work"
 redis_port=$REDIS_PORT
 pids+=("$REDIS_PID")
@@ -40,22 +34,11 @@ relay_port=$(free_port)
 "$relay_bin" --port "$relay_port" --redis-port "$redis_port" >"$work/relay.log" 2>&1 &
 relay_pid=$!
 pids+=("$relay_pid")
-wait_port "$relay_port"
+wait_listening "$relay_port" 10 || exit 1
 
-twem_port=$(free_port)
-cat >"$work/nutcracker.yml" <<YML
-workbook:
-  listen: 127.0.0.1:$twem_port
-  hash: fnv1a_64
-  distribution: ketama
-  redis: true
-  servers:
-   - 127.0.0.1:$redis_port:1
-YML
-nutcracker -c "$work/nutcracker.yml" -s "$(free_port)" -o "$work/nutcracker.log" &
-twem_pid=$!
-pids+=("$twem_pid")
-wait_port "$twem_port"
+start_twemproxy "$redis_port" || exit 1
+twem_port=$TWEM_PORT
+twem_pid=$TWEM_PID
 
 clk_tck=$(getconf CLK_TCK)
 # cpu_ticks PID: user + system CPU time of the process so far, in clock ticks

@@ -20,12 +20,6 @@ mux_bin=${WORKBOOK_BIN:-.}/07_redis_multiplexer/mux
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-wait_port() {
-    for _ in $(seq 100); do (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done
-    echo "bench-chapter7: nothing listens on $1" >&2
-    exit 1
-}
-
 start_private_redis "$work"
 redis_port=$REDIS_PORT
 pids+=("$REDIS_PID")
@@ -34,21 +28,11 @@ mux_port=$(free_port)
 "$mux_bin" --port "$mux_port" --redis-port "$redis_port" >"$work/mux.log" 2>&1 &
 mux_pid=$!
 pids+=("$mux_pid")
-wait_port "$mux_port"
+wait_listening "$mux_port" 10 || exit 1
 
-twem_port=$(free_port)
-cat >"$work/nutcracker.yml" <<YML
-workbook:
-  listen: 127.0.0.1:$twem_port
-  hash: fnv1a_64
-  distribution: ketama
-  redis: true
-  servers:
-   - 127.0.0.1:$redis_port:1
-YML
-nutcracker -c "$work/nutcracker.yml" -s "$(free_port)" -o "$work/nutcracker.log" &
-pids+=($!)
-wait_port "$twem_port"
+start_twemproxy "$redis_port" || exit 1
+twem_port=$TWEM_PORT
+twem_pid=$TWEM_PID
 
 # mux_counters: "requests writes" from a fresh SIGUSR1 stats line
 mux_counters() {

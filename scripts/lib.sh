@@ -110,3 +110,24 @@ start_private_redis() {
     tail -n 5 "$dir/redis.log" >&2
     return 1
 }
+
+# start_twemproxy REDIS_PORT: twemproxy (nutcracker) on a free port in front
+# of the Redis on REDIS_PORT, configured as the benchmarks compare it (one
+# server, redis protocol), its files in $work (make_workdir). Sets TWEM_PORT
+# and TWEM_PID, appends the pid to pids; fails if it does not listen in 10 s.
+start_twemproxy() {
+    TWEM_PORT=$(free_port)
+    cat >"$work/nutcracker.yml" <<YML
+workbook:
+  listen: 127.0.0.1:$TWEM_PORT
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  servers:
+   - 127.0.0.1:$1:1
+YML
+    nutcracker -c "$work/nutcracker.yml" -s "$(free_port)" -o "$work/nutcracker.log" &
+    TWEM_PID=$!
+    pids+=("$TWEM_PID")
+    wait_listening "$TWEM_PORT" 10
+}
