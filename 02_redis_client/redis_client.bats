@@ -174,17 +174,21 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
 
 # with_hosts_file FILE CMD...: run CMD in a private mount namespace where FILE
 # is /etc/hosts. The machine's /etc/hosts is untouched, the resolver is the
-# real one (glibc's getaddrinfo reads the bind-mounted file). Skips the test
-# where namespaces are not allowed.
+# real one (glibc's getaddrinfo reads the bind-mounted file). The test calls
+# needs_private_mounts first (a skip inside `run` would not skip the test).
+needs_private_mounts() {
+    # not allowed in a chroot (check-fresh) or a locked-down container
+    unshare --mount --map-root-user true 2>/dev/null ||
+        skip "needs a private mount namespace (unshare --mount --map-root-user)"
+}
 with_hosts_file() {
     local hosts=$1
     shift
-    unshare --mount --map-root-user true 2>/dev/null ||
-        skip "needs a private mount namespace (unshare --mount --map-root-user)"
     unshare --mount --map-root-user sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$hosts" "$@"
 }
 
 @test "--host NAME tries each address in turn: ::1 refuses, 127.0.0.1 answers" {
+    needs_private_mounts
     hosts="$BATS_TEST_TMPDIR/hosts"
     printf '::1 wb-dual\n127.0.0.1 wb-dual\n' >"$hosts"
     # the premise: the name resolves to ::1 first, then 127.0.0.1 ...

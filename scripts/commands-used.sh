@@ -36,7 +36,7 @@ while read -r word; do
     [ "$(type -t "$word")" = file ] || continue
     words+=("$word")
     paths+=("$(command -v "$word")")
-done < <(grep -hvE '^[[:space:]]*#' "${files[@]}" |
+done < <(grep -hvE '^[[:space:]]*(#|@test )' "${files[@]}" |
     sed -E 's/^\t@?-?//' |
     grep -oE '(^|[;&|(`]|\$\(|\b(run|exec|then|do|else|time|timeout( -s [A-Z]+)? [0-9.]+[sm]?|xargs|!))[[:space:]]*[a-z][a-z0-9._+-]*' |
     grep -oE '[a-z][a-z0-9._+-]*$' | sort -u)

@@ -8,12 +8,13 @@
 
 load helpers
 
-# deps_closure: the packages deps.sh names, and what they depend on (two
-# levels: gcc -> gcc-12, pkg-config -> pkgconf -> pkgconf-bin)
+# deps_closure: the packages deps.sh names, and what they depend on (three
+# levels: gcc -> gcc-12 -> binutils-x86-64-linux-gnu, pkg-config -> pkgconf
+# -> pkgconf-bin); a named package not installed here just adds nothing
 deps_closure() {
     local pkgs level
     pkgs=$("$WORKBOOK_ROOT/scripts/deps.sh" --packages)
-    for level in 1 2; do
+    for level in 1 2 3; do
         pkgs=$(printf '%s\n' "$pkgs" \
             $(dpkg-query -W -f='${Depends}\n' $pkgs 2>/dev/null | tr ',|' '\n\n' |
                 sed -E 's/\(.*\)//; s/:any//; s/^ *//; s/ *$//') | sort -u)
