@@ -64,15 +64,20 @@ deps:
 	@scripts/deps.sh
 
 # pkg-config runs when the recipe runs, after `deps` has installed the .pc files.
+# EXTRA_CFLAGS: a chapter.mk may set it for one object (target-specific), and
+# it survives a CFLAGS given on the command line (make asan-test gives one).
 $(O)%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $$(pkg-config --cflags $(call pkgs_of,$<)) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $$(pkg-config --cflags $(call pkgs_of,$<)) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
 
 .SECONDEXPANSION:
 $(PROGRAMS): $(O)%: $(O)%.o $$(call parts_of,$$@) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(call pkgs_of,$@)) \
 		$($(call chapter_of,$@)_LDLIBS)
 
+# The parts' objects are kept (not deleted as intermediate files), so a
+# second make rebuilds nothing.
+.SECONDARY:
 $(O)%/parts.a: $$(call part_objs_of,$$@)
 	rm -f $@ && $(AR) rcs $@ $^
 

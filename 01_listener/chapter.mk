@@ -10,4 +10,4 @@ chapter1: $(O)01_listener/listener $(O)01_listener/ev_listenfd
 
 # The notes' ev_listenfd.c keeps its callbacks' signatures; like most callbacks
 # they ignore some of their arguments.
-$(O)01_listener/ev_listenfd.o: CFLAGS += -Wno-unused-parameter
+$(O)01_listener/ev_listenfd.o: EXTRA_CFLAGS := -Wno-unused-parameter
