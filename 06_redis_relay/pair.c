@@ -19,7 +19,8 @@
  *   4. when Redis's side ends, the client gets every byte Redis sent, then a
  *      close (upstream_gone, close_client).
  * And at connect time: Redis cannot be reached -> the client gets a reset
- * (report_unreachable, reset_client). No timer ends a connection.
+ * (report_unreachable, reset_client). No timer ends a connection (the only
+ * timeout is close_client's goodbye, after Redis has ended it).
  */
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -39,8 +40,10 @@
  * a direction holds at most --high plus one read. */
 #define READ_MIN 4096
 #define READ_MAX (256 * 1024)
-/* Closing a client, read away at most this much of what it sent (close_client). */
-#define DISCARD_MAX (1024 * 1024)
+/* Closing a client (close_client): after our FIN, read away at most this
+ * much of what it still sends, for at most GOODBYE_MS of quiet. */
+#define DISCARD_MAX (16 * 1024 * 1024)
+#define GOODBYE_MS 1000
 /* What Redis itself answers when it has maxclients clients already. */
 #define MAX_CLIENTS_REPLY "-ERR max number of clients reached\r\n"
 
@@ -53,6 +56,8 @@ struct pair {
     int client_eof; /* the client sent its FIN: Redis gets one after its bytes */
     int fin_sent;
     int closing; /* Redis's side is gone (or never was): flush to the client, close */
+    int goodbye; /* our FIN is sent: what the client sends now is discarded */
+    size_t discarded;
     char peer[ADDR_STRLEN];
     LIST_ENTRY(pair) link;
 };
@@ -146,19 +151,35 @@ static void pass_fin(struct pair *p)
     shutdown(bufferevent_getfd(p->upstream), SHUT_WR);
 }
 
-/* Rule 4, the end: everything for the client is in the kernel. Bytes the
- * client sent that nobody will read would turn close() into a reset, and a
- * reset may destroy the reply still in flight; read them away first, so
- * close() sends a FIN after the last byte. */
+/* Rule 4, the end: everything for the client is in the kernel. close() with
+ * unread input would send a reset, and a reset may destroy the reply still in
+ * flight (the peer's kernel may drop what its program has not read yet). So:
+ * a FIN after the last byte, then read away what the client still sends
+ * until it closes too (discard_input) — chapter 4's goodbye. This wait
+ * starts only after Redis ended the connection; it decides nothing. */
 static void close_client(struct pair *p)
 {
-    struct evbuffer *scratch = p->relay->scratch;
-    evutil_socket_t fd = bufferevent_getfd(p->client);
-    size_t discarded = 0;
-    ev_ssize_t n;
-    while (discarded < DISCARD_MAX && (n = read_some(fd, scratch)) > 0) {
-        discarded += (size_t)n;
-        evbuffer_drain(scratch, (size_t)n);
+    if (p->goodbye)
+        return;
+    p->goodbye = 1;
+    shutdown(bufferevent_getfd(p->client), SHUT_WR);
+    struct timeval quiet = ms_to_timeval(GOODBYE_MS);
+    if (event_add(p->client_reader, &quiet) != 0)
+        pair_free(p);
+}
+
+/* After close_client: the client's bytes go nowhere. Its EOF or reset, a
+ * quiet GOODBYE_MS, or DISCARD_MAX bytes end the pair. */
+static void discard_input(struct pair *p, evutil_socket_t fd, short what)
+{
+    ev_ssize_t n = (what & EV_TIMEOUT) ? 0 : read_some(fd, p->relay->scratch);
+    if (n > 0) {
+        evbuffer_drain(p->relay->scratch, (size_t)n);
+        p->discarded += (size_t)n;
+        if (p->discarded < DISCARD_MAX)
+            return;
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return;
     }
     pair_free(p);
 }
@@ -217,8 +238,11 @@ static void reset_client(struct pair *p)
 
 static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 {
-    (void)what;
     struct pair *p = arg;
+    if (p->goodbye) {
+        discard_input(p, fd, what);
+        return;
+    }
     struct evbuffer *scratch = p->relay->scratch;
     ev_ssize_t n = read_some(fd, scratch);
     if (n > 0) {
