@@ -144,7 +144,13 @@ rc() { "$CLIENT" --port "$REDIS_PORT" "$@"; }
     victim_pid=$REDIS_PID
     start_bg bench "$CLIENT" --port "$victim_port" --bench 1000000000 --pipeline 16
     client_pid=$BG_PID
-    sleep 0.5
+    # wait until replies are streaming: Redis has answered a thousand commands
+    deadline=$((SECONDS + 20))
+    until [ "$(redis-cli -p "$victim_port" INFO stats |
+        sed -n 's/^total_commands_processed:\([0-9]*\).*/\1/p')" -ge 1000 ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "the client's commands never reached Redis"
+        sleep 0.05
+    done
     kill -0 "$client_pid" # still busy
     kill -KILL "$victim_pid"
     wait_exit "$client_pid" 5

@@ -28,7 +28,26 @@ open_client() {
     read -r -t 5 GREETING_READ <&"$1"
 }
 
-stats_line() { signal_for_line USR1 'stats: '; }
+stats_line() {
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "the server has exited: $(tail -n 3 "$SERVER_OUT")"
+    signal_for_line USR1 'stats: '
+}
+
+# flood_backed_up: wait until the server has stopped reading a flooding client
+# that never reads (its output is full: backpressure), seen in the kernel on
+# the server's side: a receive queue that is full and stays the same (no one
+# reads it, the sender is blocked). Until then the server may still empty that
+# client's output, and a drain would close it like any other.
+flood_backed_up() {
+    local deadline=$((SECONDS + 30)) q last=-1
+    while :; do
+        q=$(ss -tnH state established "( sport = :$PORT )" | awk '$1 > m { m = $1 } END { print m + 0 }')
+        [ "$q" -ge 16384 ] && [ "$q" -eq "$last" ] && return 0
+        [ "$SECONDS" -lt "$deadline" ] || fail "the flood never backed up (receive queue $q bytes)"
+        last=$q
+        sleep 0.2
+    done
+}
 
 
 case_graceful() { # MODE SIGNAL
@@ -59,7 +78,7 @@ case_second_sigint() { # MODE
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     head -c 16777216 /dev/zero | tr '\0' 'x' | fold -w 100 >&5 &
     flooder=$!
-    sleep 1
+    flood_backed_up
     kill -INT "$SERVER_PID"
     wait_for_line "$SERVER_OUT" '^shutdown: caught SIGINT; telling 1 client, waiting up to 60000 ms$'
     sleep 0.5

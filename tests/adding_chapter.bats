@@ -38,11 +38,17 @@ setup_file() {
 }
 
 @test "make chapter99 runs it, and make test-chapter99 runs its tests" {
-    start_server chapter99 make -C "$SCRATCH" --no-print-directory chapter99 PORT=0
-    run timeout 5 nc 127.0.0.1 "$PORT" </dev/null
+    # setup_file built everything, but make still reads the copy's Makefile
+    # (a pkg-config and a search for main() per chapter) before it runs the
+    # program: on a loaded machine that alone can outlast start_server's 10 s,
+    # so wait for the listening line with a bound of its own
+    start_bg chapter99 make -C "$SCRATCH" --no-print-directory chapter99 PORT=0
+    SERVER_PID=$BG_PID
+    PORT=$(wait_listening_port "$BG_OUT" 60) || fail "no 'listening on' line: $(cat "$BG_ERR")"
+    run timeout 10 nc 127.0.0.1 "$PORT" </dev/null
     assert_output "hello from chapter 99"
     # the recipe exec'd the server: it is make's child; stop it by its pid
-    hello=$(pgrep -P "$SERVER_PID" -x hello)
+    hello=$(pgrep -P "$SERVER_PID" -x hello) || fail "no hello under make"
     kill -TERM "$hello"
     wait_exit "$SERVER_PID" 10
     run make -C "$SCRATCH" --no-print-directory test-chapter99

@@ -88,9 +88,18 @@ quoted_messages() {
     assert_success
     wait_for_line "$BG_OUT" '^recv a connection$'
     before=$(fd_count "$BG_PID")
-    for _ in $(seq 200); do nc -N 127.0.0.1 "$port" </dev/null || fail "connect failed"; done
-    for _ in $(seq 100); do
-        [ "$(count_lines "$BG_OUT" '^recv a connection$')" -ge 201 ] && break
+    # 200 more, from this shell (no process per connection): each connects, and
+    # reading gives end-of-stream (read's status 1; a timeout would be > 128):
+    # the server closed it
+    for i in $(seq 200); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$port" || fail "connect $i failed"
+        rc=0
+        read -r -t 10 -u "$fd" _ || rc=$?
+        exec {fd}>&-
+        [ "$rc" -eq 1 ] || fail "connection $i: not closed by the server (read status $rc)"
+    done
+    deadline=$((SECONDS + 30))
+    while [ "$(count_lines "$BG_OUT" '^recv a connection$')" -lt 201 ] && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.05
     done
     [ "$(count_lines "$BG_OUT" '^recv a connection$')" -eq 201 ]

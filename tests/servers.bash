@@ -1,6 +1,7 @@
 # tests/servers.bash — every server of the workbook, listed once (loaded by
-# tests/bad_input.bats; `load servers`). A new server is one line here; the
-# bad-input suite then insists on a test of each behaviour for it.
+# tests/bad_input.bash for the tests/bad_input*.bats files; `load servers`). A
+# new server is one line here; the bad-input suite then insists on a test of
+# each behaviour for it.
 #
 # Each line: NAME  PROBE  PROGRAM [ARGS...]   (the suite adds --port 0)
 #   PROBE says how a normal request looks:
