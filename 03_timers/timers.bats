@@ -102,7 +102,9 @@ ms_of() { awk '{ printf "%d", $1 }' <<<"$1"; }
     exec 5<&-
     assert_success
     assert_output $'idle for 300 ms, bye\r'
-    [ "$elapsed_ms" -ge 290 ] && [ "$elapsed_ms" -lt 4500 ] || fail "closed after $elapsed_ms ms"
+    # our clock starts after the connect, the server's at its accept: a loaded
+    # machine (or ASan) puts tens of ms between them, hence 200, not 300
+    [ "$elapsed_ms" -ge 200 ] && [ "$elapsed_ms" -lt 4500 ] || fail "closed after $elapsed_ms ms"
     wait_for_line "$SERVER_OUT" 'idle: closing 127\.0\.0\.1:[0-9]+: no input for 300 ms'
 }
 

@@ -120,7 +120,9 @@ relay_run() {
 
 @test "relay --no-backpressure: peak buffered far above high; still all intact" {
     relay_run --high 262144 --low 65536 --no-backpressure
-    [ "$PEAK" -gt $((8 * 1048576)) ] || fail "peak only $PEAK bytes"
+    # far above: over 16 times the high watermark (it reached 7-12 MiB here;
+    # how far depends on how fast the relay reads, slower under ASan)
+    [ "$PEAK" -gt $((16 * 262144)) ] || fail "peak only $PEAK bytes"
 }
 
 @test "relay --trace writes a CSV of ms, buffered bytes and the reading flag" {

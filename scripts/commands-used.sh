@@ -8,7 +8,7 @@
 #
 # It reads the files as text and takes the first word of every simple command
 # (start of line, after | ; & && || ( $( and after run/exec/timeout N/time/!/
-# then/do/else), keeping those that resolve to a file on PATH: builtins,
+# then/do/else; not NAME=value, an assignment, nor NAME(, a call), keeping those that resolve to a file on PATH: builtins,
 # keywords and our own shell functions drop out by themselves. It may see
 # more than is run (a word in a string); it does not miss a command written
 # in the usual way.
@@ -38,8 +38,8 @@ while read -r word; do
     paths+=("$(command -v "$word")")
 done < <(grep -hvE '^[[:space:]]*(#|@test )' "${files[@]}" |
     sed -E 's/^\t@?-?//' |
-    grep -oE '(^|[;&|(`]|\$\(|\b(run|exec|then|do|else|time|timeout( -s [A-Z]+)? [0-9.]+[sm]?|xargs|!))[[:space:]]*[a-z][a-z0-9._+-]*' |
-    grep -oE '[a-z][a-z0-9._+-]*$' | sort -u)
+    grep -oE '(^|[;&|(`]|\$\(|\b(run|exec|then|do|else|time|timeout( -s [A-Z]+)? [0-9.]+[sm]?|xargs|!))[[:space:]]*[a-z][a-z0-9._+-]*([^=(a-z0-9._+-]|$)' |
+    sed -E 's/[^a-z0-9._+-]$//' | grep -oE '[a-z][a-z0-9._+-]*$' | sort -u)
 
 # the real files (through /etc/alternatives), as /usr/bin/x and /bin/x: dpkg
 # knows a file by the path its package shipped; dpkg's file lists,
