@@ -31,10 +31,13 @@ deps_closure() {
         grep -q "^$cmd " <<<"$used" || fail "commands-used.sh did not find $cmd"
     done
     closure=$(deps_closure)
+    # the packages of a minimal Debian (priority required), asked in one go
+    required=$(dpkg-query -W -f='${Package} ${Priority}\n' $(awk '$2 != "?" { print $2 }' <<<"$used" | sort -u) |
+        awk '$2 == "required" { print $1 }')
     missing=()
     while read -r cmd pkg; do
         [ "$pkg" = "?" ] && { missing+=("$cmd (no Debian package owns it here)"); continue; }
-        [ "$(dpkg-query -W -f='${Priority}' "$pkg")" = required ] && continue
+        grep -qx -- "$pkg" <<<"$required" && continue
         case $pkg in git | make) continue ;; esac # the fresh machine's own
         grep -qx -- "$pkg" <<<"$closure" && continue
         missing+=("$cmd ($pkg)")
