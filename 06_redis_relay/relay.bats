@@ -84,7 +84,11 @@ want {\$5\r\nhello\r\n}
     quit_then_ping() {
         /usr/bin/python3 - "$1" <<'PY'
 import sys, redis
-r = redis.Redis(port=int(sys.argv[1]), single_connection_client=True)
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+# no retries: redis-py 5 and later (Debian 13) reconnect by default, which
+# would hide the close this test is about
+r = redis.Redis(port=int(sys.argv[1]), single_connection_client=True, retry=Retry(NoBackoff(), 0))
 print("QUIT:", r.execute_command("QUIT"))
 try:
     print("PING:", r.ping())
@@ -95,9 +99,12 @@ except redis.exceptions.ResponseError as e:
 PY
     }
     run quit_then_ping "$REDIS_PORT"
-    assert_output $'QUIT: True\nConnectionError: Connection closed by server.'
+    assert_line --index 0 'QUIT: True'
+    assert_line --index 1 --regexp '^ConnectionError: '
+    direct=$output
+    # through the relay: the same, to the letter
     run quit_then_ping "$PORT"
-    assert_output $'QUIT: True\nConnectionError: Connection closed by server.'
+    assert_output "$direct"
 }
 
 @test "CLIENT KILL: the killed client sees its connection end, with nothing added" {
