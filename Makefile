@@ -87,8 +87,7 @@ $(O)%/parts.a: $$(call part_objs_of,$$@)
 list-programs:
 	@printf '%s\n' $(PROGRAMS)
 
-## test                 build everything and run the whole test suite (files in parallel; ends
-##                        with the 10 slowest tests and the summary line)
+## test                 build everything, run the whole suite (files in parallel), list the 10 slowest tests
 test: all
 	@scripts/run-tests.sh tests/*.bats $(CHAPTER_TESTS)
 
