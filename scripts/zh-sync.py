@@ -1,0 +1,359 @@
+#!/usr/bin/python3
+"""zh-sync.py — keep the Chinese edition (docs/zh/) in step with the English pages.
+
+The English pages are the source. For every English page P (README.md, docs/NN-*.md,
+docs/errata.md, and any other docs/*.md that has a translation) docs/zh/P must:
+
+  * have the same headings: the same number of sections, at the same levels, in the same order;
+  * carry, in each section, the same fenced code blocks (byte-identical, in order), the same
+    HTML comment markers (<!-- transcript: … -->, <!-- code: file#region -->, <!-- diff: … -->),
+    and the same images (compared by the file they point at, so img/x.svg in English and
+    ../img/x.svg in docs/zh/ are the same image);
+  * record, right under each heading, which English text it translates:
+        <!-- en: 1a2b3c4d5e6f -->
+    the first 12 hex digits of the sha256 of that English section's normalised text (its heading
+    and body, whitespace runs collapsed to one space). When the English section changes, its hash
+    changes and the stamp no longer matches: the section is *stale*;
+  * have relative links that resolve from docs/zh/ (files exist; #anchors name a heading).
+
+Usage:
+  scripts/zh-sync.py                       check everything; exit 1 with one line per problem
+  scripts/zh-sync.py --status              list every stale or missing section and page; exit 0
+  scripts/zh-sync.py --update-hashes PAGE [--section TITLE]
+                                           stamp PAGE's sections (or the one whose English heading
+                                           is TITLE) with the current English hashes; do it after
+                                           translating them. PAGE is a name like 03-timers.md or
+                                           README.md. Refuses when the headings do not match yet.
+  --root DIR                               the repository (default: this script's parent folder)
+
+Pages not translated yet may be listed, one name a line, in docs/zh/pending.txt: a missing page
+listed there is reported as a note instead of failing.
+"""
+
+import argparse
+import difflib
+import hashlib
+import os
+import re
+import sys
+import unicodedata
+
+ZH_DIR = "docs/zh"
+PENDING = "docs/zh/pending.txt"
+# zh-only pages: no English counterpart
+ZH_ONLY = {"glossary.md", "README-translators.md"}
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+STAMP = re.compile(r"^<!-- en: ([0-9a-f]{12}) -->$")
+COMMENT = re.compile(r"^[ \t]*<!--.*-->[ \t]*$")
+IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_IMG = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
+LINK = re.compile(r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+
+
+class Section:
+    def __init__(self, level, title, lines):
+        self.level = level  # 0 for the text before the first heading
+        self.title = title
+        self.lines = lines  # the heading line (if any) and every line up to the next heading
+        self.fences = []  # (info, text) of each fenced block
+        self.markers = []  # HTML comment lines, stamps excluded
+        self.images = []  # image targets as written
+        self.links = []  # link targets as written
+        self.stamp = None
+
+    def label(self):
+        return '"%s"' % self.title if self.level else "(before the first heading)"
+
+
+def parse(text):
+    """Split a Markdown page into sections; collect each section's fixed parts."""
+    sections = [Section(0, "", [])]
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = FENCE.match(line)
+        if m:
+            indent, fence, info = m.groups()
+            block = [line]
+            j = i + 1
+            while j < len(lines):
+                block.append(lines[j])
+                close = FENCE.match(lines[j])
+                if close and close.group(2)[0] == fence[0] and len(close.group(2)) >= len(fence) \
+                        and not close.group(3).strip():
+                    break
+                j += 1
+            sec = sections[-1]
+            sec.lines.extend(block)
+            sec.fences.append("\n".join(block))
+            i = j + 1
+            continue
+        h = HEADING.match(line)
+        if h:
+            sections.append(Section(len(h.group(1)), h.group(2).strip(), [line]))
+            i += 1
+            continue
+        sec = sections[-1]
+        sec.lines.append(line)
+        s = STAMP.match(line.strip())
+        if s:
+            if sec.stamp is None:
+                sec.stamp = s.group(1)
+        elif COMMENT.match(line):
+            sec.markers.append(line.strip())
+        scan = INLINE_CODE.sub("", line)
+        sec.images.extend(IMAGE.findall(scan))
+        sec.images.extend(HTML_IMG.findall(scan))
+        sec.links.extend(LINK.findall(scan))
+        i += 1
+    if not any(l.strip() for l in sections[0].lines):
+        sections.pop(0)
+    return sections
+
+
+def section_hash(sec):
+    body = [l for l in sec.lines if not STAMP.match(l.strip())]
+    norm = " ".join(" ".join(body).split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:12]
+
+
+def github_slug(title):
+    """The anchor GitHub (and most renderers) give a heading."""
+    t = INLINE_CODE.sub(lambda m: m.group(0).strip("`"), title)
+    t = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", t).lower()
+    out = []
+    for ch in t:
+        cat = unicodedata.category(ch)
+        if ch in "-_" or cat[0] in "LN" or cat == "Mn":
+            out.append(ch)
+        elif ch == " ":
+            out.append("-")
+    return "".join(out)
+
+
+class Checker:
+    def __init__(self, root):
+        self.root = root
+        self.problems = []  # (page, message)
+        self.notes = []
+        self.cache = {}
+
+    def read(self, rel):
+        path = os.path.join(self.root, rel)
+        if rel not in self.cache:
+            with open(path, encoding="utf-8") as f:
+                self.cache[rel] = f.read()
+        return self.cache[rel]
+
+    def pages(self):
+        """(English file, zh file, name) for every page that must or does have a translation."""
+        out = []
+        if os.path.exists(os.path.join(self.root, "README.md")):
+            out.append(("README.md", ZH_DIR + "/README.md", "README.md"))
+        docs = os.path.join(self.root, "docs")
+        for name in sorted(os.listdir(docs)):
+            if not name.endswith(".md") or not os.path.isfile(os.path.join(docs, name)):
+                continue
+            required = re.match(r"^\d\d-.*\.md$", name) or name == "errata.md"
+            zh = ZH_DIR + "/" + name
+            if required or os.path.exists(os.path.join(self.root, zh)):
+                out.append(("docs/" + name, zh, name))
+        return out
+
+    def pending(self):
+        path = os.path.join(self.root, PENDING)
+        if not os.path.exists(path):
+            return set()
+        with open(path, encoding="utf-8") as f:
+            return {l.strip() for l in f if l.strip() and not l.startswith("#")}
+
+    def problem(self, page, msg):
+        self.problems.append((page, msg))
+
+    def compare(self, en_rel, zh_rel, name):
+        """Every difference between the page and its translation, as problems."""
+        if not os.path.exists(os.path.join(self.root, zh_rel)):
+            if name in self.pending():
+                self.notes.append("%s: not translated yet (listed in %s)" % (name, PENDING))
+            else:
+                self.problem(name, "no translation: create %s (translate %s)" % (zh_rel, en_rel))
+            return
+        en = parse(self.read(en_rel))
+        zh = parse(self.read(zh_rel))
+        self.check_links(zh_rel, zh)
+        en_dir = os.path.dirname(en_rel)
+        zh_dir = os.path.dirname(zh_rel)
+        if [s.level for s in en] != [s.level for s in zh]:
+            self.report_structure(name, zh_rel, en, zh)
+            return
+        for e, z in zip(en, zh):
+            where = "section %s" % e.label()
+            if e.fences != z.fences:
+                self.problem(name, "%s: its code blocks differ from English (they must be "
+                             "byte-identical, in order): %s" % (where, first_diff(e.fences, z.fences)))
+            if e.markers != z.markers:
+                self.problem(name, "%s: its <!-- … --> markers differ from English: %s"
+                             % (where, first_diff(e.markers, z.markers)))
+            ei = [resolve(en_dir, p) for p in e.images]
+            zi = [resolve(zh_dir, p) for p in z.images]
+            if ei != zi:
+                self.problem(name, "%s: its images differ from English: %s" % (where, first_diff(ei, zi)))
+            h = section_hash(e)
+            if z.stamp is None:
+                self.problem(name, "%s has no <!-- en: … --> stamp under its heading in %s; after "
+                             "translating it run: scripts/zh-sync.py --update-hashes %s --section '%s'"
+                             % (where, zh_rel, name, e.title))
+            elif z.stamp != h:
+                self.problem(name, "section %s changed in English (stamp %s, now %s), update %s"
+                             % (e.label(), z.stamp, h, zh_rel))
+
+    def report_structure(self, name, zh_rel, en, zh):
+        """Say which headings are in one edition only, matched by their stamps."""
+        ek = ["%d:%s" % (s.level, section_hash(s)) for s in en]
+        zk = ["%d:%s" % (s.level, s.stamp) for s in zh]
+        sm = difflib.SequenceMatcher(a=ek, b=zk, autojunk=False)
+        said = False
+        for op, a0, a1, b0, b1 in sm.get_opcodes():
+            if op == "equal":
+                continue
+            if op == "replace" and a1 - a0 == b1 - b0 and \
+                    all(en[a0 + k].level == zh[b0 + k].level for k in range(a1 - a0)):
+                continue  # changed sections at the same place: reported once the shape matches
+            for s in en[a0:a1]:
+                self.problem(name, "section %s (%s) is in English only: translate it into %s at "
+                             "the same place" % (s.label(), "#" * s.level, zh_rel))
+                said = True
+            for s in zh[b0:b1]:
+                self.problem(name, "section %s (%s) in %s has no English counterpart (English "
+                             "headings: %s)" % (s.label(), "#" * s.level, zh_rel,
+                                                 ", ".join("#" * e.level for e in en)))
+                said = True
+        if not said:
+            self.problem(name, "headings differ: English has levels %s, %s has %s"
+                         % ([s.level for s in en], zh_rel, [s.level for s in zh]))
+
+    def check_links(self, zh_rel, sections):
+        zh_dir = os.path.dirname(zh_rel)
+        slugs = {s.title and github_slug(s.title) for s in sections}
+        for s in sections:
+            for target in s.links + s.images:
+                if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
+                    continue
+                path, _, anchor = target.partition("#")
+                if path:
+                    full = os.path.normpath(os.path.join(self.root, zh_dir, path))
+                    if not os.path.exists(full):
+                        self.problem(os.path.basename(zh_rel), "section %s: link %s points at "
+                                     "nothing from %s/" % (s.label(), target, zh_dir))
+                        continue
+                    if anchor and full.endswith(".md"):
+                        rel = os.path.relpath(full, self.root)
+                        found = {x.title and github_slug(x.title) for x in parse(self.read(rel))}
+                        if anchor not in found:
+                            self.problem(os.path.basename(zh_rel), "section %s: link %s: no "
+                                         "heading with that anchor" % (s.label(), target))
+                elif anchor and anchor not in slugs:
+                    self.problem(os.path.basename(zh_rel), "section %s: link %s: no heading with "
+                                 "that anchor on the page" % (s.label(), target))
+
+    def check_all(self):
+        for en_rel, zh_rel, name in self.pages():
+            self.compare(en_rel, zh_rel, name)
+        for name in ZH_ONLY:
+            rel = ZH_DIR + "/" + name
+            if os.path.exists(os.path.join(self.root, rel)):
+                self.check_links(rel, parse(self.read(rel)))
+
+
+def resolve(base, target):
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
+        return target
+    return os.path.normpath(os.path.join(base, target))
+
+
+def first_diff(a, b):
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return "#%d: English %r, zh %r" % (k + 1, short(x), short(y))
+    if len(a) > len(b):
+        return "English has %d, zh %d; first missing: %r" % (len(a), len(b), short(a[len(b)]))
+    return "English has %d, zh %d; first extra: %r" % (len(a), len(b), short(b[len(a)]))
+
+
+def short(s):
+    s = s.replace("\n", "⏎")
+    return s if len(s) <= 70 else s[:67] + "…"
+
+
+def update_hashes(root, page, only):
+    chk = Checker(root)
+    match = [p for p in chk.pages() if p[2] == page or p[0] == page or p[1] == page]
+    if not match:
+        sys.exit("zh-sync: no English page named %s" % page)
+    en_rel, zh_rel, name = match[0]
+    if not os.path.exists(os.path.join(root, zh_rel)):
+        sys.exit("zh-sync: %s does not exist yet: translate %s first" % (zh_rel, en_rel))
+    en = parse(chk.read(en_rel))
+    zh_text = chk.read(zh_rel)
+    zh = parse(zh_text)
+    if [s.level for s in en] != [s.level for s in zh]:
+        chk.report_structure(name, zh_rel, en, zh)
+        for _, msg in chk.problems:
+            print("zh-sync: %s: %s" % (name, msg), file=sys.stderr)
+        sys.exit("zh-sync: %s: headings differ, nothing stamped" % name)
+    if only is not None and only not in [s.title for s in en]:
+        sys.exit("zh-sync: %s has no section titled %r; its sections: %s"
+                 % (en_rel, only, ", ".join(repr(s.title) for s in en if s.level)))
+    out = []
+    stamped = []
+    for e, z in zip(en, zh):
+        lines = list(z.lines)
+        if only is None or e.title == only:
+            h = section_hash(e)
+            stamp = "<!-- en: %s -->" % h
+            idx = [k for k, l in enumerate(lines) if STAMP.match(l.strip())]
+            if idx:
+                if lines[idx[0]] != stamp:
+                    stamped.append(e.label())
+                lines[idx[0]] = stamp
+            else:
+                lines.insert(1 if e.level else 0, stamp)
+                stamped.append(e.label())
+        out.extend(lines)
+    new = "\n".join(out)
+    if new != zh_text:
+        with open(os.path.join(root, zh_rel), "w", encoding="utf-8") as f:
+            f.write(new)
+    print("zh-sync: %s: stamped %d section(s)%s" % (zh_rel, len(stamped),
+                                                    ": " + ", ".join(stamped) if stamped else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--status", action="store_true", help="list stale sections, exit 0")
+    ap.add_argument("--update-hashes", metavar="PAGE", help="stamp PAGE's sections")
+    ap.add_argument("--section", metavar="TITLE", help="with --update-hashes: only this section")
+    args = ap.parse_args()
+    if args.update_hashes:
+        update_hashes(args.root, args.update_hashes, args.section)
+        return 0
+    chk = Checker(args.root)
+    chk.check_all()
+    for page, msg in chk.problems:
+        print("zh-sync: %s: %s" % (page, msg), file=sys.stdout if args.status else sys.stderr)
+    for note in chk.notes:
+        print("zh-sync: note: %s" % note, file=sys.stdout if args.status else sys.stderr)
+    if args.status:
+        n = len(chk.problems)
+        print("zh-sync: %d problem(s)%s" % (n, "" if n else ": the Chinese edition is in step"))
+        return 0
+    return 1 if chk.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
