@@ -172,3 +172,12 @@ sync_check() { run "${SYNC[@]}" --root "$R"; }
     assert_success
     assert_output --partial 'note: 98-sample.md: not translated yet'
 }
+
+@test "a real page: an English section edited in a scratch copy fails, naming page and section" {
+    sed -i 's/^Port 8080 taken?/Is port 8080 taken?/' "$R/docs/01-listener.md"
+    run grep -c '^Is port 8080 taken?' "$R/docs/01-listener.md"
+    assert_output 1
+    sync_check
+    assert_failure
+    assert_line --regexp '^zh-sync: 01-listener\.md: section "Run it" changed in English \(stamp [0-9a-f]{12}, now [0-9a-f]{12}\), update docs/zh/01-listener\.md$'
+}
