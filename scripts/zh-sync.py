@@ -24,6 +24,10 @@ Usage:
                                            is TITLE) with the current English hashes; do it after
                                            translating them. PAGE is a name like 03-timers.md or
                                            README.md. Refuses when the headings do not match yet.
+  scripts/zh-sync.py --diff PAGE           for each stale section of PAGE, the English text as it was
+                                           when translated (found in git history by its stamp) diffed
+                                           against the English text now; a section new in English is
+                                           shown whole
   --root DIR                               the repository (default: this script's parent folder)
 
 Pages not translated yet may be listed, one name a line, in docs/zh/pending.txt: a missing page
@@ -35,6 +39,7 @@ import difflib
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import unicodedata
 
@@ -227,7 +232,11 @@ class Checker:
                 continue
             if op == "replace" and a1 - a0 == b1 - b0 and \
                     all(en[a0 + k].level == zh[b0 + k].level for k in range(a1 - a0)):
-                continue  # changed sections at the same place: reported once the shape matches
+                for k in range(a1 - a0):
+                    self.problem(name, "section %s changed in English (stamp %s, now %s), update %s"
+                                 % (en[a0 + k].label(), zh[b0 + k].stamp,
+                                    section_hash(en[a0 + k]), zh_rel))
+                continue
             for s in en[a0:a1]:
                 self.problem(name, "section %s (%s) is in English only: translate it into %s at "
                              "the same place" % (s.label(), "#" * s.level, zh_rel))
@@ -337,13 +346,81 @@ def update_hashes(root, page, only):
                                                     ": " + ", ".join(stamped) if stamped else ""))
 
 
+def old_sections(root, en_rel, limit=300):
+    """stamp -> section lines, for every version of the English page in git history."""
+    found = {}
+    try:
+        revs = subprocess.run(["git", "-C", root, "log", "--format=%H", "-n", str(limit), "--", en_rel],
+                              capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return found
+    for rev in revs:
+        show = subprocess.run(["git", "-C", root, "show", "%s:%s" % (rev, en_rel)],
+                              capture_output=True, text=True)
+        if show.returncode != 0:
+            continue
+        for sec in parse(show.stdout):
+            found.setdefault(section_hash(sec), (rev[:12], sec.lines))
+    return found
+
+
+def show_diff(root, page):
+    chk = Checker(root)
+    match = [p for p in chk.pages() if page in p]
+    if not match:
+        sys.exit("zh-sync: no English page named %s" % page)
+    en_rel, zh_rel, name = match[0]
+    if not os.path.exists(os.path.join(root, zh_rel)):
+        sys.exit("zh-sync: %s does not exist yet: translate all of %s" % (zh_rel, en_rel))
+    en = parse(chk.read(en_rel))
+    zh = parse(chk.read(zh_rel))
+    stamps = {z.stamp for z in zh}
+    # which zh section stood where each English section stands (same alignment as the check)
+    ek = ["%d:%s" % (e.level, section_hash(e)) for e in en]
+    zk = ["%d:%s" % (z.level, z.stamp) for z in zh]
+    partner = {}
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=ek, b=zk, autojunk=False).get_opcodes():
+        if op == "replace":
+            for k in range(min(a1 - a0, b1 - b0)):
+                if en[a0 + k].level == zh[b0 + k].level:
+                    partner[a0 + k] = zh[b0 + k]
+    history = None
+    shown = 0
+    for i, e in enumerate(en):
+        h = section_hash(e)
+        if h in stamps:
+            continue
+        shown += 1
+        z = partner.get(i)
+        if history is None:
+            history = old_sections(root, en_rel)
+        old = history.get(z.stamp) if z is not None and z.stamp else None
+        if old is None:
+            print("=== %s: section %s is new in English (or its old text is not in git history):"
+                  % (name, e.label()))
+            print("\n".join(e.lines).rstrip("\n") + "\n")
+            continue
+        print("=== %s: section %s changed in English since it was translated (stamp %s):"
+              % (name, e.label(), z.stamp))
+        sys.stdout.writelines(difflib.unified_diff(
+            [l + "\n" for l in old[1]], [l + "\n" for l in e.lines],
+            "%s (at %s, as translated)" % (en_rel, old[0]), "%s (now)" % en_rel))
+        print()
+    if not shown:
+        print("zh-sync: %s: every section is in step" % name)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--status", action="store_true", help="list stale sections, exit 0")
     ap.add_argument("--update-hashes", metavar="PAGE", help="stamp PAGE's sections")
     ap.add_argument("--section", metavar="TITLE", help="with --update-hashes: only this section")
+    ap.add_argument("--diff", metavar="PAGE", help="show what changed in English in PAGE's stale sections")
     args = ap.parse_args()
+    if args.diff:
+        show_diff(args.root, args.diff)
+        return 0
     if args.update_hashes:
         update_hashes(args.root, args.update_hashes, args.section)
         return 0

@@ -181,3 +181,22 @@ sync_check() { run "${SYNC[@]}" --root "$R"; }
     assert_failure
     assert_line --regexp '^zh-sync: 01-listener\.md: section "Run it" changed in English \(stamp [0-9a-f]{12}, now [0-9a-f]{12}\), update docs/zh/01-listener\.md$'
 }
+
+@test "--diff shows what changed in English since a section was translated, and a new section whole" {
+    git -C "$R" init -q
+    git -C "$R" add README.md docs
+    git -C "$R" -c user.name=t -c user.email=t@example.invalid commit -qm base
+    sed -i 's/A listener waits for connections./A listener waits for new connections./' "$R/docs/98-sample.md"
+    printf '\n## Exercises\n\n1. Count the connections.\n' >>"$R/docs/98-sample.md"
+    run "${SYNC[@]}" --root "$R" --diff 98-sample.md
+    assert_success
+    assert_line --regexp '^=== 98-sample\.md: section "What and why" changed in English since it was translated \(stamp [0-9a-f]{12}\):$'
+    assert_line -- '-A listener waits for connections.'
+    assert_line -- '+A listener waits for new connections.'
+    assert_line '=== 98-sample.md: section "Exercises" is new in English (or its old text is not in git history):'
+    assert_line '1. Count the connections.'
+    # --status names both, the changed one and the one in English only
+    run "${SYNC[@]}" --root "$R" --status
+    assert_line --partial 'section "What and why" changed in English'
+    assert_line --partial 'section "Exercises" (##) is in English only'
+}
