@@ -7,7 +7,8 @@ docs/errata.md, and any other docs/*.md that has a translation) docs/zh/P must:
   * have the same headings: the same number of sections, at the same levels, in the same order;
   * carry, in each section, the same fenced code blocks (byte-identical, in order), the same
     HTML comment markers (<!-- transcript: … -->, <!-- code: file#region -->, <!-- diff: … -->),
-    and the same images (compared by the file they point at, so img/x.svg in English and
+    every inline `code` span of the English prose (commands, names, outputs; names of .md pages
+    excepted, since the translation names the translated page), and the same images (compared by the file they point at, so img/x.svg in English and
     ../img/x.svg in docs/zh/ are the same image);
   * record, right under each heading, which English text it translates:
         <!-- en: 1a2b3c4d5e6f -->
@@ -56,6 +57,7 @@ IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML_IMG = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
 LINK = re.compile(r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+INLINE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
 class Section:
@@ -63,11 +65,19 @@ class Section:
         self.level = level  # 0 for the text before the first heading
         self.title = title
         self.lines = lines  # the heading line (if any) and every line up to the next heading
-        self.fences = []  # (info, text) of each fenced block
+        self.fences = []  # the text of each fenced block, fences included
         self.markers = []  # HTML comment lines, stamps excluded
         self.images = []  # image targets as written
         self.links = []  # link targets as written
         self.stamp = None
+        self.prose = []  # the lines outside code blocks
+
+    def code_spans(self):
+        """Inline code of the prose (a span may run over a line break); page names excepted,
+        since a translation names the translated page."""
+        text = " ".join(l for l in self.prose if not STAMP.match(l))
+        spans = {" ".join(m.group(2).split()) for m in INLINE_SPAN.finditer(text)}
+        return {x for x in spans if not x.endswith(".md")}
 
     def label(self):
         return '"%s"' % self.title if self.level else "(before the first heading)"
@@ -104,6 +114,7 @@ def parse(text):
             continue
         sec = sections[-1]
         sec.lines.append(line)
+        sec.prose.append(line.strip())
         s = STAMP.match(line.strip())
         if s:
             if sec.stamp is None:
@@ -208,6 +219,10 @@ class Checker:
             if e.markers != z.markers:
                 self.problem(name, "%s: its <!-- … --> markers differ from English: %s"
                              % (where, first_diff(e.markers, z.markers)))
+            lost = sorted(e.code_spans() - z.code_spans())
+            if lost:
+                self.problem(name, "%s: inline code of the English is missing from the translation "
+                             "(it must appear unchanged): %s" % (where, ", ".join("`%s`" % x for x in lost[:5])))
             ei = [resolve(en_dir, p) for p in e.images]
             zi = [resolve(zh_dir, p) for p in z.images]
             if ei != zi:

@@ -144,6 +144,13 @@ sync_check() { run "${SYNC[@]}" --root "$R"; }
     assert_output --partial 'zh-sync: 98-sample.md: section "Run it": its code blocks differ from English'
 }
 
+@test "inline code changed in the translation fails, naming the section and the span" {
+    sed -i 's/`--port 0` 让内核/`--port 零` 让内核/' "$R/docs/zh/98-sample.md"
+    sync_check
+    assert_failure
+    assert_output --partial 'zh-sync: 98-sample.md: section "Options": inline code of the English is missing from the translation (it must appear unchanged): `--port 0`'
+}
+
 @test "a transcript marker missing from the translation fails" {
     sed -i '/transcript: sample/d' "$R/docs/zh/98-sample.md"
     sync_check
