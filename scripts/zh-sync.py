@@ -445,10 +445,17 @@ def main():
         print("zh-sync: %s: %s" % (page, msg), file=sys.stdout if args.status else sys.stderr)
     for note in chk.notes:
         print("zh-sync: note: %s" % note, file=sys.stdout if args.status else sys.stderr)
+    pages = sorted({page for page, _ in chk.problems})
     if args.status:
         n = len(chk.problems)
+        for page in pages:
+            print("zh-sync: to see what changed in English: scripts/zh-sync.py --diff %s" % page)
         print("zh-sync: %d problem(s)%s" % (n, "" if n else ": the Chinese edition is in step"))
         return 0
+    if chk.problems:
+        print("zh-sync: %d problem(s) in %d page(s): %s; how to refresh a translation: "
+              "docs/zh/README-translators.md (scripts/zh-sync.py --status, --diff PAGE, "
+              "--update-hashes PAGE)" % (len(chk.problems), len(pages), ", ".join(pages)), file=sys.stderr)
     return 1 if chk.problems else 0
 
 
