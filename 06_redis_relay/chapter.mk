@@ -15,3 +15,8 @@ chapter6: $(O)06_redis_relay/relay
 bench-chapter6: $(O)06_redis_relay/relay
 	@scripts/deps.sh bench
 	@scripts/bench-chapter6.sh
+
+## demo6                classroom mode: chapter 6 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo6: export DEMO_TRACE ?= --trace
+demo6: $(O)06_redis_relay/relay
+	@scripts/demo.sh 6
