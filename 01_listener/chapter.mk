@@ -16,3 +16,7 @@ $(O)01_listener/ev_listenfd.o: EXTRA_CFLAGS := -Wno-unused-parameter
 demo1: export DEMO_TRACE ?= --trace
 demo1: $(O)01_listener/listener
 	@scripts/demo.sh 1
+
+## strace-chapter1      the listener under strace with an nc client: its system calls as register/detect/dispatch
+strace-chapter1: $(O)01_listener/listener
+	@scripts/strace-lesson.sh 1

@@ -20,3 +20,7 @@ bench-chapter6: $(O)06_redis_relay/relay
 demo6: export DEMO_TRACE ?= --trace
 demo6: $(O)06_redis_relay/relay
 	@scripts/demo.sh 6
+
+## strace-chapter6      the relay under strace, redis-cli through it to a private Redis: register/detect/dispatch
+strace-chapter6: $(O)06_redis_relay/relay
+	@scripts/strace-lesson.sh 6

@@ -176,8 +176,10 @@ launch() {
 
 load_state() {
     state=$1
+    # the launcher wrote it: chapter, dir, socket, session, auto, delay, trace_flag, bin, redis_port
     # shellcheck source=/dev/null
     . "$state/env"
+    delay=${delay:-2}
     redis_port=${redis_port-}
     port='' producer_port='' pid=''
 }
