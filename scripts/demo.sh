@@ -291,7 +291,12 @@ lesson() {
         fi
     done
     printf '\n%sThat was the lesson.%s ' "$bold" "$plain"
-    if [ -n "$auto" ]; then printf '(ending in %s s)' "$delay"; else printf '[Enter] stop everything and end the session '; fi
+    if [ -n "$auto" ]; then
+        # let the last commands finish (a transfer, a drain) before it all goes
+        wait_idle client 10
+        wait_idle client2 10
+        printf '(ending in %s s)' "$delay"
+    else printf '[Enter] stop everything and end the session '; fi
     pause
     end_lesson
 }
