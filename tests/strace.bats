@@ -18,6 +18,29 @@ line_of() {
     echo "$n"
 }
 
+# normalize: a trace line without what differs from run to run: the ms
+# column, ports, and what one epoll_wait reported (whether the client's bytes
+# arrived in the same turn of the loop as the connection is a matter of timing)
+normalize() {
+    sed -E 's/^ +[0-9]+\.[0-9]  //; s/(127\.0\.0\.1:|port )[0-9]+/\1N/g; s/^(detect +epoll_wait).*/\1/'
+}
+
+# assert_doc_excerpt PAGE: the page's spoiler block (after "*Spoiler") is, line
+# by line and in order, in $output — the page quotes a real run
+assert_doc_excerpt() {
+    local want got
+    want=$(awk '/^\*Spoiler/ { s = 1; next } s && /^```/ { if (in_block) exit; in_block = 1; next }
+                in_block' "docs/$1" | grep -v '^ *ms  step' | normalize)
+    [ "$(wc -l <<<"$want")" -ge 10 ] || fail "no spoiler block in docs/$1"
+    got=$(grep -E '^ +[0-9]+\.[0-9]  [a-z]' <<<"$output" | normalize)
+    # each wanted line, found after the previous one
+    local rest=$got line
+    while IFS= read -r line; do
+        grep -qxF -- "$line" <<<"$rest" || fail "docs/$1 quotes a line the run did not print (in this order): $line"
+        rest=$(sed -n "$(grep -nxF -- "$line" <<<"$rest" | head -n 1 | cut -d: -f1),\$p" <<<"$rest" | sed 1d)
+    done <<<"$want"
+}
+
 @test "strace-chapter1: for the accepted fd, register before detect before dispatch; accept4 is dispatch" {
     run make -s strace-chapter1 3>&-
     assert_success
@@ -38,6 +61,7 @@ line_of() {
     assert_output --regexp "dispatch  write client $fd -> 9 bytes \"hi there\\\\n\""
     # nothing but the one server: no port, no process left (the raw trace is kept)
     [ -s build/strace-chapter1.txt ]
+    assert_doc_excerpt 01-listener.md
 }
 
 @test "strace-chapter6: the relay's connection to Redis is named, and its private Redis is stopped" {
@@ -51,6 +75,7 @@ line_of() {
     assert_output --regexp "dispatch  write redis [0-9]+ -> [0-9]+ bytes \"\\*2"
     assert_output --regexp "dispatch  read redis [0-9]+ -> 11 bytes \"\\\$5"
     port_is_free "$redis_port" || fail "the private Redis on $redis_port still runs"
+    assert_doc_excerpt 06-redis-relay.md
 }
 
 @test "strace-annotate.py: no epoll_create1 in the trace is an error, a missing file too" {
