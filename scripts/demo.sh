@@ -153,6 +153,7 @@ launch() {
     if tm has-session -t "$session" 2>/dev/null; then
         die "tmux (socket $socket) already has a session $session"
     fi
+    created=1
     make_layout || die "could not lay out the tmux session"
     # the watchdog outlives this script: it stops everything when the session ends
     (
@@ -343,8 +344,10 @@ watch() {
 # cleanup: the lesson's files (and build/demo/ when it is empty)
 cleanup() {
     [ -n "${state-}" ] || return 0
-    if [ -f "$state/redis.pid" ] && [ -z "${watching-}" ]; then
-        kill "$(cat "$state/redis.pid")" 2>/dev/null
+    if [ -z "${watching-}" ]; then
+        # the launcher failed half-way: undo what it did
+        [ -n "${created-}" ] && tm kill-session -t "$session" 2>/dev/null
+        [ -f "$state/redis.pid" ] && kill "$(cat "$state/redis.pid")" 2>/dev/null
     fi
     rm -rf "$state"
     rmdir "$root/build/demo" 2>/dev/null
