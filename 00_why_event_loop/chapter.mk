@@ -10,3 +10,8 @@ chapter0: $(O)00_why_event_loop/echo_libevent
 ## bench-why            the same echo server five ways, 1 to 10,000 clients: table + docs/img/00-why.svg
 bench-why: $(addprefix $(O)00_why_event_loop/,echo_iterative echo_fork echo_threads echo_epoll echo_libevent loadgen)
 	@scripts/bench-why.sh
+
+## demo0                classroom mode: chapter 0 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo0: export DEMO_TRACE ?= --trace
+demo0: $(O)00_why_event_loop/echo_iterative $(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
+	@scripts/demo.sh 0

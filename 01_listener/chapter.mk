@@ -11,3 +11,12 @@ chapter1: $(O)01_listener/listener $(O)01_listener/ev_listenfd
 # The notes' ev_listenfd.c keeps its callbacks' signatures; like most callbacks
 # they ignore some of their arguments.
 $(O)01_listener/ev_listenfd.o: EXTRA_CFLAGS := -Wno-unused-parameter
+
+## demo1                classroom mode: chapter 1 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo1: export DEMO_TRACE ?= --trace
+demo1: $(O)01_listener/listener
+	@scripts/demo.sh 1
+
+## strace-chapter1      the listener under strace with an nc client: its system calls as register/detect/dispatch
+strace-chapter1: $(O)01_listener/listener
+	@scripts/strace-lesson.sh 1

@@ -19,3 +19,8 @@ chapter2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async $(O)0
 ## bench-chapter2       chapter 2's pipelined client against redis-benchmark, side by side
 bench-chapter2: $(O)02_redis_client/redis_client
 	@scripts/bench-chapter2.sh
+
+## demo2                classroom mode: chapter 2 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo2: export DEMO_TRACE ?= --trace
+demo2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async
+	@scripts/demo.sh 2

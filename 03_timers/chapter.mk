@@ -12,3 +12,8 @@ chapter3: $(O)03_timers/timers $(O)03_timers/idle_server
 bench-chapter3: $(O)03_timers/timer_bench
 	@echo "machine: $$(nproc) cores, $$(awk -F': ' '/model name/ { print $$2; exit }' /proc/cpuinfo)"
 	@$(O)03_timers/timer_bench 1000000
+
+## demo3                classroom mode: chapter 3 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo3: export DEMO_TRACE ?= --trace
+demo3: $(O)03_timers/timers $(O)03_timers/idle_server
+	@scripts/demo.sh 3

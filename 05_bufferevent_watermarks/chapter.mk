@@ -14,3 +14,8 @@ chapter5: $(O)05_bufferevent_watermarks/read_watermarks
 plot5: $(O)05_bufferevent_watermarks/backpressure_relay
 	@scripts/deps.sh plot
 	@scripts/plot5.sh $(if $(UPDATE),docs/img/05-backpressure.svg,build/05-backpressure.svg)
+
+## demo5                classroom mode: chapter 5 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo5: export DEMO_TRACE ?= --trace
+demo5: $(O)05_bufferevent_watermarks/backpressure_relay
+	@scripts/demo.sh 5

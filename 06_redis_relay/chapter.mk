@@ -15,3 +15,12 @@ chapter6: $(O)06_redis_relay/relay
 bench-chapter6: $(O)06_redis_relay/relay
 	@scripts/deps.sh bench
 	@scripts/bench-chapter6.sh
+
+## demo6                classroom mode: chapter 6 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo6: export DEMO_TRACE ?= --trace
+demo6: $(O)06_redis_relay/relay
+	@scripts/demo.sh 6
+
+## strace-chapter6      the relay under strace, redis-cli through it to a private Redis: register/detect/dispatch
+strace-chapter6: $(O)06_redis_relay/relay
+	@scripts/strace-lesson.sh 6

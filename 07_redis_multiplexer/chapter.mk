@@ -18,3 +18,8 @@ chapter7: $(O)07_redis_multiplexer/mux
 bench-chapter7: $(O)07_redis_multiplexer/mux
 	@scripts/deps.sh bench
 	@scripts/bench-chapter7.sh
+
+## demo7                classroom mode: chapter 7 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo7: export DEMO_TRACE ?= --trace
+demo7: $(O)07_redis_multiplexer/mux
+	@scripts/demo.sh 7

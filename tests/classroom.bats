@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# tests/classroom.bats — classroom mode (`make demoN`, scripts/demo.sh): every
+# chapter's lesson parses, and real lessons play in a detached tmux session on a
+# tmux server of the test's own (tmux -L), then leave nothing behind: no
+# process, no listening port, no tmux server, no file.
+
+load helpers
+
+setup() {
+    command -v tmux >/dev/null || skip "tmux is not installed (Debian: apt-get install tmux)"
+    cd "$WORKBOOK_ROOT" || return 1
+    SOCK=wbtest-classroom-$$-$BATS_TEST_NUMBER
+}
+
+teardown() {
+    # a failed test: end its session; the lesson's watchdog then stops the rest
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    [ -z "${STATE-}" ] || wait_gone_dir "$STATE" 15 || true
+    stop_test_processes
+}
+
+# start_lesson N [DELAY]: make demoN, detached, playing by itself. Sets STATE
+# (the lesson's files, named on make's output).
+start_lesson() {
+    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_TRACE= DEMO_SOCKET="$SOCK" 3>&-
+    assert_success
+    assert_output --partial "runs in tmux -L $SOCK"
+    STATE=$(sed -n 's/.*; files in //p' <<<"$output")
+    [ -d "$STATE" ]
+}
+
+# pane_text NAME: what the pane shows, history included
+pane_text() {
+    local id
+    id=$(awk -v n="$1" '$1 == n { print $2 }' "$STATE/panes")
+    tmux -L "$SOCK" capture-pane -p -J -S - -t "$id"
+}
+
+# wait_pane NAME REGEX [SECONDS=40]: until the pane shows a line matching REGEX
+wait_pane() {
+    local deadline=$((SECONDS + ${3:-40}))
+    until pane_text "$1" | grep -qE -- "$2"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "pane $1 never showed /$2/; it shows:" >&2
+            pane_text "$1" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# wait_gone_pid PID SECONDS / wait_gone_dir DIR SECONDS
+wait_gone_pid() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+wait_gone_dir() {
+    local deadline=$((SECONDS + $2))
+    while [ -e "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# assert_cleaned_up PID PORT: the lesson's files go (the watchdog removes them
+# last), then the server, its port and the tmux server are gone
+assert_cleaned_up() {
+    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
+    ! kill -0 "$1" 2>/dev/null || fail "server pid $1 still runs"
+    port_is_free "$2" || fail "port $2 still accepts connections"
+    run tmux -L "$SOCK" list-sessions
+    assert_failure
+}
+
+@test "every chapter has a lesson of 5 to 8 steps in valid panes" {
+    local dir chapters=0 steps
+    for dir in [0-9][0-9]_*/; do
+        chapters=$((chapters + 1))
+        run scripts/demo.sh --check "${dir}demo.steps"
+        assert_success
+        steps=${output% steps}
+        [ "$steps" -ge 5 ] && [ "$steps" -le 8 ] || fail "$dir: $steps steps"
+    done
+    [ "$chapters" -eq 8 ]
+}
+
+@test "a steps file with a wrong pane or a missing field is refused with its line" {
+    printf 'server\techo hi\tsay hi\nprojector\techo hi\tsay hi\n' >"$BATS_TEST_TMPDIR/bad.steps"
+    run scripts/demo.sh --check "$BATS_TEST_TMPDIR/bad.steps"
+    assert_failure 1
+    assert_output --partial "bad.steps:2: unknown pane 'projector'"
+    printf 'client\techo hi\n' >"$BATS_TEST_TMPDIR/short.steps"
+    run scripts/demo.sh --check "$BATS_TEST_TMPDIR/short.steps"
+    assert_failure 1
+    assert_output --partial "short.steps:1: want 3 TAB-separated fields"
+}
+
+@test "without a terminal, or for no such chapter, demo.sh says so and exits 2" {
+    run scripts/demo.sh 1 </dev/null
+    assert_failure 2
+    assert_output --partial "needs a terminal"
+    run scripts/demo.sh 42
+    assert_failure 2
+    assert_output --partial "no chapter 42"
+}
+
+@test "make demo1: telnet gets the greeting, the server accepts; killing the session stops everything" {
+    start_lesson 1 3
+    wait_pane client 'hello from the chapter 1 listener'
+    wait_pane server 'recv a connection from 127\.0\.0\.1:[0-9]+'
+    # the trace pane follows the server's stderr file
+    pane_text trace | grep -q 'tail -n +1 -F build/demo/'
+    wait_for_line "$STATE/servers" '^[0-9]+ [0-9]+$' 20
+    read -r pid port <"$STATE/servers"
+    kill -0 "$pid"
+    [ "$(ps -o comm= -p "$pid")" = listener ]
+    tmux -L "$SOCK" kill-session -t workbook-ch1
+    assert_cleaned_up "$pid" "$port"
+}
+
+@test "make demo6: the lesson plays to its end, then the relay and its private Redis are stopped" {
+    start_lesson 6 1
+    local redis_pid redis_port
+    redis_pid=$(cat "$STATE/redis.pid")
+    redis_port=$(sed -n 's/^redis_port=//p' "$STATE/env")
+    kill -0 "$redis_pid"
+    wait_for_line "$STATE/servers" '^[0-9]+ [0-9]+$' 40
+    read -r pid port <"$STATE/servers"
+    # redis-cli through the relay, into the private Redis
+    wait_pane client '^"hello through the relay"$'
+    # the lesson ends by itself: the session goes, then everything else
+    local deadline=$((SECONDS + 90))
+    while tmux -L "$SOCK" has-session 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not end in 90 s"
+        sleep 0.2
+    done
+    assert_cleaned_up "$pid" "$port"
+    wait_gone_pid "$redis_pid" 5 || fail "the private Redis (pid $redis_pid) still runs"
+    port_is_free "$redis_port" || fail "the Redis port $redis_port still accepts connections"
+}
