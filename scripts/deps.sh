@@ -73,6 +73,8 @@ check_base() {
     need "GNU parallel"       parallel       parallel       have_gnu_parallel
     need "graphviz (dot)"     graphviz       graphviz       command -v dot
     need "python3-redis"      python3-redis  ""             have_python_redis
+    need "tmux (make demoN)"  tmux           tmux           command -v tmux
+    need "strace (make strace-chapterN)" strace "" command -v strace
 }
 
 check_extra() {
