@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check.py — make docs-check: every page of the built site, rendered by headless Chromium.
 
-    scripts/site/check.py [SITE] [SHOTS]     (build/site, build/site-shots)
+    scripts/site/check.py [SITE] [SHOTS] [PAGE...]   (build/site, build/site-shots, every page)
 
 One Chromium (two: DOCS_CHECK_JOBS=2, the default) runs for all pages; we talk to it over the DevTools protocol on a pipe
 (--remote-debugging-pipe: JSON messages separated by NUL bytes on fds 3 and 4), so there is no
@@ -167,6 +167,8 @@ def main():
         sys.exit(f"docs-check: no site in {site}: run make docs first")
     pages = sorted(os.path.relpath(os.path.join(d, f), site)
                    for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
+    if len(sys.argv) > 3:  # only these pages (the tests); anchors into others go unchecked
+        pages = sys.argv[3:]
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)
     problems, probes = [], {}

@@ -32,27 +32,30 @@ class RegionError(Exception):
     pass
 
 
-def parse_regions(path, text):
+def parse_regions(path, text, strict=True):
     """{name: (first_line, last_line)} of the lines strictly between the markers (1-based),
-    plus {marker line number: name or None} for every marker line."""
+    plus {marker line number: name or None} for every marker line. strict=False skips what is
+    malformed (a page asking for region X then hears "X not found", the file's own page the rest)."""
     regions, markers, open_name, open_at = {}, {}, None, 0
     for n, line in enumerate(text.split("\n"), 1):
         m = REGION_START.match(line)
         if m:
-            if open_name:
+            if open_name and strict:
                 raise RegionError(f"docs: {path}:{n}: region {m.group(1)} starts inside region "
                                   f"{open_name} (line {open_at}); regions do not nest")
-            if m.group(1) in regions:
+            if m.group(1) in regions and strict:
                 raise RegionError(f"docs: {path}:{n}: region {m.group(1)} defined twice")
             open_name, open_at = m.group(1), n
             markers[n] = open_name
         elif REGION_END.match(line):
             if not open_name:
+                if not strict:
+                    continue
                 raise RegionError(f"docs: {path}:{n}: /* endregion */ without a /* region: NAME */ before it")
             regions[open_name] = (open_at + 1, n - 1)
             markers[n] = None
             open_name = None
-    if open_name:
+    if open_name and strict:
         raise RegionError(f"docs: {path}:{open_at}: region {open_name} is never closed (no /* endregion */)")
     return regions, markers
 
@@ -65,8 +68,13 @@ def region_text(root, ref, where):
         raise RegionError(f"docs: {where}: region {path}#{name} not found ({path} does not exist)")
     with open(full, encoding="utf-8") as f:
         text = f.read()
-    regions, _ = parse_regions(path, text)
+    regions, _ = parse_regions(path, text, strict=False)
     if name not in regions:
+        opened = [n for n, l in enumerate(text.split("\n"), 1)
+                  if (m := REGION_START.match(l)) and m.group(1) == name]
+        if opened:
+            raise RegionError(f"docs: {where}: region {path}#{name} not found: its /* region: {name} */ "
+                              f"({path}:{opened[0]}) has no /* endregion */ after it")
         raise RegionError(f"docs: {where}: region {path}#{name} not found "
                           f"(no /* region: {name} */ in {path})")
     first, last = regions[name]
