@@ -2,7 +2,7 @@
 # as HTML pages, every chapter's C files side by side (comments | code), all offline.
 # scripts/site/build.py does it with pandoc and Pygments; docs/site.md explains the choices.
 
-.PHONY: docs docs-sync docs-check serve-docs
+.PHONY: docs docs-deps docs-sync docs-check serve-docs
 
 SITE       := build/site
 SITE_SHOTS := build/site-shots
@@ -16,6 +16,10 @@ docs_deps = if scripts/deps.sh --packages | grep -qx pandoc; then scripts/deps.s
 docs:
 	@$(call docs_deps,pandoc python3-pygments)
 	@/usr/bin/python3 scripts/site/build.py build $(SITE)
+
+# everything the docs targets use, installed in one go (tests/docs.bats starts with it)
+docs-deps:
+	@$(call docs_deps,pandoc python3-pygments chromium fonts-wqy-microhei)
 
 ## docs-sync            rewrite the pages' code blocks (<!-- code: FILE#REGION -->) from the source
 docs-sync:

@@ -16,6 +16,7 @@ scratch() {
 
 setup_file() {
     BASE="$BATS_FILE_TMPDIR/base"
+    make -s -C "$WORKBOOK_ROOT" docs-deps
     scratch "$BASE"
     make -s -C "$BASE" docs >"$BATS_FILE_TMPDIR/base.out" 2>&1
 }

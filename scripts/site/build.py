@@ -12,6 +12,7 @@ code; this script only does what no packaged tool does for us — fill code regi
 C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
 and put the same header (chapter nav, language switch) on every page. Standard library otherwise.
 """
+import concurrent.futures
 import html
 import os
 import re
@@ -433,7 +434,7 @@ def pandoc(text):
     except FileNotFoundError:
         die("docs: pandoc is missing: apt-get install pandoc (scripts/deps.sh docs)")
     if r.returncode:
-        die(f"docs: pandoc failed: {r.stderr.strip()}")
+        raise SystemExit(f"docs: pandoc failed: {r.stderr.strip()}")
     return r.stdout
 
 
@@ -487,16 +488,19 @@ def build(repo, out):
     for rel in repo.sources:  # first: the chapter pages link to their functions
         site.source_page(rel)
     done = set()
-    queue = list(pages)
-    while queue:
-        rel = queue.pop(0)
-        if rel in done:
-            continue
-        done.add(rel)
-        text = filled.get(rel) or repo.read(rel)
-        site.titles.setdefault(rel, first_heading(text, rel))
-        site.md_page(rel, pandoc(caption_markers(repo, rel, text)))
-        queue += sorted(w for w in site.wanted if w.endswith(".md") and w not in done)
+    batch = list(pages)
+    while batch:  # the pages, then the .md files they link to (exercises/README.md, ...)
+        texts = {}
+        for rel in batch:
+            done.add(rel)
+            texts[rel] = filled.get(rel) or repo.read(rel)
+            site.titles.setdefault(rel, first_heading(texts[rel], rel))
+        # pandoc takes about a second to start here: run a few at once
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r])), batch)))
+        for rel in batch:
+            site.md_page(rel, htmls[rel])
+        batch = sorted(w for w in site.wanted if w.endswith(".md") and w not in done)
     for c in repo.chapters:
         site.wanted.add(c)
     finished = set()
