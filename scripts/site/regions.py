@@ -32,6 +32,17 @@ class RegionError(Exception):
     pass
 
 
+def closing_fence(lines, i):
+    """The index of the line closing the fenced block opened at lines[i] (len(lines) if none):
+    the same character, at least as many, nothing else on the line (CommonMark's rule)."""
+    fence = FENCE.match(lines[i]).group(1)
+    for j in range(i + 1, len(lines)):
+        s = lines[j].strip()
+        if s.startswith(fence) and set(s) == {fence[0]}:
+            return j
+    return len(lines)
+
+
 def parse_regions(path, text, strict=True):
     """{name: (first_line, last_line)} of the lines strictly between the markers (1-based),
     plus {marker line number: name or None} for every marker line. strict=False skips what is
@@ -92,6 +103,12 @@ def fill_markdown(root, page, text):
         line = lines[i]
         out.append(line)
         m = MD_MARKER.match(line)
+        f = FENCE.match(line)
+        if f:  # a block not under a marker: copied as it is (a marker inside it is an example)
+            j = closing_fence(lines, i)
+            out.extend(lines[i + 1:j + 1])
+            i = j + 1
+            continue
         if not m:
             i += 1
             continue
@@ -100,10 +117,7 @@ def fill_markdown(root, page, text):
         f = FENCE.match(lines[i + 1]) if i + 1 < len(lines) else None
         if not f:
             raise RegionError(f"docs: {where}: <!-- code: {ref} --> must be followed by a ```c block")
-        fence = f.group(1)
-        j = i + 2
-        while j < len(lines) and not lines[j].startswith(fence):
-            j += 1
+        j = closing_fence(lines, i + 1)
         if j >= len(lines):
             raise RegionError(f"docs: {where}: the ```c block after <!-- code: {ref} --> is never closed")
         body, first, last = region_text(root, ref, where)
@@ -129,10 +143,8 @@ def unmarked_code_blocks(text):
         if not f:
             i += 1
             continue
-        fence, info = f.group(1), f.group(2).lower()
-        j = i + 1
-        while j < len(lines) and not lines[j].startswith(fence):
-            j += 1
+        info = f.group(2).lower()
+        j = closing_fence(lines, i)
         marked = i > 0 and MD_MARKER.match(lines[i - 1])
         body = lines[i + 1:j]
         if not marked:
