@@ -320,21 +320,21 @@ class Site:
             if s["prose"] is not None:
                 a, b = s["prose_lines"]
                 rng = f"{a}" if a == b else f"{a}–{b}"
-                prose = (f'<a class="pl" id="L{a}" href="#L{a}" title="lines {rng} of {rel}">'
+                prose = (f'<a class="prose-lines" id="L{a}" href="#L{a}" title="lines {rng} of {rel}">'
                          f"{rng}</a>" + prose_html(s["prose"]))
             code = []
             for i in s["code"]:
                 n = i + 1
-                cls = "l"
+                cls = "line"
                 anchor = ""
                 if n in markers:
-                    cls = "l mk"
+                    cls = "line marker"
                     if markers[n]:
-                        anchor = f'<span class="rg" id="region-{html.escape(markers[n])}"></span>'
+                        anchor = f'<span class="region-anchor" id="region-{html.escape(markers[n])}"></span>'
                         if markers[n] not in funcs.values():  # #NAME works too, when no function has it
-                            anchor += f'<span class="rg" id="{html.escape(markers[n])}"></span>'
-                code.append(f'<span class="{cls}" id="L{n}">{anchor}<a class="n" href="#L{n}">{n}</a>'
-                            f'<span class="t">{code_html[i]}</span></span>')
+                            anchor += f'<span class="region-anchor" id="{html.escape(markers[n])}"></span>'
+                code.append(f'<span class="{cls}" id="L{n}">{anchor}<a class="lno" href="#L{n}">{n}</a>'
+                            f'<span class="txt">{code_html[i]}</span></span>')
             rows.append(f'<section class="sec"{ids}><div class="prose">{extra}{prose}</div>'
                         f'<div class="code"><pre>' + "".join(code) + "</pre></div></section>")
         folder = rel.split("/")[0]
@@ -369,8 +369,8 @@ class Site:
         except ClassNotFound:
             lexer = get_lexer_by_name("text", stripnl=False, ensurenl=False)
         lines = token_lines(text.rstrip("\n"), lexer)
-        code = "".join(f'<span class="l" id="L{n}"><a class="n" href="#L{n}">{n}</a>'
-                       f'<span class="t">{t}</span></span>' for n, t in enumerate(lines, 1))
+        code = "".join(f'<span class="line" id="L{n}"><a class="lno" href="#L{n}">{n}</a>'
+                       f'<span class="txt">{t}</span></span>' for n, t in enumerate(lines, 1))
         body = f'<h1>{html.escape(rel)}</h1>\n<div class="plain"><pre>{code}</pre></div>'
         self.write(rel_out, self.frame(rel_out, rel, body, "en", None, kind="file"))
 

@@ -49,10 +49,10 @@ PROBE = r"""
       const pr = p.getBoundingClientRect(), cr = c.getBoundingClientRect();
       if (pr.width < 100 || cr.width < 300 || cr.left < pr.right - 1) sideBySide = false;
       if (p.textContent.trim()) prose++;
-      const pl = p.querySelector('a.pl');
+      const pl = p.querySelector('a.prose-lines');
       if (pl) { const [a, b] = pl.textContent.split('–').map(Number);
                 for (let n = a; n <= (b || a); n++) lines.add(n); }
-      for (const l of c.querySelectorAll('.l')) lines.add(Number(l.id.slice(1)));
+      for (const l of c.querySelectorAll('.line')) lines.add(Number(l.id.slice(1)));
     }
     const m = (document.querySelector('p.facts') || {textContent: ''}).textContent.match(/(\d+) lines/);
     r.cols = {sideBySide, sections: secs.length, prose, lines: lines.size,
