@@ -127,7 +127,9 @@ setup() {
     scratch "$S"
     rm -rf "$S/docs/zh"
     mkdir "$S/docs/zh"
-    printf '# 第 1 章 — 监听器\n\n见[勘误](../errata.md)。\n' >"$S/docs/zh/01-listener.md"
+    printf '# 第 1 章 — 监听器\n\n见[勘误](../errata.md)。\n\n<!-- code: 01_listener/listener.c#on_accept -->\n```c\n```\n' \
+        >"$S/docs/zh/01-listener.md"
+    printf '# 中英术语表\n\n| English | 中文 |\n|---|---|\n| register | 注册 |\n' >"$S/docs/zh/glossary.md"
     run make -s -C "$S" docs
     assert_success
     site="$S/build/site"
@@ -142,6 +144,12 @@ setup() {
     grep -q 'href="../errata.html"' "$site/docs/zh/01-listener.html"
     # the Chinese page's nav names it by its own title
     grep -q '>1 监听器</a>' "$site/docs/zh/01-listener.html"
+    # its code region is filled from the source too, captioned in Chinese
+    grep -q 'bufferevent_socket_new' "$site/docs/zh/01-listener.html"
+    grep -qE '01_listener/listener.c</a>, 第 [0-9]+–[0-9]+ 行' "$site/docs/zh/01-listener.html"
+    # a Chinese-only page (the glossary): in the Chinese nav; its switch leads to the English home
+    grep -q '<a href="glossary.html">中英术语表</a>' "$site/docs/zh/01-listener.html"
+    grep -q '<a class="lang" hreflang="en" href="../../index.html">English</a>' "$site/docs/zh/glossary.html"
 }
 
 @test "docs-check: good pages pass; a broken link, anchor or image, a one-column source page, a too-wide page fail by name" {

@@ -183,6 +183,12 @@ class Site:
         for name in ("errata", "answers", "teaching"):
             if self.repo.exists(f"docs/{name}.md"):
                 items.append((None, f"docs/{name}.md"))
+        if zh:  # Chinese pages with no English one (a glossary): at the end of the Chinese nav
+            zdir = os.path.join(self.repo.root, ZH)
+            for f in sorted(os.listdir(zdir)) if os.path.isdir(zdir) else []:
+                rel = f"{ZH}/{f}"
+                if f.endswith(".md") and f != "README.md" and not self.repo.exists(zh_counterpart(rel)):
+                    items.append((None, rel))
         out = []
         fixed = {"docs/errata.md": ("errata", "勘误"), "docs/answers.md": ("answers", "答案"),
                  "docs/teaching.md": ("teaching", "教学")}
@@ -206,8 +212,10 @@ class Site:
             nav.append(f'<a href="{rel_href(rel_out, target)}"{cur}>{html.escape(label)}</a>')
         if switch_to and self.repo.exists(switch_to):
             href = rel_href(rel_out, out_path(self.repo, switch_to))
+        elif zh:  # a Chinese page with no English one: the English home
+            href = rel_href(rel_out, "index.html")
         else:
-            href = rel_href(rel_out, "zh-missing.html") + ("?from=" + rel_out if False else "")
+            href = rel_href(rel_out, "zh-missing.html")
         label = "English" if zh else "中文"
         switch = f'<a class="lang" hreflang="{"en" if zh else "zh"}" href="{href}">{label}</a>'
         return f"""<!DOCTYPE html>
@@ -469,8 +477,8 @@ def caption_markers(repo, rel, text):
         path, name = m.group(1), m.group(2)
         _, first, last = regions.region_text(repo.root, f"{path}#{name}", rel)
         href = os.path.relpath(path, base or ".") + f"#region-{name}"
-        return (f'<p class="excerpt"><a href="{href}">{html.escape(path)}</a>, '
-                f"lines {first}–{last}</p>\n")
+        where = f"第 {first}–{last} 行" if is_zh(rel) else f"lines {first}–{last}"
+        return f'<p class="excerpt"><a href="{href}">{html.escape(path)}</a>, {where}</p>\n'
     return re.sub(r"^<!-- code: ([^#\s]+)#([A-Za-z0-9_.-]+) -->[ \t]*$", repl, text, flags=re.M)
 
 
