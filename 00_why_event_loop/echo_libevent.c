@@ -63,6 +63,7 @@ static void conn_free(struct conn *c)
 
 /* Move every complete line from input to output (no copy: evbuffer moves
  * its chunks). With AT_EOF, the unterminated rest goes too. */
+/* region: echo_lines */
 static void echo_lines(struct bufferevent *bev, int at_eof)
 {
     struct evbuffer *input = bufferevent_get_input(bev);
@@ -77,6 +78,7 @@ static void echo_lines(struct bufferevent *bev, int at_eof)
             return; /* a line still arriving: it waits in input */
     }
 }
+/* endregion */
 
 /* Input arrived (libevent has read() it into the input evbuffer). */
 static void on_read(struct bufferevent *bev, void *ctx)

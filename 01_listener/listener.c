@@ -116,6 +116,7 @@ static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 }
 
 /* Dispatch for "a connection arrived": libevent already called accept(). */
+/* region: on_accept */
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
                       int peerlen, void *ctx)
 {
@@ -145,6 +146,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     bufferevent_write(bev, GREETING, strlen(GREETING));
 }
+/* endregion */
 
 /* accept() failed. With EMFILE the pending connection stays in the backlog,
  * so the listening socket stays readable: re-enabling at once would spin at

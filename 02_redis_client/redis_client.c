@@ -122,6 +122,7 @@ static int feed_reader(redisReader *reader, struct evbuffer *input)
     return 0;
 }
 
+/* region: on_read_replies */
 static void on_read_replies(struct bufferevent *bev, void *ctx)
 {
     struct client *c = ctx;
@@ -159,6 +160,7 @@ static void on_read_replies(struct bufferevent *bev, void *ctx)
         finish(c, EXIT_CLEAN);
     }
 }
+/* endregion */
 
 static void on_event(struct bufferevent *bev, short what, void *ctx);
 

@@ -117,6 +117,7 @@ static struct {
     double started_ms;
 } hb;
 
+/* region: on_tick */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -140,6 +141,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (hb.readd && add_timer(self, hb.interval_ms, "heartbeat") != 0)
         evtimer_del(self); /* cannot go on: let the loop end */
 }
+/* endregion */
 
 static int run_heartbeat(struct event_base *base, const struct options *o, int readd, long work_ms)
 {

@@ -42,6 +42,7 @@ static void on_signal_event(evutil_socket_t signo, short what, void *arg)
 
 /* One signal event per handled signal: register (evsignal_new + evsignal_add);
  * the loop will detect and dispatch them like any socket. */
+/* region: register_signal_events */
 static int register_signal_events(struct server *s, struct event *events[N_SIGNALS])
 {
     for (size_t i = 0; i < N_SIGNALS; i++) {
@@ -54,6 +55,7 @@ static int register_signal_events(struct server *s, struct event *events[N_SIGNA
     }
     return 0;
 }
+/* endregion */
 
 static void free_signal_events(struct event *events[N_SIGNALS])
 {

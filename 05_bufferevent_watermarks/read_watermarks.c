@@ -80,6 +80,7 @@ static void consume(struct reader *r)
 }
 
 /* Paused while input >= high; reading resumes once we drained below it. */
+/* region: pause_or_resume */
 static void pause_or_resume(struct reader *r)
 {
     long high = r->opt->high;
@@ -95,6 +96,7 @@ static void pause_or_resume(struct reader *r)
      * while input >= high (libevent #891): a 100% CPU spin. */
     bufferevent_disable(r->bev, EV_READ);
 }
+/* endregion */
 
 static void arm_consume_timer(struct reader *r)
 {

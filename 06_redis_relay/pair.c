@@ -98,6 +98,7 @@ static ev_ssize_t read_some(evutil_socket_t fd, struct evbuffer *buf)
  * sends on the next loop turn, and stops watching (another epoll_ctl). When
  * nothing is queued ahead, we try the socket first: it nearly always takes
  * everything. Only what it did not take is queued (moved, not copied). */
+/* region: forward */
 static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_connected)
 {
     struct evbuffer *out = bufferevent_get_output(dst);
@@ -106,6 +107,7 @@ static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_conne
     if (evbuffer_get_length(src) > 0)
         evbuffer_add_buffer(out, src);
 }
+/* endregion */
 
 /* Backpressure (chapter 5): more than --high waits for dst's peer. */
 static int over_high(const struct pair *p, struct bufferevent *dst)

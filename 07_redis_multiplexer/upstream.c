@@ -59,6 +59,7 @@ static void upstream_connect(struct upstream *up);
 
 /* ---- the FIFO of pending replies ----------------------------------------- */
 
+/* region: fifo */
 static int fifo_push(struct upstream *up, struct client *c)
 {
     if (up->len == up->fifo_size) { /* full: a ring twice the size, oldest first */
@@ -86,6 +87,7 @@ static struct client *fifo_pop(struct upstream *up)
     up->head_started = 0;
     return c;
 }
+/* endregion */
 
 /* ---- clients waiting for Redis to catch up -------------------------------- */
 

@@ -1,0 +1,609 @@
+#!/usr/bin/python3
+"""build.py — the workbook's offline docs site (make docs), from the Markdown and the C sources.
+
+    scripts/site/build.py build [OUT]   the site into OUT (build/site): every page, no network
+    scripts/site/build.py sync          rewrite the ```c blocks under <!-- code: --> from the source
+    scripts/site/build.py check-md      fail if a page shows C not pulled from a region, or a
+                                        marked block differs from its region (committed drift)
+
+Why this shape (docs/site.md says more): pandoc (Debian's) turns each page's GitHub-flavoured
+Markdown into HTML, so the pages render as on GitHub; Pygments (python3-pygments) colours the
+code; this script only does what no packaged tool does for us — fill code regions, lay out the
+C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
+and put the same header (chapter nav, language switch) on every page. Standard library otherwise.
+"""
+import concurrent.futures
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import annotate  # noqa: E402
+import regions  # noqa: E402
+
+try:
+    from pygments import lex
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import CLexer, get_lexer_by_name, get_lexer_for_filename
+    from pygments.token import STANDARD_TYPES
+    from pygments.util import ClassNotFound
+except ImportError:  # `need` says what to install
+    lex = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHAPTER_DIR = re.compile(r"^[0-9][0-9]_[^/]+$")
+CHAPTER_PAGE = re.compile(r"^([0-9][0-9])-.*\.md$")
+IMAGE_EXT = (".svg", ".png", ".jpg", ".jpeg", ".gif")
+ZH = "docs/zh"
+
+
+def die(msg):
+    print(msg, file=sys.stderr)
+    sys.exit(1)
+
+
+class Repo:
+    def __init__(self, root):
+        self.root = root
+        self.chapters = sorted(d for d in os.listdir(root)
+                               if CHAPTER_DIR.match(d) and os.path.isdir(os.path.join(root, d)))
+        self.sources = []  # every .c/.h of the chapters and common/: side-by-side pages
+        for d in self.chapters + ["common"]:
+            full = os.path.join(root, d)
+            if os.path.isdir(full):
+                self.sources += sorted(f"{d}/{f}" for f in os.listdir(full) if f.endswith((".c", ".h")))
+
+    def exists(self, rel):
+        return os.path.exists(os.path.join(self.root, rel))
+
+    def read(self, rel):
+        with open(os.path.join(self.root, rel), encoding="utf-8") as f:
+            return f.read()
+
+    def md_pages(self):
+        pages = ["README.md"]
+        for d in ("docs", "docs/notes", ZH):
+            full = os.path.join(self.root, d)
+            if os.path.isdir(full):
+                pages += sorted(f"{d}/{f}" for f in os.listdir(full) if f.endswith(".md"))
+        return [p for p in pages if self.exists(p)]
+
+
+def out_path(repo, rel):
+    """Where the page for repo file rel goes in the site."""
+    if rel == "README.md":
+        return "index.html"
+    if rel == f"{ZH}/README.md":
+        return f"{ZH}/index.html"
+    if rel.endswith(".md"):
+        return rel[:-3] + ".html"
+    if rel.lower().endswith(IMAGE_EXT):
+        return rel
+    if os.path.isdir(os.path.join(repo.root, rel)):
+        return rel.rstrip("/") + "/index.html"
+    return rel + ".html"
+
+
+def rel_href(from_out, to_out):
+    return os.path.relpath(to_out, os.path.dirname(from_out) or ".")
+
+
+def zh_counterpart(rel):
+    """The Chinese page for an English page, and the other way round (None: no such pairing)."""
+    if rel == "README.md":
+        return f"{ZH}/README.md"
+    if rel == f"{ZH}/README.md":
+        return "README.md"
+    if rel.startswith(ZH + "/"):
+        return "docs/" + rel[len(ZH) + 1:]
+    if rel.startswith("docs/") and rel.count("/") == 1:
+        return f"{ZH}/" + rel[5:]
+    if rel.endswith(".zh.md"):
+        return rel[:-6] + ".md"
+    if rel.endswith(".md"):
+        return rel[:-3] + ".zh.md"
+    return None
+
+
+def is_zh(rel):
+    return rel.startswith(ZH + "/") or rel.endswith(".zh.md")
+
+
+# ---- highlighting ------------------------------------------------------------------------------
+
+def token_lines(text, lexer):
+    """The text as HTML, one string per line, tokens as <span class=...> (Pygments' short names)."""
+    lines, cur = [], []
+    for ttype, value in lex(text, lexer):
+        cls = ""
+        t = ttype
+        while t is not None and not cls:
+            cls = STANDARD_TYPES.get(t, "")
+            t = t.parent
+        parts = value.split("\n")
+        for k, part in enumerate(parts):
+            if k:
+                lines.append("".join(cur))
+                cur = []
+            if part:
+                esc = html.escape(part, quote=False)
+                cur.append(f'<span class="{cls}">{esc}</span>' if cls else esc)
+    lines.append("".join(cur))
+    return lines
+
+
+LANGS = {"c": "c", "h": "c", "sh": "bash", "bash": "bash", "shell": "bash", "diff": "diff",
+         "make": "make", "makefile": "make", "python": "python", "py": "python"}
+
+
+def highlight_blocks(body):
+    def repl(m):
+        lang = LANGS.get(m.group(1))
+        if not lang:
+            return m.group(0)
+        code = html.unescape(m.group(2))
+        lines = token_lines(code, get_lexer_by_name(lang, stripnl=False, ensurenl=False))
+        return f'<pre class="hl {m.group(1)}"><code>' + "\n".join(lines) + "</code></pre>"
+    return re.sub(r'<pre class="([\w+-]+)"><code>(.*?)</code></pre>', repl, body, flags=re.S)
+
+
+# ---- page frame --------------------------------------------------------------------------------
+
+def short_title(title):
+    t = re.sub(r"^Chapter \d+ — ", "", title)
+    t = re.sub(r"^第\s*\d+\s*章\s*[—:：-]*\s*", "", t)
+    return re.split(r"[:?,：？，]| — ", t)[0].strip() or title
+
+
+class Site:
+    def __init__(self, repo, out):
+        self.repo, self.out = repo, out
+        self.titles = {}  # md rel -> title (first heading)
+        self.wanted = set()  # other repo files and folders the pages link to
+        self.source_funcs = {}  # source rel -> {function name}
+        self.css = "site.css"
+
+    def write(self, rel_out, text):
+        full = os.path.join(self.out, rel_out)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def nav_items(self, zh):
+        """[(label, md rel)]: the chapters, then errata, answers, teaching (those present)."""
+        items = []
+        docs = os.path.join(self.repo.root, "docs")
+        for f in sorted(os.listdir(docs)):
+            m = CHAPTER_PAGE.match(f)
+            if m:
+                items.append((str(int(m.group(1))), f"docs/{f}"))
+        for name in ("errata", "answers", "teaching"):
+            if self.repo.exists(f"docs/{name}.md"):
+                items.append((None, f"docs/{name}.md"))
+        if zh:  # Chinese pages with no English one (a glossary): at the end of the Chinese nav
+            zdir = os.path.join(self.repo.root, ZH)
+            for f in sorted(os.listdir(zdir)) if os.path.isdir(zdir) else []:
+                rel = f"{ZH}/{f}"
+                if f.endswith(".md") and f != "README.md" and not self.repo.exists(zh_counterpart(rel)):
+                    items.append((None, rel))
+        out = []
+        fixed = {"docs/errata.md": ("errata", "勘误"), "docs/answers.md": ("answers", "答案"),
+                 "docs/teaching.md": ("teaching", "教学")}
+        for num, rel in items:
+            en = rel
+            if zh and self.repo.exists(zh_counterpart(rel)):
+                rel = zh_counterpart(rel)
+            label = fixed[en][zh] if en in fixed else short_title(self.titles.get(rel, rel))
+            out.append((f"{num} {label}" if num else label, rel))
+        return out
+
+    def frame(self, rel_out, title, body, lang, switch_to, source_rel=None, kind="page"):
+        """One page: header (home, chapter nav, language switch), then body."""
+        zh = lang == "zh"
+        home = f"{ZH}/README.md" if zh and self.repo.exists(f"{ZH}/README.md") else "README.md"
+        nav = [f'<a class="home" href="{rel_href(rel_out, out_path(self.repo, home))}">'
+               f'{"libevent 练习册" if zh else "The libevent workbook"}</a>']
+        for label, rel in self.nav_items(zh):
+            target = out_path(self.repo, rel)
+            cur = ' aria-current="page"' if target == rel_out else ""
+            nav.append(f'<a href="{rel_href(rel_out, target)}"{cur}>{html.escape(label)}</a>')
+        if switch_to and self.repo.exists(switch_to):
+            href = rel_href(rel_out, out_path(self.repo, switch_to))
+        elif zh:  # a Chinese page with no English one: the English home
+            href = rel_href(rel_out, "index.html")
+        else:
+            href = rel_href(rel_out, "zh-missing.html")
+        label = "English" if zh else "中文"
+        switch = f'<a class="lang" hreflang="{"en" if zh else "zh"}" href="{href}">{label}</a>'
+        return f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if zh else 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="{rel_href(rel_out, self.css)}">
+</head>
+<body class="{kind}">
+<header class="top"><nav>{' '.join(nav)}</nav>{switch}</header>
+<main>
+{body}
+</main>
+</body>
+</html>
+"""
+
+    # ---- Markdown pages ------------------------------------------------------------------------
+
+    def rewrite_links(self, rel, rel_out, body):
+        base = os.path.dirname(rel)
+
+        def repl(m):
+            attr, href = m.group(1), html.unescape(m.group(2))
+            if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith("#") or not href:
+                return m.group(0)
+            path, _, frag = href.partition("#")
+            target = os.path.normpath(os.path.join(base, path))
+            if target.startswith("..") or not self.repo.exists(target):
+                return m.group(0)  # left as written: make docs-check reports it
+            if target in self.repo.sources or target.endswith(".md"):
+                pass
+            elif os.path.isdir(os.path.join(self.repo.root, target)) or \
+                    not target.lower().endswith(IMAGE_EXT):
+                self.wanted.add(target)
+            else:
+                self.wanted.add(target)  # an image: copied as it is
+            new = rel_href(rel_out, out_path(self.repo, target)) + (f"#{frag}" if frag else "")
+            return f'{attr}="{html.escape(new)}"'
+        return re.sub(r'\b(href|src)="([^"]*)"', repl, body)
+
+    def chapter_folder(self, rel):
+        m = CHAPTER_PAGE.match(os.path.basename(rel))
+        if not m or not (rel.startswith("docs/") and rel.count("/") in (1, 2)):
+            return None
+        return next((c for c in self.repo.chapters if c.startswith(m.group(1) + "_")), None)
+
+    def autolink_functions(self, folder, rel_out, body):
+        """`on_accept` in a chapter page links to its definition in the chapter's source."""
+        where = {}
+        for src in self.repo.sources:
+            if src.startswith(folder + "/"):
+                for name in self.source_funcs.get(src, ()):
+                    where.setdefault(name, []).append(src)
+        unique = {n: s[0] for n, s in where.items() if len(s) == 1}
+
+        def link_codes(chunk):
+            def repl(m):
+                src = unique.get(m.group(1))
+                if not src:
+                    return m.group(0)
+                href = rel_href(rel_out, out_path(self.repo, src)) + "#" + m.group(1)
+                return f'<a class="fn" href="{href}">{m.group(0)}</a>'
+            return re.sub(r"<code>([A-Za-z_]\w*)(?:\(\))?</code>", repl, chunk)
+        parts = re.split(r"(<pre\b.*?</pre>|<a\b.*?</a>)", body, flags=re.S)
+        return "".join(p if k % 2 else link_codes(p) for k, p in enumerate(parts))
+
+    def source_box(self, folder, rel_out, zh):
+        files = [s for s in self.repo.sources if s.startswith(folder + "/")]
+        if not files:
+            return ""
+        links = " · ".join(f'<a href="{rel_href(rel_out, out_path(self.repo, s))}">'
+                           f"{html.escape(os.path.basename(s))}</a>" for s in files)
+        label = "源代码（注释与代码并排）：" if zh else "Annotated source, side by side:"
+        return f'<p class="sources">{label} {links}</p>'
+
+    def md_page(self, rel, pandoc_html):
+        rel_out = out_path(self.repo, rel)
+        zh = is_zh(rel)
+        body = self.rewrite_links(rel, rel_out, pandoc_html)
+        body = highlight_blocks(body)
+        folder = self.chapter_folder(rel)
+        if folder:
+            body = self.autolink_functions(folder, rel_out, body)
+            box = self.source_box(folder, rel_out, zh)
+            body = re.sub(r"(</h1>)", r"\1" + box.replace("\\", "\\\\"), body, count=1)
+        title = self.titles.get(rel, rel)
+        self.write(rel_out, self.frame(rel_out, title, body, "zh" if zh else "en",
+                                       zh_counterpart(rel), kind="doc"))
+
+    # ---- side-by-side source pages -------------------------------------------------------------
+
+    def source_page(self, rel):
+        text = self.repo.read(rel)
+        try:
+            regs, markers = regions.parse_regions(rel, text)
+        except regions.RegionError as e:
+            die(str(e))
+        secs, lines, funcs = annotate.sections(text)
+        self.source_funcs[rel] = set(funcs.values())
+        code_html = token_lines("\n".join(lines), CLexer(stripnl=False, ensurenl=False))
+        rel_out = out_path(self.repo, rel)
+        rows = []
+        for s in secs:
+            ids = "".join(f' id="{html.escape(i)}"' for i in s["ids"][:1])
+            extra = "".join(f'<span id="{html.escape(i)}"></span>' for i in s["ids"][1:])
+            prose = ""
+            if s["prose"] is not None:
+                a, b = s["prose_lines"]
+                rng = f"{a}" if a == b else f"{a}–{b}"
+                prose = (f'<a class="prose-lines" id="L{a}" href="#L{a}" title="lines {rng} of {rel}">'
+                         f"{rng}</a>" + prose_html(s["prose"]))
+            code = []
+            for i in s["code"]:
+                n = i + 1
+                cls = "line"
+                anchor = ""
+                if n in markers:
+                    cls = "line marker"
+                    if markers[n]:
+                        anchor = f'<span class="region-anchor" id="region-{html.escape(markers[n])}"></span>'
+                        if markers[n] not in funcs.values():  # #NAME works too, when no function has it
+                            anchor += f'<span class="region-anchor" id="{html.escape(markers[n])}"></span>'
+                code.append(f'<span class="{cls}" id="L{n}">{anchor}<a class="lno" href="#L{n}">{n}</a>'
+                            f'<span class="txt">{code_html[i]}</span></span>')
+            rows.append(f'<section class="sec"{ids}><div class="prose">{extra}{prose}</div>'
+                        f'<div class="code"><pre>' + "".join(code) + "</pre></div></section>")
+        folder = rel.split("/")[0]
+        chapter = next((p for p in (f"docs/{f}" for f in sorted(os.listdir(
+            os.path.join(self.repo.root, "docs")))) if self.chapter_folder(p) == folder), None)
+        head = [f'<h1><a href="{rel_href(rel_out, out_path(self.repo, folder))}">{folder}</a>'
+                f" / {html.escape(os.path.basename(rel))}</h1>"]
+        facts = []
+        if chapter:
+            facts.append(f'chapter page: <a href="{rel_href(rel_out, out_path(self.repo, chapter))}">'
+                         f"{html.escape(short_title(self.titles.get(chapter, chapter)))}</a>")
+        facts.append(f"{len(lines)} lines; comments on the left, the code they describe on the right")
+        head.append(f'<p class="facts">{"; ".join(facts)}</p>')
+        jumps = [f'<a href="#{n}">{n}</a>' for _, n in sorted(funcs.items())]
+        jumps += [f'<a class="rgl" href="#region-{n}">region {n}</a>' for n in sorted(regs)]
+        if jumps:
+            head.append(f'<p class="jumps">{" ".join(jumps)}</p>')
+        self.wanted.add(folder)
+        body = "\n".join(head) + '\n<div class="src">\n' + "\n".join(rows) + "\n</div>"
+        self.write(rel_out, self.frame(rel_out, rel, body, "en", None, rel, kind="source"))
+
+    # ---- other files: folders, plain files, images ---------------------------------------------
+
+    def plain_page(self, rel):
+        rel_out = out_path(self.repo, rel)
+        try:
+            text = self.repo.read(rel)
+        except UnicodeDecodeError:
+            text = "(binary file)"
+        try:
+            lexer = get_lexer_for_filename(rel.replace(".bats", ".sh"), stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            lexer = get_lexer_by_name("text", stripnl=False, ensurenl=False)
+        lines = token_lines(text.rstrip("\n"), lexer)
+        code = "".join(f'<span class="line" id="L{n}"><a class="lno" href="#L{n}">{n}</a>'
+                       f'<span class="txt">{t}</span></span>' for n, t in enumerate(lines, 1))
+        body = f'<h1>{html.escape(rel)}</h1>\n<div class="plain"><pre>{code}</pre></div>'
+        self.write(rel_out, self.frame(rel_out, rel, body, "en", None, kind="file"))
+
+    def folder_page(self, rel):
+        rel_out = out_path(self.repo, rel)
+        full = os.path.join(self.repo.root, rel)
+        items = []
+        for f in sorted(os.listdir(full)):
+            sub = f"{rel}/{f}"
+            if f.startswith(".") or f.endswith((".o", ".a", ".d")) or \
+                    (CHAPTER_DIR.match(rel) and "." not in f):
+                continue  # build products (programs have no dot in their name)
+            if os.path.isdir(os.path.join(full, f)):
+                continue
+            if sub not in self.repo.sources and not sub.endswith(".md"):
+                self.wanted.add(sub)
+            note = " — side by side" if sub in self.repo.sources else ""
+            items.append(f'<li><a href="{rel_href(rel_out, out_path(self.repo, sub))}">'
+                         f"{html.escape(f)}</a>{note}</li>")
+        body = f"<h1>{html.escape(rel)}/</h1>\n<ul class=\"files\">{''.join(items)}</ul>"
+        self.write(rel_out, self.frame(rel_out, rel, body, "en", None, kind="folder"))
+
+    def missing_page(self):
+        zh_home = f"{ZH}/README.md"
+        back = (f'<a href="{out_path(self.repo, zh_home)}">中文版目录</a> · ' if self.repo.exists(zh_home)
+                else "")
+        body = ('<h1 lang="zh-CN">这一页还没有中文版</h1>\n<p lang="zh-CN">这一页（或这个源文件的注释）'
+                "目前只有英文版。请用浏览器的“后退”回到原来的页面。</p>\n"
+                "<p>This page has no Chinese version yet. Use the browser's Back button to return.</p>\n"
+                f'<p>{back}<a href="index.html">English home</a></p>')
+        self.write("zh-missing.html", self.frame("zh-missing.html", "没有中文版 / not translated yet",
+                                                 body, "zh", "README.md", kind="note"))
+
+
+def prose_html(text):
+    """A comment's text as HTML: paragraphs; aligned or listed lines keep their line breaks."""
+    out = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = para.split("\n")
+        sep = re.match(r"^-{2,}\s*(.*?)\s*-{2,}$", para.strip())
+        if sep and len(lines) == 1:
+            out.append(f'<h3 class="sep">{inline(sep.group(1))}</h3>')
+        elif any(re.search(r"\S {2,}\S", l) or (k and l.startswith(" ")) for k, l in enumerate(lines)):
+            out.append('<div class="pre">' + "\n".join(inline(l) for l in lines) + "</div>")
+        elif len(lines) > 1 and any(re.match(r"^(-|\*|\d+[.)])\s", l) for l in lines[1:]):
+            out.append('<p class="lines">' + "\n".join(inline(l) for l in lines) + "</p>")
+        else:
+            out.append(f"<p>{inline(' '.join(l.strip() for l in lines))}</p>")
+    return "".join(out)
+
+
+def inline(s):
+    s = html.escape(s, quote=False)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+
+
+def pandoc(text):
+    try:
+        r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none"],
+                           input=text, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        die("docs: pandoc is missing: apt-get install pandoc (scripts/deps.sh docs)")
+    if r.returncode:
+        raise SystemExit(f"docs: pandoc failed: {r.stderr.strip()}")
+    return r.stdout
+
+
+def first_heading(text, default):
+    m = re.search(r"^# (.+)$", text, re.M)
+    return re.sub(r"[`*]", "", m.group(1)).strip() if m else default
+
+
+def site_css():
+    with open(os.path.join(HERE, "site.css"), encoding="utf-8") as f:
+        css = f.read()
+    return css + "\n/* Pygments (style: default), for the code */\n" + \
+        HtmlFormatter(style="default").get_style_defs([".hl", ".code", ".plain"])
+
+
+def fill_all(repo, pages):
+    """{page: filled Markdown}, or die naming the first missing region."""
+    filled = {}
+    for rel in pages:
+        try:
+            filled[rel], _ = regions.fill_markdown(repo.root, rel, repo.read(rel))
+        except regions.RegionError as e:
+            die(str(e))
+    return filled
+
+
+def caption_markers(repo, rel, text):
+    """Before each marked block, a line naming the region and linking to it in the source page."""
+    base = os.path.dirname(rel)
+
+    def repl(m):
+        path, name = m.group(1), m.group(2)
+        _, first, last = regions.region_text(repo.root, f"{path}#{name}", rel)
+        href = os.path.relpath(path, base or ".") + f"#region-{name}"
+        where = f"第 {first}–{last} 行" if is_zh(rel) else f"lines {first}–{last}"
+        return f'<p class="excerpt"><a href="{href}">{html.escape(path)}</a>, {where}</p>\n'
+    return re.sub(r"^<!-- code: ([^#\s]+)#([A-Za-z0-9_.-]+) -->[ \t]*$", repl, text, flags=re.M)
+
+
+def build(repo, out):
+    pages = repo.md_pages()
+    filled = fill_all(repo, pages)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    site = Site(repo, out)
+    with open(os.path.join(out, "site.css"), "w", encoding="utf-8") as f:
+        f.write(site_css())
+    for rel in pages:
+        site.titles[rel] = first_heading(filled[rel], rel)
+    for rel in repo.sources:  # first: the chapter pages link to their functions
+        site.source_page(rel)
+    done = set()
+    batch = list(pages)
+    while batch:  # the pages, then the .md files they link to (exercises/README.md, ...)
+        texts = {}
+        for rel in batch:
+            done.add(rel)
+            texts[rel] = filled.get(rel) or repo.read(rel)
+            site.titles.setdefault(rel, first_heading(texts[rel], rel))
+        # pandoc takes about a second to start here: run a few at once
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r])), batch)))
+        for rel in batch:
+            site.md_page(rel, htmls[rel])
+        batch = sorted(w for w in site.wanted if w.endswith(".md") and w not in done)
+    for c in repo.chapters:
+        site.wanted.add(c)
+    finished = set()
+    while site.wanted - finished:
+        for rel in sorted(site.wanted - finished):
+            finished.add(rel)
+            full = os.path.join(repo.root, rel)
+            if rel.endswith(".md") or rel in repo.sources:
+                continue
+            if os.path.isdir(full):
+                site.folder_page(rel)
+            elif rel.lower().endswith(IMAGE_EXT):
+                os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
+                shutil.copyfile(full, os.path.join(out, rel))
+            else:
+                site.plain_page(rel)
+    img = os.path.join(repo.root, "docs/img")
+    if os.path.isdir(img):
+        os.makedirs(os.path.join(out, "docs/img"), exist_ok=True)
+        for f in sorted(os.listdir(img)):
+            if f.lower().endswith(IMAGE_EXT):
+                shutil.copyfile(os.path.join(img, f), os.path.join(out, "docs/img", f))
+    site.missing_page()
+    n = sum(len(fs) for _, _, fs in os.walk(out))
+    print(f"docs: {len(done)} pages, {len(repo.sources)} source files side by side, {n} files in {out}/")
+
+
+def sync(repo):
+    changed = 0
+    for rel, text in fill_all(repo, repo.md_pages()).items():
+        if text != repo.read(rel):
+            with open(os.path.join(repo.root, rel), "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"docs-sync: {rel}: code blocks refreshed from the source")
+            changed += 1
+    if not changed:
+        print("docs-sync: every code block already matches its region")
+
+
+def check_md(repo):
+    bad = []
+    for rel in repo.md_pages():
+        text = repo.read(rel)
+        for line in regions.unmarked_code_blocks(text):
+            bad.append(f"docs: {rel}:{line}: C code pasted by hand: put <!-- code: FILE#REGION --> "
+                       f"before it and a /* region: REGION */ in FILE")
+        try:
+            filled, used = regions.fill_markdown(repo.root, rel, text)
+        except regions.RegionError as e:
+            bad.append(str(e))
+            continue
+        if filled != text:
+            old, new = text.split("\n"), filled.split("\n")
+            k = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+            bad.append(f"docs: {rel}:{k + 1}: a code block differs from its region in the source: "
+                       f"make docs-sync")
+    for msg in bad:
+        print(msg, file=sys.stderr)
+    if bad:
+        sys.exit(1)
+
+
+NEEDS = {  # Debian package: how to tell it is installed
+    "pandoc": lambda: shutil.which("pandoc"),
+    "python3-pygments": lambda: lex is not None,
+    "chromium": lambda: shutil.which("chromium"),
+    "fonts-wqy-microhei": lambda: os.path.exists("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+}
+
+
+def need(pkgs):
+    """Until scripts/deps.sh has a docs group: name what is missing and how to install it."""
+    missing = [p for p in pkgs if not NEEDS[p]()]
+    if missing:
+        die(f"docs: missing: {' '.join(missing)}\n"
+            f"docs: install them: sudo apt-get install -y --no-install-recommends {' '.join(missing)}")
+
+
+def main():
+    root = os.environ.get("WORKBOOK_ROOT", os.getcwd())
+    repo = Repo(root)
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "build"
+    if lex is None and cmd != "need":
+        need(["python3-pygments"])
+    if cmd == "build":
+        build(repo, sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "build/site"))
+    elif cmd == "sync":
+        sync(repo)
+    elif cmd == "check-md":
+        check_md(repo)
+    elif cmd == "need":
+        need(sys.argv[2:])
+    else:
+        die(f"usage: {sys.argv[0]} build [OUT] | sync | check-md")
+
+
+if __name__ == "__main__":
+    main()

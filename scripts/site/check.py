@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""check.py — make docs-check: every page of the built site, rendered by headless Chromium.
+
+    scripts/site/check.py [SITE] [SHOTS] [PAGE...]   (build/site, build/site-shots, every page)
+
+One Chromium (two: DOCS_CHECK_JOBS=2, the default) runs for all pages; we talk to it over the DevTools protocol on a pipe
+(--remote-debugging-pipe: JSON messages separated by NUL bytes on fds 3 and 4), so there is no
+port, no websocket library and no browser start per page. For each page at 1280x800 it saves a
+screenshot (SHOTS/<page path with / as __>.png) and fails on:
+  - a link to a page or file of the site that does not exist, or to an #anchor the page lacks;
+  - an image that did not load; anything fetched from the network (the site is offline);
+  - a source page without both columns (prose and code, side by side) or missing lines;
+  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied.
+Prints one line per problem, "docs-check: PAGE: what", then a summary; exits 1 if any.
+"""
+import base64
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import unquote, urlsplit
+
+WIDTH, HEIGHT = 1280, 800
+PAGE_TIMEOUT = 30
+
+PROBE = r"""
+(() => {
+  const r = {ids: [], links: [], images: [], remote: [], cols: null};
+  for (const e of document.querySelectorAll('[id]')) r.ids.push(e.id);
+  for (const a of document.querySelectorAll('a[href]')) r.links.push(a.href);
+  for (const i of document.images)
+    r.images.push({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0});
+  for (const e of performance.getEntriesByType('resource'))
+    if (!e.name.startsWith('file:')) r.remote.push(e.name);
+  r.scrollWidth = document.documentElement.scrollWidth;
+  r.clientWidth = document.documentElement.clientWidth;
+  r.fontSize = getComputedStyle(document.documentElement).fontSize;
+  if (document.body.classList.contains('source')) {
+    const secs = [...document.querySelectorAll('.src > .sec')];
+    let sideBySide = secs.length > 0, prose = 0, lines = new Set();
+    for (const s of secs) {
+      const p = s.querySelector(':scope > .prose'), c = s.querySelector(':scope > .code');
+      if (!p || !c) { sideBySide = false; continue; }
+      const pr = p.getBoundingClientRect(), cr = c.getBoundingClientRect();
+      if (pr.width < 100 || cr.width < 300 || cr.left < pr.right - 1) sideBySide = false;
+      if (p.textContent.trim()) prose++;
+      const pl = p.querySelector('a.prose-lines');
+      if (pl) { const [a, b] = pl.textContent.split('–').map(Number);
+                for (let n = a; n <= (b || a); n++) lines.add(n); }
+      for (const l of c.querySelectorAll('.line')) lines.add(Number(l.id.slice(1)));
+    }
+    const m = (document.querySelector('p.facts') || {textContent: ''}).textContent.match(/(\d+) lines/);
+    r.cols = {sideBySide, sections: secs.length, prose, lines: lines.size,
+              expected: m ? Number(m[1]) : -1, max: Math.max(0, ...lines)};
+  }
+  return r;
+})()
+"""
+
+
+class Browser:
+    def __init__(self):
+        exe = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not exe:
+            sys.exit("docs-check: chromium is missing: apt-get install chromium (scripts/deps.sh docs)")
+        self.profile = tempfile.mkdtemp(prefix="docs-check-")
+        to_chrome_r, self.to_chrome = os.pipe()
+        self.from_chrome, from_chrome_w = os.pipe()
+        # Chromium's ends, moved above 10 so that the dup2 to 3 and 4 cannot clobber them
+        to_chrome_r, from_chrome_w = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in
+                                      (to_chrome_r, from_chrome_w))
+
+        def fds():
+            os.dup2(to_chrome_r, 3)
+            os.dup2(from_chrome_w, 4)
+        self.proc = subprocess.Popen(
+            [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+             "--disable-background-networking", "--disable-sync", "--mute-audio",
+             "--allow-file-access-from-files", f"--user-data-dir={self.profile}",
+             f"--window-size={WIDTH},{HEIGHT}", "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4, to_chrome_r, from_chrome_w), preexec_fn=fds, close_fds=True)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.buf, self.events, self.next_id, self.session = b"", [], 0, None
+
+    def _read_message(self, deadline):
+        while b"\0" not in self.buf:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no answer from chromium")
+            chunk = os.read(self.from_chrome, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe (did it crash?)")
+            self.buf += chunk
+        msg, _, self.buf = self.buf.partition(b"\0")
+        return json.loads(msg)
+
+    def call(self, method, params=None, session=True, timeout=PAGE_TIMEOUT):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        os.write(self.to_chrome, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self._read_message(deadline)
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise RuntimeError(f"{method}: {m['error'].get('message')}")
+                return m.get("result", {})
+            self.events.append(m)
+
+    def wait_event(self, name, timeout=PAGE_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            for k, m in enumerate(self.events):
+                if m.get("method") == name:
+                    del self.events[: k + 1]
+                    return m
+            self.events.clear()
+            self.events.append(self._read_message(deadline))
+
+    def open(self):
+        targets = self.call("Target.getTargets", session=False)["targetInfos"]
+        page = next((t for t in targets if t["type"] == "page"), None)
+        tid = page["targetId"] if page else \
+            self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": tid, "flatten": True},
+                                 session=False)["sessionId"]
+        self.call("Page.enable")
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+
+    def visit(self, url):
+        self.events.clear()
+        self.call("Page.navigate", {"url": url})
+        self.wait_event("Page.loadEventFired")
+        r = self.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"probe failed: {r['exceptionDetails'].get('text')}")
+        shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+        return r["result"]["value"], base64.b64decode(shot["data"])
+
+    def close(self):
+        try:
+            self.call("Browser.close", session=False, timeout=5)
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    site = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/site")
+    shots = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "build/site-shots")
+    if not os.path.isfile(os.path.join(site, "index.html")):
+        sys.exit(f"docs-check: no site in {site}: run make docs first")
+    pages = sorted(os.path.relpath(os.path.join(d, f), site)
+                   for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
+    if len(sys.argv) > 3:  # only these pages (the tests); anchors into others go unchecked
+        pages = sys.argv[3:]
+    shutil.rmtree(shots, ignore_errors=True)
+    os.makedirs(shots)
+    problems, probes = [], {}
+    start = time.monotonic()
+    jobs = max(1, int(os.environ.get("DOCS_CHECK_JOBS", "2")))
+
+    def worker(share):
+        browser = Browser()
+        try:
+            browser.open()
+            for rel in share:
+                try:
+                    probe, png = browser.visit("file://" + os.path.join(site, rel))
+                except (TimeoutError, RuntimeError) as e:
+                    problems.append(f"docs-check: {rel}: did not render: {e}")
+                    continue
+                probes[rel] = probe
+                with open(os.path.join(shots, rel.replace("/", "__")[:-5] + ".png"), "wb") as f:
+                    f.write(png)
+        except (TimeoutError, RuntimeError) as e:
+            problems.append(f"docs-check: chromium: {e}")
+        finally:
+            browser.close()
+    # one Chromium per job, each rendering its share of the pages (a thread each: they wait on pipes)
+    threads = [threading.Thread(target=worker, args=(pages[k::jobs],)) for k in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for rel, p in sorted(probes.items()):
+        problems += page_problems(site, rel, p, probes)
+    for msg in problems:
+        print(msg, file=sys.stderr)
+    took = time.monotonic() - start
+    print(f"docs-check: {len(probes)} of {len(pages)} pages rendered at {WIDTH}x{HEIGHT} in {took:.0f} s, "
+          f"screenshots in {os.path.relpath(shots)}/; {len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+def page_problems(site, rel, p, probes):
+    out = []
+    say = lambda what: out.append(f"docs-check: {rel}: {what}")  # noqa: E731
+    if p["fontSize"] != "20px":
+        say(f"the stylesheet is not applied (root font size {p['fontSize']})")
+    if p["scrollWidth"] > p["clientWidth"]:
+        say(f"wider than the viewport: {p['scrollWidth']} px wide in a {p['clientWidth']} px window")
+    for img in p["images"]:
+        if not img["ok"]:
+            say(f"image does not load: {shown(site, img['src'])}")
+    for url in p["remote"]:
+        say(f"fetches from the network: {url}")
+    seen = set()
+    for href in p["links"]:
+        u = urlsplit(href)
+        if u.scheme != "file" or href in seen:
+            continue
+        seen.add(href)
+        path = unquote(u.path)
+        if not path.startswith(site + "/") and path != site:
+            say(f"link leaves the site: {href}")
+            continue
+        target = os.path.relpath(path, site)
+        if not os.path.exists(path) or os.path.isdir(path):
+            say(f"broken link: {shown(site, href)} (no {target} in the site)")
+        elif u.fragment and target.endswith(".html") and target in probes and \
+                unquote(u.fragment) not in probes[target]["ids"]:
+            say(f"broken anchor: {shown(site, href)} (no id \"{unquote(u.fragment)}\" in {target})")
+    c = p["cols"]
+    if c is not None:
+        if not c["sideBySide"] or c["prose"] == 0:
+            say(f"source page without both columns side by side ({c['sections']} sections, "
+                f"{c['prose']} with prose)")
+        if c["lines"] != c["expected"] or c["max"] != c["expected"]:
+            say(f"source page shows {c['lines']} of the file's {c['expected']} lines")
+    return out
+
+
+def shown(site, url):
+    u = urlsplit(url)
+    if u.scheme == "file" and unquote(u.path).startswith(site + "/"):
+        return os.path.relpath(unquote(u.path), site) + (f"#{u.fragment}" if u.fragment else "")
+    return url
+
+
+if __name__ == "__main__":
+    main()
