@@ -10,7 +10,8 @@
 #        scripts/deps.sh --packages   (list every package it knows, install nothing)
 #   extra: optional groups some targets need on top of the base set:
 #          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
-#          lint (clang-format, clang-tidy, cppcheck), fresh (debootstrap)
+#          lint (clang-format, clang-tidy, cppcheck), fresh (debootstrap),
+#          docs (pandoc, Pygments, chromium and a Chinese font: make docs, docs-check)
 set -u
 
 prog=deps.sh
@@ -51,6 +52,11 @@ have_libc_headers() { printf '#include <getopt.h>\n' | cc -E -x c - >/dev/null; 
 have_gnu_parallel() { parallel --version 2>/dev/null | grep -q 'GNU parallel'; }
 
 # OpenBSD netcat is the one with -N (shut down the socket after stdin ends).
+# The docs site: Pygments for Debian's python3, and a font with Chinese glyphs for
+# the zh pages' screenshots.
+have_pygments() { /usr/bin/python3 -c 'import pygments'; }
+have_cjk_font() { [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }
+
 have_openbsd_nc() { command -v nc && nc -h 2>&1 | grep -q 'OpenBSD netcat'; }
 
 check_base() {
@@ -87,7 +93,11 @@ check_extra() {
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh)" >&2; exit 2 ;;
+        docs)  need "pandoc" pandoc pandoc command -v pandoc
+               need "Pygments (python3-pygments)" python3-pygments "" have_pygments
+               need "chromium" chromium "" command -v chromium
+               need "a Chinese font (fonts-wqy-microhei)" fonts-wqy-microhei "" have_cjk_font ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh, docs)" >&2; exit 2 ;;
     esac
 }
 
@@ -116,7 +126,7 @@ print_manual_help() {
 # one per line (tests/deps.bats checks our scripts need nothing else).
 if [ "${1-}" = --packages ]; then
     need() { echo "$2"; }
-    { check_base; for extra in bench plot memcheck lint fresh; do check_extra "$extra"; done; } | sort -u
+    { check_base; for extra in bench plot memcheck lint fresh docs; do check_extra "$extra"; done; } | sort -u
     exit 0
 fi
 
