@@ -70,6 +70,7 @@ enum client_mode {
 struct client {
     struct mux *mux;
     struct bufferevent *bev;    /* NULL once the connection is closed */
+    struct event *readable;     /* while shared: its requests are read by client.c's recv */
     struct upstream *up;        /* the shared connection its requests go to */
     struct bufferevent *pinned; /* its own connection, once pinning started */
     struct request req;         /* framing state of the request being read */
@@ -103,6 +104,7 @@ void client_close_after_flush(struct client *c);
 void client_drop(struct client *c);
 void client_set_linger(struct client *c);
 void client_stop(struct client *c);
+void client_read_requests(struct client *c, int on);
 
 /* upstream.c */
 struct upstream *upstream_new(struct mux *m, int index);
