@@ -11,7 +11,6 @@
  *     shared connection down: its replies wait in its own output buffer, and
  *     past --client-output-limit the client is disconnected.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +23,6 @@
 #define UNAVAILABLE_REPLY "-ERR upstream unavailable\r\n"
 #define QUIT_REPLY "+OK\r\n"
 #define INCOMPLETE_REPLY "-ERR Protocol error: incomplete request at end of input\r\n"
-/* One recv() takes up to this much of a client's requests: a 16 KiB SET,
- * or a pipeline of hundreds of small requests, in one system call. */
-#define CLIENT_READ_MAX (64 * 1024)
 
 /* ---- closing, in three steps: flush, half-close, free ---------------------- */
 
@@ -287,25 +283,13 @@ void client_process_input(struct client *c)
     client_read_requests(c, 0);
 }
 
-/* ---- reading requests: our own recv(), not the bufferevent's -------------- */
-
-/* Why not let the bufferevent read? Before every read, libevent 2.1 asks the
- * kernel how many bytes are waiting (an ioctl, FIONREAD), then reads at most
- * 4 KiB. On this machine (gVisor) each system call costs microseconds: with
- * 1,000 clients sending one small request each, that ioctl was a third of
- * the multiplexer's system calls, and a 16 KiB SET took two reads more.
- *
- * So while a client shares a connection, its bufferevent only writes; a
- * plain event says the socket is readable, and one recv() into a 64 KiB
- * buffer takes whatever is waiting. The bytes go to the bufferevent's input,
- * where the framer, and pinned.c if the client is pinned later, look for
- * them. One buffer serves every client: the loop runs one callback at a time,
- * and the bytes are copied out before the next recv(). */
-static char recv_buf[CLIENT_READ_MAX];
+/* ---- reading requests: our own recv() (fastpath.c says why) ---------------- */
 
 /* Requests are read (on) or not: paused by a full upstream, finished, pinned. */
 void client_read_requests(struct client *c, int on)
 {
+    if (!c->readable) /* the connection is already gone */
+        return;
     if (!on) {
         event_del(c->readable);
         return;
@@ -314,40 +298,28 @@ void client_read_requests(struct client *c, int on)
         warnx_msg("client %s: cannot watch for requests: event_add failed", c->peer);
 }
 
-/* recv() returned 0 (EOF) or an error. */
-static void input_ended(struct client *c, int eof)
-{
-    if (!eof) { /* a reset: nobody will read our replies */
-        client_drop(c);
-        return;
-    }
-    /* a half-close (nc -N): answer what was asked, then close */
-    int partial = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
-    client_finish(c, partial ? INCOMPLETE_REPLY : NULL);
-}
-
+/* While a client shares a connection, its bufferevent only writes: a plain
+ * event says the socket is readable, and recv_into reads what is waiting. */
 static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct client *c = arg;
-    ssize_t n = recv(fd, recv_buf, sizeof recv_buf, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return; /* nothing after all: the event stays, we are called again */
-    if (n <= 0) {
-        input_ended(c, n == 0);
-        return;
-    }
     /* A bufferevent freezes the end of its input (only it may add there);
-     * we unfreeze it for the moment of adding, as libevent's own read does. */
+     * we unfreeze it for the moment of adding, as libevent's own read does.
+     * The bytes belong there: the framer, and pinned.c if the client is
+     * pinned later, look for them in the bufferevent's input. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_unfreeze(in, 0);
-    int added = evbuffer_add(in, recv_buf, (size_t)n);
+    enum recv_result got = recv_into(fd, in);
     evbuffer_freeze(in, 0);
-    if (added != 0) {
-        client_finish(c, "-ERR out of memory\r\n");
+    switch (got) {
+    case RECV_NOTHING: return;
+    case RECV_EOF: /* a half-close (nc -N): answer what was asked, then close */
+        client_finish(c, evbuffer_get_length(in) > 0 ? INCOMPLETE_REPLY : NULL);
         return;
+    case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
+    case RECV_DATA: client_process_input(c); return;
     }
-    client_process_input(c);
 }
 
 /* ---- the client's bufferevent: writing replies, and closing ------------------ */

@@ -18,11 +18,9 @@
  * the bytes we hold belong to the reply it just completed.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <hiredis/hiredis.h>
 
@@ -40,12 +38,6 @@
 #define UPSTREAM_MAX_WRITE (256 * 1024)
 #define FIFO_FIRST_SIZE 64
 #define PEEK_CHUNKS 8
-/* One recv() takes up to this much of Redis's replies. */
-#define UPSTREAM_READ_MAX (64 * 1024)
-/* malloc keeps up to this much freed memory instead of giving it back. */
-#define KEEP_FREED_MEMORY (64 * 1024 * 1024)
-/* Blocks up to this size come from malloc's heap, not from their own mmap(). */
-#define HEAP_BLOCK_MAX (1024 * 1024)
 
 enum upstream_state { UPSTREAM_CONNECTING, UPSTREAM_CONNECTED, UPSTREAM_DOWN };
 
@@ -54,7 +46,7 @@ struct upstream {
     int index;
     enum upstream_state state;
     struct bufferevent *bev; /* writes requests; NULL while down */
-    struct event *readable;  /* replies are read by our recv() (see client.c for why) */
+    struct event *readable;  /* replies are read by our recv() (see fastpath.c) */
     struct evbuffer *in;     /* replies read, not yet handed to their clients */
     struct evbuffer *batch;  /* requests taken in this turn of the loop, not yet written */
     struct event *flush;     /* runs once the turn's callbacks are done: writes batch */
@@ -249,25 +241,17 @@ static void handle_replies(struct upstream *up)
     client_flush_all(up->mux); /* one write per client for all its replies */
 }
 
-/* Redis's socket is readable. As for clients (client.c), one recv() into a
- * 64 KiB buffer replaces the bufferevent's FIONREAD ioctl and 4 KiB read. */
+/* Redis's socket is readable: one recv() (fastpath.c says why). */
 static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
-    static char recv_buf[UPSTREAM_READ_MAX]; /* one loop, one callback at a time */
     struct upstream *up = arg;
-    ssize_t n = recv(fd, recv_buf, sizeof recv_buf, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (n <= 0) {
-        upstream_fail(up, n == 0 ? "connection closed by Redis" : strerror(errno));
-        return;
+    switch (recv_into(fd, up->in)) {
+    case RECV_NOTHING: return;
+    case RECV_EOF: upstream_fail(up, "connection closed by Redis"); return;
+    case RECV_ERROR: upstream_fail(up, strerror(errno)); return;
+    case RECV_DATA: handle_replies(up); return;
     }
-    if (evbuffer_add(up->in, recv_buf, (size_t)n) != 0) {
-        upstream_fail(up, "out of memory while reading replies");
-        return;
-    }
-    handle_replies(up);
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -366,19 +350,6 @@ static void upstream_connect(struct upstream *up)
 }
 
 /* ---- the pool's life ---------------------------------------------------------- */
-
-/* Every request and reply passes through buffers that are malloc'ed and
- * freed again. glibc gives freed memory at the top of its heap back to the
- * kernel once more than 128 KiB are free, and serves blocks of 128 KiB or
- * more with their own mmap(); the next burst then gets fresh pages, and every
- * fresh page costs a page fault. Under gVisor a page fault is expensive: with
- * 16 KiB values this churn halved the multiplexer's throughput. So malloc
- * keeps what it freed (up to KEEP_FREED_MEMORY) for the next burst. */
-static void keep_freed_memory(void)
-{
-    mallopt(M_TRIM_THRESHOLD, KEEP_FREED_MEMORY);
-    mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_MAX);
-}
 
 struct upstream *upstream_new(struct mux *m, int index)
 {
