@@ -39,6 +39,9 @@ void client_drop(struct client *c)
     pinned_release(c);
     evbuffer_free(c->staged);
     c->staged = NULL;
+    if (c->readable) /* before the bufferevent closes the socket it watches */
+        event_free(c->readable);
+    c->readable = NULL;
     bufferevent_free(c->bev);
     c->bev = NULL;
     event_free(c->linger_timer);
@@ -84,6 +87,7 @@ void client_close_after_flush(struct client *c)
         c->flush_listed = 0;
     }
     evbuffer_add_buffer(bufferevent_get_output(c->bev), c->staged);
+    client_read_requests(c, 0); /* from now on the bufferevent reads, to drop */
     upstream_unpause_client(c->up, c);
     pinned_release(c);
     bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
@@ -109,6 +113,7 @@ void client_finish(struct client *c, const char *farewell)
     c->input_done = 1;
     snprintf(c->farewell, sizeof c->farewell, "%s", farewell ? farewell : "");
     upstream_unpause_client(c->up, c);
+    client_read_requests(c, 0);
     bufferevent_disable(c->bev, EV_READ);
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
@@ -274,20 +279,58 @@ void client_process_input(struct client *c)
         case REQUEST_READY: dispatch(c, in); break;
         }
     }
+    /* Pinned or finished: what it sends next is not ours to read. */
+    client_read_requests(c, 0);
 }
 
-/* ---- the client's bufferevent ------------------------------------------------ */
+/* ---- reading requests: our own recv() (fastpath.c says why) ---------------- */
 
-static void on_client_read(struct bufferevent *bev, void *arg)
+/* Requests are read (on) or not: paused by a full upstream, finished, pinned. */
+void client_read_requests(struct client *c, int on)
 {
-    struct client *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    if (c->closing) { /* saying goodbye: what the client sends now is dropped */
-        evbuffer_drain(in, evbuffer_get_length(in));
+    if (!c->readable) /* the connection is already gone */
+        return;
+    if (!on) {
+        event_del(c->readable);
         return;
     }
-    read_waiting(bev);
-    client_process_input(c);
+    if (event_add(c->readable, NULL) != 0)
+        warnx_msg("client %s: cannot watch for requests: event_add failed", c->peer);
+}
+
+/* While a client shares a connection, its bufferevent only writes: a plain
+ * event says the socket is readable, and recv_into reads what is waiting. */
+static void on_client_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct client *c = arg;
+    /* A bufferevent freezes the end of its input (only it may add there);
+     * we unfreeze it for the moment of adding, as libevent's own read does.
+     * The bytes belong there: the framer, and pinned.c if the client is
+     * pinned later, look for them in the bufferevent's input. */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_unfreeze(in, 0);
+    enum recv_result got = recv_into(fd, in);
+    evbuffer_freeze(in, 0);
+    switch (got) {
+    case RECV_NOTHING: return;
+    case RECV_EOF: /* a half-close (nc -N): answer what was asked, then close */
+        client_finish(c, evbuffer_get_length(in) > 0 ? INCOMPLETE_REPLY : NULL);
+        return;
+    case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
+    case RECV_DATA: client_process_input(c); return;
+    }
+}
+
+/* ---- the client's bufferevent: writing replies, and closing ------------------ */
+
+/* Only while closing (the bufferevent reads then): what the client sends now
+ * is dropped, so that our close is not a reset. */
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 static void on_client_write(struct bufferevent *bev, void *arg)
@@ -332,14 +375,17 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
         return;
     }
     c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->readable = event_new(m->base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
     c->linger_timer = evtimer_new(m->base, on_linger, c);
     c->staged = evbuffer_new();
-    if (!c->bev || !c->linger_timer || !c->staged) {
+    if (!c->bev || !c->readable || !c->linger_timer || !c->staged) {
         warnx_msg("out of memory: dropping a client");
         if (c->bev)
             bufferevent_free(c->bev);
         else
             evutil_closesocket(fd); /* nobody else owns it: never leak the fd */
+        if (c->readable)
+            event_free(c->readable);
         if (c->linger_timer)
             event_free(c->linger_timer);
         if (c->staged)
@@ -358,5 +404,6 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
     m->stats.clients_total++;
     set_nodelay(fd);
     bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, EV_WRITE); /* reading is on_client_readable's */
+    client_read_requests(c, 1);
 }

@@ -8,6 +8,7 @@
  *   client.c    one client on a shared connection: parse, send, take replies
  *   upstream.c  the shared connections to Redis and their FIFO of pending replies
  *   pinned.c    a client that needs its own connection: chapter 6's byte relay
+ *   fastpath.c  what keeps a request cheap: one recv() per read, malloc's memory kept
  */
 #ifndef MUX_H
 #define MUX_H
@@ -70,6 +71,7 @@ enum client_mode {
 struct client {
     struct mux *mux;
     struct bufferevent *bev;    /* NULL once the connection is closed */
+    struct event *readable;     /* while shared: requests read by our recv() (fastpath.c) */
     struct upstream *up;        /* the shared connection its requests go to */
     struct bufferevent *pinned; /* its own connection, once pinning started */
     struct request req;         /* framing state of the request being read */
@@ -103,6 +105,7 @@ void client_close_after_flush(struct client *c);
 void client_drop(struct client *c);
 void client_set_linger(struct client *c);
 void client_stop(struct client *c);
+void client_read_requests(struct client *c, int on);
 
 /* upstream.c */
 struct upstream *upstream_new(struct mux *m, int index);
@@ -120,6 +123,11 @@ void pinned_start(struct client *c);
 void pinned_begin_relay(struct client *c);
 void pinned_release(struct client *c);
 void pinned_client_done(struct client *c);
+
+/* fastpath.c: one recv() of what is waiting on fd, appended to to */
+enum recv_result { RECV_DATA, RECV_NOTHING, RECV_EOF, RECV_ERROR /* errno says why */ };
+enum recv_result recv_into(evutil_socket_t fd, struct evbuffer *to);
+void keep_freed_memory(void);
 
 /* a socket option both sides set: replies must not wait for Nagle */
 void set_nodelay(evutil_socket_t fd);

@@ -17,6 +17,7 @@
  * re-encoded): the reader's count of bytes not yet parsed tells how many of
  * the bytes we hold belong to the reply it just completed.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,11 @@ struct upstream {
     struct mux *mux;
     int index;
     enum upstream_state state;
-    struct bufferevent *bev; /* NULL while down */
+    struct bufferevent *bev; /* writes requests; NULL while down */
+    struct event *readable;  /* replies are read by our recv() (see fastpath.c) */
+    struct evbuffer *in;     /* replies read, not yet handed to their clients */
+    struct evbuffer *batch;  /* requests taken in this turn of the loop, not yet written */
+    struct event *flush;     /* runs once the turn's callbacks are done: writes batch */
     redisReader *reader;
     /* the FIFO of pending replies: a ring of the clients owed one */
     struct client **fifo;
@@ -93,7 +98,7 @@ static struct client *fifo_pop(struct upstream *up)
 
 void upstream_pause_client(struct upstream *up, struct client *c)
 {
-    bufferevent_disable(c->bev, EV_READ);
+    client_read_requests(c, 0);
     TAILQ_INSERT_TAIL(&up->paused, c, paused_link);
     c->paused = 1;
 }
@@ -114,7 +119,7 @@ static void resume_clients(struct upstream *up)
     struct client *c;
     while (!upstream_is_full(up) && (c = TAILQ_FIRST(&up->paused))) {
         upstream_unpause_client(up, c);
-        bufferevent_enable(c->bev, EV_READ);
+        client_read_requests(c, 1);
         client_process_input(c);
     }
 }
@@ -135,10 +140,16 @@ static void upstream_fail(struct upstream *up, const char *reason)
     warnx_msg("upstream %d: %s; %zu request%s in flight answered with -ERR upstream unavailable; "
               "reconnecting in %ld ms",
               up->index, reason, up->len, up->len == 1 ? "" : "s", up->retry_ms);
+    if (up->readable)
+        event_free(up->readable);
+    up->readable = NULL;
     if (up->bev)
         bufferevent_free(up->bev);
     up->bev = NULL;
     up->state = UPSTREAM_DOWN;
+    /* half a reply, and requests never written: their clients get errors below */
+    evbuffer_drain(up->in, evbuffer_get_length(up->in));
+    evbuffer_drain(up->batch, evbuffer_get_length(up->batch));
     redisReaderFree(up->reader); /* it may hold half a reply */
     up->reader = redisReaderCreateWithFunctions(NULL);
     while (up->len > 0) {
@@ -201,11 +212,10 @@ static int deliver(struct upstream *up, struct evbuffer *in, size_t n, int compl
     return 0;
 }
 
-static void on_upstream_read(struct bufferevent *bev, void *arg)
+/* Frame what arrived in up->in and hand each reply to its client. */
+static void handle_replies(struct upstream *up)
 {
-    struct upstream *up = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    read_waiting(bev);
+    struct evbuffer *in = up->in;
     if (feed_reader(up->reader, in) != 0) {
         upstream_fail(up, "out of memory while reading replies");
         return;
@@ -233,6 +243,19 @@ static void on_upstream_read(struct bufferevent *bev, void *arg)
     client_flush_all(up->mux); /* one write per client for all its replies */
 }
 
+/* Redis's socket is readable: one recv() (fastpath.c says why). */
+static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct upstream *up = arg;
+    switch (recv_into(fd, up->in)) {
+    case RECV_NOTHING: return;
+    case RECV_EOF: upstream_fail(up, "connection closed by Redis"); return;
+    case RECV_ERROR: upstream_fail(up, strerror(errno)); return;
+    case RECV_DATA: handle_replies(up); return;
+    }
+}
+
 /* ---- requests --------------------------------------------------------------- */
 
 int upstream_send(struct upstream *up, struct client *c, struct evbuffer *src, size_t n)
@@ -240,8 +263,11 @@ int upstream_send(struct upstream *up, struct client *c, struct evbuffer *src, s
     if (fifo_push(up, c) != 0)
         return -1;
     /* Queued, not written: every request that arrives in this turn of the
-     * loop joins the same write (that is the batching). */
-    evbuffer_remove_buffer(src, bufferevent_get_output(up->bev), n);
+     * loop joins the same write (that is the batching). event_active puts
+     * the flush at the end of the callbacks this turn already has to run:
+     * it runs after every client read in the turn, before epoll_wait. */
+    evbuffer_remove_buffer(src, up->batch, n);
+    event_active(up->flush, 0, 0);
     c->pending++;
     up->mux->stats.requests++;
     return 0;
@@ -257,6 +283,28 @@ static void on_output_change(struct evbuffer *out, const struct evbuffer_cb_info
         up->mux->stats.upstream_writes++;
 }
 
+/* The end of a turn of the loop: write the turn's requests at once, when
+ * nothing is queued ahead of them. Only what the socket did not take goes to
+ * the bufferevent, which then waits for EV_WRITE. Letting the bufferevent
+ * write everything would cost two epoll_ctl per write (watch for EV_WRITE,
+ * then stop) and a trip through epoll_wait in between. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct upstream *up = arg;
+    if (!up->bev) /* went down in this turn: the batch was answered with errors */
+        return;
+    struct evbuffer *out = bufferevent_get_output(up->bev);
+    evutil_socket_t sock = bufferevent_getfd(up->bev);
+    while (up->state == UPSTREAM_CONNECTED && evbuffer_get_length(out) == 0 &&
+           evbuffer_get_length(up->batch) > 0 && evbuffer_write(up->batch, sock) > 0)
+        up->mux->stats.upstream_writes++; /* a write takes up to 128 pieces: loop */
+    evbuffer_add_buffer(out, up->batch);
+    if (!upstream_is_full(up))
+        resume_clients(up); /* the direct write may have made room */
+}
+
 static void on_upstream_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
@@ -267,6 +315,12 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
     struct upstream *up = arg;
     if (what & BEV_EVENT_CONNECTED) {
+        up->readable = event_new(up->mux->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+                                 on_upstream_readable, up);
+        if (!up->readable || event_add(up->readable, NULL) != 0) {
+            upstream_fail(up, "cannot watch for replies: out of memory");
+            return;
+        }
         up->state = UPSTREAM_CONNECTED;
         up->retry_ms = 0;
         set_nodelay(bufferevent_getfd(bev));
@@ -287,11 +341,11 @@ static void upstream_connect(struct upstream *up)
         upstream_fail(up, "out of memory");
         return;
     }
-    bufferevent_setcb(up->bev, on_upstream_read, on_upstream_write, on_upstream_event, up);
+    bufferevent_setcb(up->bev, NULL, on_upstream_write, on_upstream_event, up);
     bufferevent_setwatermark(up->bev, EV_WRITE, UPSTREAM_RESUME, 0);
     bufferevent_set_max_single_write(up->bev, UPSTREAM_MAX_WRITE);
-    bufferevent_enable(up->bev, EV_READ | EV_WRITE);
-    up->state = UPSTREAM_CONNECTING; /* requests queue until connected */
+    bufferevent_enable(up->bev, EV_WRITE); /* reading is on_upstream_readable's */
+    up->state = UPSTREAM_CONNECTING;       /* requests queue until connected */
     if (bufferevent_socket_connect(up->bev, (struct sockaddr *)&m->opt->redis_addr,
                                    sizeof m->opt->redis_addr) != 0)
         upstream_fail(up, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -313,11 +367,15 @@ struct upstream *upstream_new(struct mux *m, int index)
      * objects; redisReaderGetReply returns a non-NULL marker per reply. */
     up->reader = redisReaderCreateWithFunctions(NULL);
     up->retry_timer = evtimer_new(m->base, on_retry, up);
-    if (!up->reader || !up->retry_timer) {
+    up->in = evbuffer_new();
+    up->batch = evbuffer_new();
+    up->flush = event_new(m->base, -1, 0, on_flush, up); /* only ever made active */
+    if (!up->reader || !up->retry_timer || !up->in || !up->batch || !up->flush) {
         warnx_msg("cannot create upstream %d: out of memory", index);
         upstream_free(up);
         return NULL;
     }
+    keep_freed_memory();
     upstream_connect(up);
     return up;
 }
@@ -326,6 +384,8 @@ struct upstream *upstream_new(struct mux *m, int index)
  * are released as their FIFO entries go. */
 void upstream_free(struct upstream *up)
 {
+    if (up->readable)
+        event_free(up->readable);
     if (up->bev)
         bufferevent_free(up->bev);
     while (up->len > 0)
@@ -333,6 +393,12 @@ void upstream_free(struct upstream *up)
     free(up->fifo);
     if (up->retry_timer)
         event_free(up->retry_timer);
+    if (up->flush)
+        event_free(up->flush);
+    if (up->batch)
+        evbuffer_free(up->batch);
+    if (up->in)
+        evbuffer_free(up->in);
     redisReaderFree(up->reader);
     free(up);
 }
@@ -349,7 +415,9 @@ int upstream_is_connected(const struct upstream *up)
 
 int upstream_is_full(const struct upstream *up)
 {
-    return up->bev && evbuffer_get_length(bufferevent_get_output(up->bev)) >= UPSTREAM_HIGH;
+    return up->bev &&
+           evbuffer_get_length(bufferevent_get_output(up->bev)) + evbuffer_get_length(up->batch) >=
+               UPSTREAM_HIGH;
 }
 
 size_t upstream_in_flight(const struct upstream *up)

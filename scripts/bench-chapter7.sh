@@ -10,12 +10,18 @@
 # and a proxy at once is noisy.
 #
 # Usage: scripts/bench-chapter7.sh [REQUESTS=50000] [ROUNDS=3]   (about 4 minutes)
+#   MUX_BIN_B=path   also run a second multiplexer binary (say, the previous
+#                    version) in the same rounds: an A/B column "mux B" and the
+#                    ratio mux/B are added to each table
+#   SCENARIOS="1 3"  run only these scenarios (1: -c 1000, 2: -P 16, 3: 16 KiB)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 requests=${1:-50000}
 rounds=${2:-3}
 mux_bin=${WORKBOOK_BIN:-.}/07_redis_multiplexer/mux
+mux_b_bin=${MUX_BIN_B:-}
+scenarios=${SCENARIOS:-1 2 3}
 
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -29,6 +35,13 @@ mux_port=$(free_port)
 mux_pid=$!
 pids+=("$mux_pid")
 wait_listening "$mux_port" 10 || exit 1
+
+if [ -n "$mux_b_bin" ]; then
+    mux_b_port=$(free_port)
+    "$mux_b_bin" --port "$mux_b_port" --redis-port "$redis_port" >"$work/mux_b.log" 2>&1 &
+    pids+=("$!")
+    wait_listening "$mux_b_port" 10 || exit 1
+fi
 
 start_twemproxy "$redis_port" || exit 1
 twem_port=$TWEM_PORT
@@ -66,6 +79,7 @@ scenario() {
         bench "$redis_port" "$@" >>"$work/direct"
         bench "$twem_port" "$@" >>"$work/twem"
         bench "$mux_port" "$@" >>"$work/mux"
+        if [ -n "$mux_b_bin" ]; then bench "$mux_b_port" "$@" >>"$work/mux_b"; fi
     done
     read -r r1 w1 < <(mux_counters)
     table
@@ -83,30 +97,53 @@ median() {
 }
 
 table() {
-    printf '%-6s %12s %12s %12s %14s %11s\n' test direct twemproxy mux mux/twemproxy mux/direct
     median "$work/direct" >"$work/direct.m"
     median "$work/twem" >"$work/twem.m"
     median "$work/mux" >"$work/mux.m"
-    awk 'FILENAME == ARGV[1] { order[++n] = $1; d[$1] = $2; next }
-         FILENAME == ARGV[2] { t[$1] = $2; next }
-         { m[$1] = $2 }
-         END { for (i = 1; i <= n; i++) { k = order[i]
-                 printf "%-6s %12.0f %12.0f %12.0f %13.2fx %10.2fx\n", k, d[k], t[k], m[k], m[k] / t[k], m[k] / d[k] } }' \
-        "$work/direct.m" "$work/twem.m" "$work/mux.m"
-    rm -f "$work"/direct* "$work"/twem* "$work"/mux.m "$work/mux"
+    if [ -n "$mux_b_bin" ]; then
+        median "$work/mux_b" >"$work/mux_b.m"
+        printf '%-6s %12s %12s %12s %12s %14s %11s %8s\n' test direct twemproxy mux "mux B" \
+            mux/twemproxy mux/direct mux/B
+        awk 'FILENAME == ARGV[1] { order[++n] = $1; d[$1] = $2; next }
+             FILENAME == ARGV[2] { t[$1] = $2; next }
+             FILENAME == ARGV[3] { m[$1] = $2; next }
+             { b[$1] = $2 }
+             END { for (i = 1; i <= n; i++) { k = order[i]
+                     printf "%-6s %12.0f %12.0f %12.0f %12.0f %13.2fx %10.2fx %7.2fx\n", k, d[k], t[k], m[k], b[k],
+                            m[k] / t[k], m[k] / d[k], m[k] / b[k] } }' \
+            "$work/direct.m" "$work/twem.m" "$work/mux.m" "$work/mux_b.m"
+    else
+        printf '%-6s %12s %12s %12s %14s %11s\n' test direct twemproxy mux mux/twemproxy mux/direct
+        awk 'FILENAME == ARGV[1] { order[++n] = $1; d[$1] = $2; next }
+             FILENAME == ARGV[2] { t[$1] = $2; next }
+             { m[$1] = $2 }
+             END { for (i = 1; i <= n; i++) { k = order[i]
+                     printf "%-6s %12.0f %12.0f %12.0f %13.2fx %10.2fx\n", k, d[k], t[k], m[k], m[k] / t[k], m[k] / d[k] } }' \
+            "$work/direct.m" "$work/twem.m" "$work/mux.m"
+    fi
+    rm -f "$work"/direct* "$work"/twem* "$work"/mux.m "$work/mux" "$work"/mux_b*
 }
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), twemproxy $(nutcracker --version 2>&1 | sed -n 's/.*nutcracker-//p'); mux with 1 shared connection; requests/s from redis-benchmark -q, median of $rounds rounds"
 
+[ -n "$mux_b_bin" ] && echo "mux B: $mux_b_bin (same Redis, same rounds)"
+
+want() { case " $scenarios " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if want 1; then
 echo
 echo "scenario: -c 1000 -P 1, $requests requests per test"
 scenario -t set,get -n "$requests" -c 1000 -P 1
-
+fi
+if want 2; then
 echo
 echo "scenario: -c 50 -P 16, $((requests * 3)) requests per test"
 scenario -t set,get -n $((requests * 3)) -c 50 -P 16
-
+fi
+if want 3; then
 echo
 echo "scenario: -c 50 -P 1 -d 16384 (16 KiB values), $((requests / 4)) requests per test"
 scenario -t set,get -n $((requests / 4)) -c 50 -P 1 -d 16384
+fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
