@@ -10,7 +10,7 @@ setup_file() {
 
 stats() { signal_for_line USR1 'stats: '; }
 
-# ask REQUEST: send REQUEST through the relay on a connection that never
+# ask_and_wait_for_close REQUEST: send REQUEST through the relay on a connection that never
 # half-closes, and read until the relay closes it (QUIT: Redis closes first)
 ask_and_wait_for_close() {
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
