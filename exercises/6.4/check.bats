@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # exercises/6.4 — a client that resets its connection makes the relay reset
 # its connection to Redis; a client that closes normally still makes it send
-# a FIN. A fake Redis reports which one each connection ended with.
+# a FIN. A real Redis at log level verbose says which one each connection ended
+# with: "Client closed connection" for a FIN, "Reading from client: Connection
+# reset by peer" for a reset.
 
 load ../../tests/helpers
 
@@ -19,19 +21,34 @@ s.close()
 PY
 }
 
+# ends_in_log: the ends of connections Redis has logged so far, one per line
+ends_in_log() {
+    grep -oE 'Client closed connection|Reading from client: Connection reset by peer' "$log" || true
+}
+
+# wait_ends N: wait until Redis has logged N more ends than before the test's clients
+wait_ends() {
+    local deadline=$((SECONDS + 10))
+    until [ "$(ends_in_log | wc -l)" -ge $((before + $1)) ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "Redis logged $(($(ends_in_log | wc -l) - before)) connection ends, expected $1"
+        sleep 0.05
+    done
+}
+
 @test "6.4: a client's reset reaches Redis's side as a reset, a close as a FIN" {
-    fake_port=$(free_port)
-    start_bg fake /usr/bin/python3 "$BATS_TEST_DIRNAME/fake_redis.py" "$fake_port"
-    fake_out=$BG_OUT
-    wait_for_line "$fake_out" '^listening$'
-    start_server relay "$(bin 06_redis_relay/relay)" --port 0 --redis-port "$fake_port"
+    redis_dir=$(mktemp -d "$BATS_TEST_TMPDIR/redis.XXXXXX")
+    start_private_redis "$redis_dir" --loglevel verbose
+    echo "$REDIS_PID" >>"$BATS_TEST_TMPDIR/wb_pids"
+    log=$redis_dir/redis.log
+    before=$(ends_in_log | wc -l) # start_private_redis's own redis-cli pings
+    start_server relay "$(bin 06_redis_relay/relay)" --port 0 --redis-port "$REDIS_PORT"
     ping_then close
-    wait_for_line "$fake_out" '^connection 1: '
+    wait_ends 1
     ping_then reset
-    wait_for_line "$fake_out" '^connection 2: '
+    wait_ends 2
     ping_then close
-    wait_for_line "$fake_out" '^connection 3: '
-    run grep '^connection' "$fake_out"
-    assert_output "$(printf 'connection 1: eof\nconnection 2: reset\nconnection 3: eof')"
+    wait_ends 3
+    run bash -c "tail -n +$((before + 1)) <(grep -oE 'Client closed connection|Reading from client: Connection reset by peer' '$log')"
+    assert_output "$(printf 'Client closed connection\nReading from client: Connection reset by peer\nClient closed connection')"
     kill -0 "$SERVER_PID" # the relay carries on
 }
