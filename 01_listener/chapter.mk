@@ -11,3 +11,7 @@ chapter1: $(O)01_listener/listener $(O)01_listener/ev_listenfd
 # The notes' ev_listenfd.c keeps its callbacks' signatures; like most callbacks
 # they ignore some of their arguments.
 $(O)01_listener/ev_listenfd.o: EXTRA_CFLAGS := -Wno-unused-parameter
+
+## bench-backends       the listener on epoll, poll and select: 10,000 idle connections + one echo client; select past 1024 fds
+bench-backends: $(O)01_listener/listener
+	@scripts/bench-backends.sh

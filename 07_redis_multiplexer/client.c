@@ -281,6 +281,7 @@ void client_process_input(struct client *c)
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_client_read");
     struct evbuffer *in = bufferevent_get_input(bev);
     if (c->closing) { /* saying goodbye: what the client sends now is dropped */
         evbuffer_drain(in, evbuffer_get_length(in));
@@ -293,6 +294,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
     if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         finish_close(c);
 }
@@ -300,6 +302,7 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
         /* a half-close (nc -N): answer what was asked, then close */
         int partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;

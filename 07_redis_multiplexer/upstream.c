@@ -202,6 +202,7 @@ static int deliver(struct upstream *up, struct evbuffer *in, size_t n, int compl
 static void on_upstream_read(struct bufferevent *bev, void *arg)
 {
     struct upstream *up = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_upstream_read");
     struct evbuffer *in = bufferevent_get_input(bev);
     read_waiting(bev);
     if (feed_reader(up->reader, in) != 0) {
@@ -257,13 +258,14 @@ static void on_output_change(struct evbuffer *out, const struct evbuffer_cb_info
 
 static void on_upstream_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_upstream_write");
     resume_clients(arg); /* the output drained below UPSTREAM_RESUME */
 }
 
 static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
     struct upstream *up = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_upstream_event");
     if (what & BEV_EVENT_CONNECTED) {
         up->state = UPSTREAM_CONNECTED;
         up->retry_ms = 0;

@@ -29,6 +29,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -64,7 +65,7 @@ void trace_enable(void)
 
 static void print_line(double ms, const char *step, const char *text)
 {
-    fprintf(stderr, "%9.1f ms  %-8s  %s\n", ms, step, text);
+    fprintf(stderr, "%7.1f ms  %-8s  %s\n", ms, step, text);
 }
 
 static void flush_pending(void)
@@ -164,15 +165,26 @@ void trace_libevent_log(int severity, const char *msg)
             3 &&
         pending[0] != '\0') {
         size_t len = strcspn(pending, "(");
-        snprintf(text, sizeof text, "%.*s %.1f ms  (event_add)", (int)len, pending,
-                 sec * 1000.0 + usec / 1000.0);
+        while (len > 0 && pending[len - 1] == ' ')
+            len--;
+        /* libevent re-adds an EV_PERSIST timer with an absolute deadline on
+         * its monotonic clock (time since boot), not a delay: a "delay" past
+         * the clock's reading is one of those. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (sec >= (long)now.tv_sec - 1)
+            snprintf(text, sizeof text, "%.*s  re-armed  (event_add, EV_PERSIST)", (int)len,
+                     pending);
+        else
+            snprintf(text, sizeof text, "%.*s  in %.1f ms  (event_add)", (int)len, pending,
+                     sec * 1000.0 + usec / 1000.0);
         snprintf(pending, sizeof pending, "%s", text);
         flush_pending();
         return;
     }
     flush_pending();
     if (severity != EVENT_LOG_DEBUG) {
-        fprintf(stderr, "%9.1f ms  %-8s  ", elapsed_ms(), "libevent");
+        fprintf(stderr, "%7.1f ms  %-8s  ", elapsed_ms(), "libevent");
         put_without_addresses(msg, stderr);
         fputc('\n', stderr);
     } else if (sscanf(msg, "event_add: event: %p (fd %d), %n", &ev, &fd, &used) == 2 && used > 0) {
