@@ -134,6 +134,8 @@ static void on_event_add(void *ev, int fd, const char *flags)
         snprintf(pending, sizeof pending, "%s  (event_add)", signal_subject(fd, subject));
     } else if (fd >= 0) {
         snprintf(pending, sizeof pending, "fd %d  %s  (event_add)", fd, what);
+    } else if (what[0] != '\0') { /* a bufferevent before its socket exists */
+        snprintf(pending, sizeof pending, "no fd yet  %s  (event_add)", what);
     } else {
         snprintf(pending, sizeof pending, "timer  (event_add)");
     }

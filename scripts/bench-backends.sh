@@ -2,7 +2,7 @@
 # bench-backends.sh — chapter 1's listener on each of libevent's three Linux
 # backends (--backend epoll|poll|select), side by side in one run:
 #   1. N idle connections (IDLE="1000 10000") plus one active client that
-#      sends ROUNDS lines one at a time and waits for each echo: round-trip
+#      sends ROUNDS lines (or for BUDGET seconds) one at a time, waiting for each echo: round-trip
 #      latency p50/p99, and the server's CPU time (utime+stime from
 #      /proc/PID/stat) over those round trips, per round trip;
 #   2. select past FD_SETSIZE: SELECT_PAST connections (default 1,100) to the
@@ -12,7 +12,7 @@
 # select is measured at the smaller IDLE counts only (below 1024 fds).
 #
 # Usage: scripts/bench-backends.sh      (make bench-backends)
-#   IDLE="1000 10000"  ROUNDS=2000  SELECT_PAST=1100
+#   IDLE="1000 10000"  ROUNDS=2000  BUDGET=15 (seconds per cell)  SELECT_PAST=1100
 # shellcheck disable=SC2154 # $work is set by make_workdir (scripts/lib.sh)
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 bin=${WORKBOOK_BIN:-.}
 idle_counts=${IDLE:-1000 10000}
 rounds=${ROUNDS:-2000}
+budget=${BUDGET:-15} # seconds of round trips per cell at most
 select_past=${SELECT_PAST:-1100}
 py=/usr/bin/python3
 
@@ -40,7 +41,7 @@ make_workdir
 # active client's round trips and read the server's CPU ticks around them.
 cat >"$work/client.py" <<'PY'
 import os, socket, sys, time
-port, pid, idle, rounds = (int(a) for a in sys.argv[1:5])
+port, pid, idle, rounds, budget = (int(a) for a in sys.argv[1:6])
 tick = os.sysconf("SC_CLK_TCK")
 def cpu_ms():
     with open(f"/proc/{pid}/stat") as f:
@@ -57,7 +58,10 @@ f.readline()                                  # the greeting
 time.sleep(0.5)                               # let the server settle
 before = cpu_ms()
 times = []
+deadline = time.monotonic() + budget           # a slow backend stops early
 for i in range(rounds):
+    if time.monotonic() > deadline:
+        break
     t = time.perf_counter()
     active.sendall(b"ping %d\r\n" % i)
     if not f.readline():
@@ -66,7 +70,7 @@ for i in range(rounds):
 used = cpu_ms() - before
 times.sort()
 p = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e6
-print(f"{p(0.50):.0f} {p(0.99):.0f} {used * 1000.0 / rounds:.1f}")
+print(f"{p(0.50):.0f} {p(0.99):.0f} {used * 1000.0 / len(times):.1f} {len(times)}")
 PY
 
 # past FD_SETSIZE: open as many as we can, then is the server alive?
@@ -102,7 +106,7 @@ stop() {
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); $(uname -sr); libevent $(pkg-config --modversion libevent)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures move with it)"
 echo
-printf '%-8s %7s %10s %10s %16s\n' backend idle "p50 (us)" "p99 (us)" "server CPU/rt"
+printf '%-8s %7s %10s %10s %16s %8s\n' backend idle "p50 (us)" "p99 (us)" "server CPU/rt" rounds
 for n in $idle_counts; do
     for backend in epoll poll select; do
         if [ "$backend" = select ] && [ "$n" -gt 1000 ]; then
@@ -110,12 +114,13 @@ for n in $idle_counts; do
             continue
         fi
         start "$backend"
-        read -r p50 p99 cpu < <("$py" "$work/client.py" "$PORT" "$PID" "$n" "$rounds")
+        read -r p50 p99 cpu done_rounds < <("$py" "$work/client.py" "$PORT" "$PID" "$n" "$rounds" "$budget")
         stop
-        printf '%-8s %7d %10s %10s %13s us\n' "$backend" "$n" "$p50" "$p99" "$cpu"
+        printf '%-8s %7d %10s %10s %13s us %8d\n' "$backend" "$n" "$p50" "$p99" "$cpu" "$done_rounds"
     done
 done
-echo "(one active client, $rounds round trips of a short line, TCP_NODELAY; CPU is the server's utime+stime over them)"
+echo "(one active client: up to $rounds round trips of a short line, or $budget s of them; TCP_NODELAY;"
+echo " server CPU/rt: the server's utime+stime over those round trips, divided by their number)"
 echo
 echo "select past FD_SETSIZE (1024): $select_past connections to --backend select"
 start select

@@ -13,6 +13,7 @@ setup_file() {
 # The servers tests/servers.bash does not list (they need a second port or a
 # producer), with the arguments each needs besides --port 0.
 EXTRA_SERVERS='
+echo_libevent       00_why_event_loop/echo_libevent
 write_watermark     05_bufferevent_watermarks/write_watermark
 backpressure_relay  05_bufferevent_watermarks/backpressure_relay --producer-port 0
 mux                 07_redis_multiplexer/mux --redis-port REDIS_PORT
@@ -144,8 +145,8 @@ check_server() {
         check_server "$name" "$(bin "$1")" "${@:2}" --port 0
         checked=$((checked + 1))
     done <<<"$EXTRA_SERVERS"
-    # tests/servers.bash lists 6 today, plus the 3 above
-    [ "$checked" -ge 9 ]
+    # tests/servers.bash lists 6 today, plus the 4 above
+    [ "$checked" -ge 10 ]
 }
 
 @test "every server rejects an unknown --backend with exit 2" {
