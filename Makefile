@@ -30,7 +30,7 @@ MAIN_RE      := ^(int )?main[(]
 MAIN_SOURCES := $(shell grep -lE '$(MAIN_RE)' $(C_SOURCES) /dev/null)
 PART_SOURCES := $(filter-out $(MAIN_SOURCES),$(C_SOURCES))
 PROGRAMS     := $(addprefix $(O),$(MAIN_SOURCES:.c=))
-COMMON_OBJ   := $(O)common/common.o
+COMMON_OBJ   := $(patsubst %.c,$(O)%.o,$(wildcard common/*.c))
 CHAPTER_TESTS = $(foreach c,$(CHAPTERS),$(wildcard $(c)/*.bats))
 
 # chapter_dir N: the folder of chapter N (1 -> 01_listener, 10 -> 10_...)
@@ -105,7 +105,7 @@ soak: all
 	@scripts/soak-tests.sh $(or $(N),10) $(if $(LOAD),--load)
 
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
-ALL_C_FILES := common/common.c $(C_SOURCES)
+ALL_C_FILES := $(wildcard common/*.c) $(C_SOURCES)
 LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(shell pkg-config --cflags libevent hiredis)
 
 ## asan-test            build with AddressSanitizer + UBSan in build/asan, run the suite on it

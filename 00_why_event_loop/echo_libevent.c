@@ -32,6 +32,7 @@
 
 #include "common.h"
 #include "echo_shared.h"
+#include "trace.h"
 
 /* Past this much unsent output we stop reading from the peer (it is not
  * reading its echoes) until the output drains below MAX_LINE. */
@@ -50,7 +51,8 @@ struct server {
     struct accept_pause pause; /* out of descriptors: stop accepting a while */
     struct event *on_sigint;
     struct event *on_sigterm;
-    struct conn_list conns; /* every open connection, so shutdown can free them */
+    struct event *on_sigusr2; /* dump what is registered */
+    struct conn_list conns;   /* every open connection, so shutdown can free them */
     unsigned long served;
 };
 
@@ -84,6 +86,7 @@ static void echo_lines(struct bufferevent *bev, int at_eof)
 static void on_read(struct bufferevent *bev, void *ctx)
 {
     (void)ctx;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
     echo_lines(bev, 0);
     if (evbuffer_get_length(bufferevent_get_output(bev)) >= MAX_PENDING_OUTPUT)
         bufferevent_disable(bev, EV_READ); /* backpressure: see on_write */
@@ -93,6 +96,7 @@ static void on_read(struct bufferevent *bev, void *ctx)
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
     if (c->closing)
         conn_free(c); /* watermark 0: everything owed has left */
     else
@@ -102,6 +106,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         /* The client's FIN: echo what is left, free once it is sent. */
         echo_lines(bev, 1);
@@ -119,10 +124,10 @@ static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
                       int peerlen, void *ctx)
 {
-    (void)listener;
     (void)peer;
     (void)peerlen;
     struct server *server = ctx;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct conn *c = calloc(1, sizeof *c);
     struct bufferevent *bev =
         c ? bufferevent_socket_new(server->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
@@ -148,6 +153,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *server = ctx;
+    trace_dispatch(sig, "signal", "on_signal");
     stop_signal = (int)sig;
     event_base_loopexit(server->base, NULL);
 }
@@ -158,6 +164,22 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 {
     (void)listener;
     accept_pause_after_error(&((struct server *)arg)->pause);
+}
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(((struct server *)arg)->base);
 }
 
 /* Register the listener and the two signals. 0, or -1 after a message. */
@@ -180,12 +202,29 @@ static int setup(struct server *server, const struct sockaddr_in *sin)
     evconnlistener_set_error_cb(server->listener, on_accept_error);
     server->on_sigint = evsignal_new(server->base, SIGINT, on_signal, server);
     server->on_sigterm = evsignal_new(server->base, SIGTERM, on_signal, server);
-    if (!server->on_sigint || !server->on_sigterm || evsignal_add(server->on_sigint, NULL) != 0 ||
-        evsignal_add(server->on_sigterm, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT/SIGTERM");
+    server->on_sigusr2 = evsignal_new(server->base, SIGUSR2, on_sigusr2, server);
+    if (!server->on_sigint || !server->on_sigterm || !server->on_sigusr2 ||
+        evsignal_add(server->on_sigint, NULL) != 0 || evsignal_add(server->on_sigterm, NULL) != 0 ||
+        evsignal_add(server->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot watch SIGINT/SIGTERM/SIGUSR2");
         return -1;
     }
     return 0;
+}
+
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
 }
 
 static void teardown(struct server *server)
@@ -194,6 +233,8 @@ static void teardown(struct server *server)
         next = LIST_NEXT(c, link);
         conn_free(c);
     }
+    if (server->on_sigusr2)
+        event_free(server->on_sigusr2);
     if (server->on_sigterm)
         event_free(server->on_sigterm);
     if (server->on_sigint)
@@ -209,22 +250,35 @@ int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct sockaddr_in sin;
-    parse_server_args(argc, argv, "Echo lines back, one thread, libevent bufferevents.", &sin);
+    struct loop_options loop = {0};
+    parse_libevent_server_args(argc, argv, "Echo lines back, one thread, libevent bufferevents.",
+                               &sin, &loop);
     /* A send() to a vanished peer raises SIGPIPE, fatal by default. */
     signal(SIGPIPE, SIG_IGN);
 
     struct server server = {0};
     LIST_INIT(&server.conns);
-    server.base = event_base_new();
+    if (loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    server.base = open_base(loop.backend);
     if (!server.base) {
-        warnx_msg("cannot create an event base");
+        warnx_msg("cannot create the event base: %s",
+                  loop.backend ? "that backend is not available here" : "out of memory");
         return EXIT_RUNTIME;
     }
     if (setup(&server, &sin) != 0) {
         teardown(&server);
         return EXIT_RUNTIME;
     }
+    printf("backend: %s\n", event_base_get_method(server.base));
     print_listening(evconnlistener_get_fd(server.listener));
+    if (loop.trace)
+        dump_events(server.base);
 
     event_base_dispatch(server.base); /* until on_signal */
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "trace.h"
 
 volatile sig_atomic_t stop_signal;
 volatile sig_atomic_t child_exited;
@@ -24,23 +25,34 @@ static int wake_write_fd = -1;
 
 /* ---- command line -------------------------------------------------------- */
 
-static void usage(const char *description)
+static void usage(const char *description, int libevent)
 {
-    printf("usage: %s [--host ADDR] [--port PORT]\n"
+    printf("usage: %s [--host ADDR] [--port PORT]%s\n"
            "  %s\n"
            "  --host ADDR  IPv4 address to listen on (default %s)\n"
            "  --port PORT  port to listen on, 0 = any free port (default %d)\n"
+           "%s"
            "  --help       show this help\n",
-           prog_name(), description, DEFAULT_HOST, DEFAULT_PORT);
+           prog_name(), libevent ? " [--trace] [--backend NAME]" : "", description, DEFAULT_HOST,
+           DEFAULT_PORT,
+           libevent ? "  --trace      print each register/detect/dispatch step on stderr\n"
+                      "  --backend NAME  epoll, poll or select (default: libevent's choice)\n"
+                    : "");
 }
 
 void parse_server_args(int argc, char **argv, const char *description, struct sockaddr_in *sin)
 {
+    parse_libevent_server_args(argc, argv, description, sin, NULL);
+}
+
+/* LOOP NULL: the servers without libevent, which have no --trace/--backend. */
+void parse_libevent_server_args(int argc, char **argv, const char *description,
+                                struct sockaddr_in *sin, struct loop_options *loop)
+{
     static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 't'},      {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     const char *host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
@@ -49,7 +61,17 @@ void parse_server_args(int argc, char **argv, const char *description, struct so
         switch (opt) {
         case 'H': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
-        case 'h': usage(description); exit(EXIT_CLEAN);
+        case 't':
+            if (!loop)
+                bad_option(argv);
+            loop->trace = 1;
+            break;
+        case 'b':
+            if (!loop)
+                bad_option(argv);
+            loop->backend = parse_backend_option(optarg);
+            break;
+        case 'h': usage(description, loop != NULL); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
     }

@@ -28,6 +28,10 @@
 /* --host/--port/--help for server DESCRIPTION; exits 0 on --help, 2 on a
  * bad command line. */
 void parse_server_args(int argc, char **argv, const char *description, struct sockaddr_in *sin);
+/* The same for echo_libevent, which also takes --trace and --backend NAME. */
+struct loop_options;
+void parse_libevent_server_args(int argc, char **argv, const char *description,
+                                struct sockaddr_in *sin, struct loop_options *loop);
 
 /* socket + bind + listen on SIN, with plain system calls. Returns the
  * listening descriptor, or -1 after printing "prog: cannot listen on ...". */

@@ -20,3 +20,6 @@ demo1: $(O)01_listener/listener
 ## strace-chapter1      the listener under strace with an nc client: its system calls as register/detect/dispatch
 strace-chapter1: $(O)01_listener/listener
 	@scripts/strace-lesson.sh 1
+## bench-backends       the listener on epoll, poll and select: 10,000 idle connections + one echo client; select past 1024 fds
+bench-backends: $(O)01_listener/listener
+	@scripts/bench-backends.sh

@@ -100,9 +100,9 @@ want {second line\r\n}
 
 @test "binds 127.0.0.1 by default; --host 0.0.0.0 is explicit" {
     start_server listener "$LISTENER" --port 0
-    assert_equal "$(head -n 1 "$SERVER_OUT")" "listening on 127.0.0.1:$PORT"
+    assert_equal "$(sed -n 2p "$SERVER_OUT")" "listening on 127.0.0.1:$PORT"
     start_server wide "$LISTENER" --host 0.0.0.0 --port 0
-    assert_equal "$(head -n 1 "$SERVER_OUT")" "listening on 0.0.0.0:$PORT"
+    assert_equal "$(sed -n 2p "$SERVER_OUT")" "listening on 0.0.0.0:$PORT"
 }
 
 @test "SIGINT ends the loop: connections closed, summary printed, exit 0" {

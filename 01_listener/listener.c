@@ -30,6 +30,7 @@
 #include <event2/listener.h> /* notes' bug: <event.h> alone lacks evconnlistener_* */
 
 #include "common.h"
+#include "trace.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 8080
@@ -52,7 +53,8 @@ struct server {
     struct event *resume_accepting; /* timer: re-enable the listener */
     struct event *on_sigint;
     struct event *on_sigterm;
-    struct conn_list conns; /* every open connection, so shutdown can free them */
+    struct event *on_sigusr2; /* dump what is registered (--trace's companion) */
+    struct conn_list conns;   /* every open connection, so shutdown can free them */
     unsigned long served;
 };
 
@@ -79,6 +81,7 @@ static void conn_free(struct conn *c)
 static void on_read(struct bufferevent *bev, void *ctx)
 {
     (void)ctx;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
     struct evbuffer *output = bufferevent_get_output(bev);
     evbuffer_add_buffer(output, bufferevent_get_input(bev));
     if (evbuffer_get_length(output) >= MAX_PENDING_OUTPUT)
@@ -89,6 +92,7 @@ static void on_read(struct bufferevent *bev, void *ctx)
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
     if (c->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             conn_free(c); /* everything the peer was owed has left */
@@ -100,6 +104,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
     if (what & BEV_EVENT_ERROR)
         warnx_msg("connection from %s: %s", c->peer,
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -120,9 +125,9 @@ static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
                       int peerlen, void *ctx)
 {
-    (void)listener;
     (void)peerlen;
     struct server *server = ctx;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     /* notes' bug: the callback only printed, so every accepted fd leaked and the
      * peer waited forever. The fd is ours now: hand it to a bufferevent. */
     struct conn *c = calloc(1, sizeof *c);
@@ -156,6 +161,7 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
 {
     struct server *server = ctx;
     int err = EVUTIL_SOCKET_ERROR();
+    trace_dispatch(evconnlistener_get_fd(listener), "accept error", "on_accept_error");
     warnx_msg("accept failed: %s; pausing accepts for %d ms", evutil_socket_error_to_string(err),
               ACCEPT_PAUSE_MS);
     evconnlistener_disable(listener);
@@ -166,9 +172,9 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
 
 static void on_resume_accepting(evutil_socket_t fd, short what, void *ctx)
 {
-    (void)fd;
     (void)what;
     struct server *server = ctx;
+    trace_dispatch(fd, "timeout", "on_resume_accepting");
     evconnlistener_enable(server->listener);
 }
 
@@ -176,30 +182,49 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *server = ctx;
+    trace_dispatch(sig, "signal", "on_signal");
     printf("caught %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopexit(server->base, NULL);
+}
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *ctx)
+{
+    (void)what;
+    struct server *server = ctx;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(server->base);
 }
 
 /* ---- command line -------------------------------------------------------- */
 
 static void usage(void)
 {
-    printf("usage: %s [--host ADDR] [--port PORT]\n"
+    printf("usage: %s [--host ADDR] [--port PORT] [--trace] [--backend NAME]\n"
            "  Accept TCP connections; greet each peer and echo its lines back.\n"
            "  --host ADDR  IPv4 address to listen on (default %s;\n"
            "               0.0.0.0 exposes the server to your network)\n"
            "  --port PORT  port to listen on, 0 = any free port (default %d)\n"
-           "  --help       show this help\n",
+           "  --trace      print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME  epoll, poll or select (default: libevent's choice)\n"
+           "  --help       show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_HOST, DEFAULT_PORT);
 }
 
-static void parse_args(int argc, char **argv, struct sockaddr_in *sin)
+static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct loop_options *loop)
 {
     static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 't'},      {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     const char *host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
@@ -208,6 +233,8 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin)
         switch (opt) {
         case 'H': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
+        case 't': loop->trace = 1; break;
+        case 'b': loop->backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -250,12 +277,29 @@ static int watch_signals(struct server *server)
 {
     server->on_sigint = evsignal_new(server->base, SIGINT, on_signal, server);
     server->on_sigterm = evsignal_new(server->base, SIGTERM, on_signal, server);
-    if (!server->on_sigint || !server->on_sigterm || evsignal_add(server->on_sigint, NULL) != 0 ||
-        evsignal_add(server->on_sigterm, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT and SIGTERM: evsignal_new/evsignal_add failed");
+    server->on_sigusr2 = evsignal_new(server->base, SIGUSR2, on_sigusr2, server);
+    if (!server->on_sigint || !server->on_sigterm || !server->on_sigusr2 ||
+        evsignal_add(server->on_sigint, NULL) != 0 || evsignal_add(server->on_sigterm, NULL) != 0 ||
+        evsignal_add(server->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot watch SIGINT, SIGTERM and SIGUSR2: evsignal_new/evsignal_add failed");
         return -1;
     }
     return 0;
+}
+
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
 }
 
 /* Teardown in reverse order of creation; safe on a half-opened server. */
@@ -265,6 +309,8 @@ static void server_close(struct server *server)
         next = LIST_NEXT(c, link); /* read before conn_free(c) frees c */
         conn_free(c);
     }
+    if (server->on_sigusr2)
+        event_free(server->on_sigusr2);
     if (server->on_sigterm)
         event_free(server->on_sigterm);
     if (server->on_sigint)
@@ -280,16 +326,25 @@ int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct sockaddr_in sin;
-    parse_args(argc, argv, &sin);
+    struct loop_options loop = {0};
+    parse_args(argc, argv, &sin, &loop);
     /* Writing to a peer that has gone raises SIGPIPE, whose default action
      * kills the process. One vanished client must not stop the server. */
     signal(SIGPIPE, SIG_IGN);
 
     struct server server = {0};
     LIST_INIT(&server.conns);
-    server.base = event_base_new();
+    if (loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    server.base = open_base(loop.backend);
     if (!server.base) {
-        warnx_msg("cannot create an event base: out of memory");
+        warnx_msg("cannot create the event base: %s",
+                  loop.backend ? "that backend is not available here" : "out of memory");
         return EXIT_RUNTIME;
     }
     if (open_listener(&server, &sin) != 0 || watch_signals(&server) != 0) {
@@ -297,8 +352,11 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     char bound[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(server.base));
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(server.listener), bound, sizeof bound));
+    if (loop.trace)
+        dump_events(server.base);
 
     /* Detect and dispatch until on_signal asks the loop to exit. (The notes
      * used EVLOOP_NO_EXIT_ON_EMPTY; with a listener registered the loop is

@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "common.h"
+#include "trace.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 6379
@@ -30,6 +31,7 @@ static int connected;
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
+    trace_dispatch(ac->c.fd, "write", "on_connect");
     if (status != REDIS_OK) {
         warnx_msg("cannot connect to %s:%d: %s", ac->c.tcp.host, ac->c.tcp.port, ac->errstr);
         exit_code = EXIT_RUNTIME;
@@ -41,6 +43,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
+    trace_dispatch(ac->c.fd, "read", "on_disconnect");
     if (status != REDIS_OK) {
         warnx_msg("connection lost: %s", ac->errstr);
         exit_code = EXIT_RUNTIME;
@@ -52,6 +55,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     const redisReply *reply = r;
     const char *command = privdata;
+    trace_dispatch(ac->c.fd, "read", "on_reply");
     if (!reply) {      /* the connection failed or was lost: the command never ran */
         if (connected) /* (a failed connect was already reported in on_connect) */
             warnx_msg("%s: no reply (%s)", command, ac->errstr);
@@ -78,19 +82,22 @@ int main(int argc, char **argv)
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *host = DEFAULT_HOST;
     int port = DEFAULT_PORT;
-    int opt;
+    int opt, trace = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case 'H': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
+        case 't': trace = 1; break;
         case 'h':
-            printf("usage: %s [--host ADDR] [--port PORT]\n"
-                   "  PING, SET " KEY ", GET " KEY " through hiredis's libevent adapter.\n",
+            printf("usage: %s [--host ADDR] [--port PORT] [--trace]\n"
+                   "  PING, SET " KEY ", GET " KEY " through hiredis's libevent adapter.\n"
+                   "  --trace  print each register/detect/dispatch step on stderr\n",
                    prog_name());
             return EXIT_CLEAN;
         default: bad_option(argv);
@@ -99,6 +106,13 @@ int main(int argc, char **argv)
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
 
+    if (trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
     struct event_base *base = event_base_new();
     redisAsyncContext *ac = redisAsyncConnect(host, port);
     if (!base || !ac || ac->err) {

@@ -35,6 +35,7 @@
 
 #include "common.h"
 #include "resp.h"
+#include "trace.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 6379
@@ -93,6 +94,7 @@ static void queue_pings(struct client *c, long how_many)
 static void on_read_lines(struct bufferevent *bev, void *ctx)
 {
     struct client *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read_lines");
     struct evbuffer *input = bufferevent_get_input(bev);
     char *line;
     /* notes' bug: one readln per callback; a callback may hold several lines */
@@ -126,6 +128,7 @@ static int feed_reader(redisReader *reader, struct evbuffer *input)
 static void on_read_replies(struct bufferevent *bev, void *ctx)
 {
     struct client *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read_replies");
     if (feed_reader(c->reader, bufferevent_get_input(bev)) != 0) {
         warnx_msg("protocol error from %s: %s", c->target, c->reader->errstr);
         finish(c, EXIT_RUNTIME);
@@ -250,8 +253,8 @@ static void on_connected(struct client *c)
 
 static void on_event(struct bufferevent *bev, short what, void *ctx)
 {
-    (void)bev;
     struct client *c = ctx;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_event");
     if (what & BEV_EVENT_CONNECTED) {
         on_connected(c);
         return;
@@ -287,6 +290,7 @@ struct options {
     long pipeline;
     int pipe;
     int raw;
+    int trace; /* --trace: each register/detect/dispatch step on stderr */
 };
 
 static void usage(void)
@@ -301,6 +305,7 @@ static void usage(void)
            "  --timeout MS     give up when connecting or a reply takes longer than MS\n"
            "  --bench N        send N PINGs, keeping --pipeline P in flight; print req/s\n"
            "  --pipeline P     PINGs in flight for --bench (default 1)\n"
+           "  --trace          print each register/detect/dispatch step on stderr\n"
            "  --help           show this help\n",
            prog_name(), DEFAULT_HOST, DEFAULT_PORT);
 }
@@ -315,6 +320,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"pipeline", required_argument, NULL, 'P'},
         {"pipe", no_argument, NULL, 'i'},
         {"raw", no_argument, NULL, 'r'},
+        {"trace", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -330,6 +336,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'P': o->pipeline = parse_long_option("--pipeline", optarg, 1, 100000); break;
         case 'i': o->pipe = 1; break;
         case 'r': o->raw = 1; break;
+        case 'T': o->trace = 1; break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -397,6 +404,13 @@ int main(int argc, char **argv)
     snprintf(c.target, sizeof c.target, "%s:%d", opt.host, opt.port);
     c.requests = evbuffer_new();
     c.reader = redisReaderCreate();
+    if (opt.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
     c.base = event_base_new();
     if (!c.requests || !c.reader || !c.base) {
         warnx_msg("cannot create the request buffer, reply reader and event base: out of memory");

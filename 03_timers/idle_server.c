@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "trace.h"
 
 #define DEFAULT_IDLE_MS 5000
 #define DEFAULT_PORT 8083
@@ -47,6 +48,8 @@ struct idle_server {
     struct evconnlistener *listener;
     struct accept_pause pause; /* EMFILE: see chapter 1 */
     struct event *on_sigint, *on_sigterm;
+    struct event *on_sigusr2; /* dump what is registered */
+    struct loop_options loop; /* --trace, --backend */
     struct timeval idle;
     long idle_ms;
     struct idle_conn_list conns;
@@ -64,6 +67,7 @@ static void idle_conn_free(struct idle_conn *c)
 static void on_idle_read(struct bufferevent *bev, void *arg)
 {
     struct idle_conn *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_idle_read");
     evbuffer_add_buffer(bufferevent_get_output(bev), bufferevent_get_input(bev));
     if (evtimer_add(c->idle_timer, &c->server->idle) != 0) {
         warnx_msg("closing %s: cannot restart its idle timer: evtimer_add failed", c->peer);
@@ -73,9 +77,9 @@ static void on_idle_read(struct bufferevent *bev, void *arg)
 
 static void on_idle_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     (void)what;
     struct idle_conn *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_idle_event");
     log_ms("idle: %s left", c->peer);
     idle_conn_free(c);
 }
@@ -83,15 +87,15 @@ static void on_idle_event(struct bufferevent *bev, short what, void *arg)
 /* Only used once the connection timed out: free it when the goodbye is out. */
 static void on_idle_flushed(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_idle_flushed");
     idle_conn_free(arg);
 }
 
 static void on_idle_timeout(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct idle_conn *c = arg;
+    trace_dispatch(fd, "timeout", "on_idle_timeout");
     log_ms("idle: closing %s: no input for %ld ms", c->peer, c->server->idle_ms);
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_setcb(c->bev, NULL, on_idle_flushed, on_idle_event, c); /* flush, then close */
@@ -127,9 +131,9 @@ static struct idle_conn *idle_conn_new(struct idle_server *server, evutil_socket
 static void on_idle_accept(struct evconnlistener *listener, evutil_socket_t fd,
                            struct sockaddr *peer, int peerlen, void *arg)
 {
-    (void)listener;
     (void)peerlen;
     struct idle_server *server = arg;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_idle_accept");
     struct idle_conn *c = idle_conn_new(server, fd);
     if (!c)
         return;
@@ -154,8 +158,25 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
+    trace_dispatch(sig, "signal", "on_stop_signal");
     log_ms("idle: caught %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopexit(arg, NULL);
+}
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(arg);
 }
 
 /* Listener, EMFILE pause and signal events, or -1 after saying why. */
@@ -176,9 +197,11 @@ static int idle_server_open(struct idle_server *s, const struct sockaddr_in *sin
     evconnlistener_set_error_cb(s->listener, on_accept_error);
     s->on_sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s->base);
     s->on_sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s->base);
-    if (!s->on_sigint || !s->on_sigterm || evsignal_add(s->on_sigint, NULL) != 0 ||
-        evsignal_add(s->on_sigterm, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT and SIGTERM: evsignal_new/evsignal_add failed");
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2, s->base);
+    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 ||
+        evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
+        evsignal_add(s->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot watch SIGINT, SIGTERM and SIGUSR2: evsignal_new/evsignal_add failed");
         return -1;
     }
     return 0;
@@ -192,6 +215,8 @@ static void idle_server_close(struct idle_server *s)
         next = LIST_NEXT(c, link);
         idle_conn_free(c);
     }
+    if (s->on_sigusr2)
+        event_free(s->on_sigusr2);
     if (s->on_sigterm)
         event_free(s->on_sigterm);
     if (s->on_sigint)
@@ -201,23 +226,42 @@ static void idle_server_close(struct idle_server *s)
         evconnlistener_free(s->listener);
 }
 
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 static void usage(void)
 {
-    printf("usage: %s [--idle MS] [--host ADDR] [--port PORT]\n"
+    printf("usage: %s [--idle MS] [--host ADDR] [--port PORT] [--trace] [--backend NAME]\n"
            "  An echo server that closes connections silent for --idle MS.\n"
            "  --idle MS       close connections silent this long (default %d)\n"
            "  --host ADDR     IPv4 address to listen on (default 127.0.0.1)\n"
            "  --port PORT     port to listen on, 0 = any free port (default %d)\n"
-           "  --help          show this help\n",
+           "  --trace         print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME  epoll, poll or select (default: libevent's choice)\n"
+           "  --help          show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_IDLE_MS, DEFAULT_PORT);
 }
 
-static long parse_args(int argc, char **argv, struct sockaddr_in *sin)
+static long parse_args(int argc, char **argv, struct sockaddr_in *sin, struct loop_options *loop)
 {
     static const struct option options[] = {
         {"idle", required_argument, NULL, 'I'},
         {"port", required_argument, NULL, 'p'},
         {"host", required_argument, NULL, 'H'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -230,6 +274,8 @@ static long parse_args(int argc, char **argv, struct sockaddr_in *sin)
         case 'I': idle_ms = parse_long_option("--idle", optarg, 1, 86400000); break;
         case 'p': port = parse_port_option("--port", optarg); break;
         case 'H': host = optarg; break;
+        case 't': loop->trace = 1; break;
+        case 'b': loop->backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -244,21 +290,33 @@ int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct sockaddr_in sin;
-    struct idle_server server = {.idle_ms = parse_args(argc, argv, &sin)};
+    struct idle_server server = {0};
+    server.idle_ms = parse_args(argc, argv, &sin, &server.loop);
     server.idle = ms_to_timeval(server.idle_ms);
     LIST_INIT(&server.conns);
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished must not kill us (chapter 4) */
 
-    server.base = event_base_new();
+    if (server.loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    server.base = open_base(server.loop.backend);
     if (!server.base) {
-        warnx_msg("cannot create an event base: out of memory");
+        warnx_msg("cannot create the event base: %s",
+                  server.loop.backend ? "that backend is not available here" : "out of memory");
         return EXIT_RUNTIME;
     }
     int status = EXIT_RUNTIME;
     if (idle_server_open(&server, &sin) == 0) {
         char bound[ADDR_STRLEN];
+        printf("backend: %s\n", event_base_get_method(server.base));
         printf("listening on %s\n",
                format_local_addr(evconnlistener_get_fd(server.listener), bound, sizeof bound));
+        if (server.loop.trace)
+            dump_events(server.base);
         event_base_dispatch(server.base);
         status = EXIT_CLEAN;
     }

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "common.h"
+#include "trace.h"
 
 #define DEFAULT_DELAY_MS 50
 #define DEFAULT_INTERVAL_MS 100
@@ -47,6 +48,7 @@ struct options {
     long count;
     long work_ms;
     int readd;
+    int trace; /* --trace: each register/detect/dispatch step on stderr */
 };
 
 /* Pretend to work for a while, blocking the loop as real work would. */
@@ -83,8 +85,8 @@ static double oneshot_registered_at;
 
 static void on_oneshot(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_oneshot");
     long delay_ms = *(long *)arg;
     log_ms("oneshot: fired %.1f ms after it was registered (asked for %ld ms)",
            elapsed_ms() - oneshot_registered_at, delay_ms);
@@ -120,8 +122,8 @@ static struct {
 /* region: on_tick */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_tick");
     struct event *self = arg;
     double actual = elapsed_ms() - hb.started_ms;
     hb.ticks++;
@@ -178,16 +180,16 @@ static int demo_heartbeat(struct event_base *base, const struct options *o)
 
 static void on_cancelled(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_cancelled");
     (void)arg;
     log_ms("cancel: second timer fired (this line must never appear)");
 }
 
 static void on_canceller(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_canceller");
     struct event *victim = arg;
     log_ms("cancel: first timer fired; second timer pending: %s",
            evtimer_pending(victim, NULL) ? "yes" : "no");
@@ -221,8 +223,8 @@ static int demo_cancel(struct event_base *base, const struct options *o)
 
 static void on_once(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_once");
     log_ms("once: fired after %ld ms; libevent frees its event after this callback", *(long *)arg);
 }
 
@@ -288,6 +290,7 @@ static void usage(void)
            "  --count N       heartbeat: ticks before it stops (default %d)\n"
            "  --work MS       heartbeat: time each tick spends working (default %d)\n"
            "  --readd         heartbeat: re-add a plain timer instead of EV_PERSIST\n"
+           "  --trace         print each register/detect/dispatch step on stderr\n"
            "  --help          show this help\n",
            DEFAULT_DELAY_MS, DEFAULT_INTERVAL_MS, DEFAULT_COUNT, DEFAULT_WORK_MS);
 }
@@ -306,10 +309,15 @@ __attribute__((noreturn)) static void unknown_demo(const char *name)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"demo", required_argument, NULL, 'd'},     {"delay", required_argument, NULL, 'D'},
-        {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
-        {"work", required_argument, NULL, 'w'},     {"readd", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"demo", required_argument, NULL, 'd'},
+        {"delay", required_argument, NULL, 'D'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'c'},
+        {"work", required_argument, NULL, 'w'},
+        {"readd", no_argument, NULL, 'r'},
+        {"trace", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *demo = "all";
     *o = (struct options){.delay_ms = DEFAULT_DELAY_MS,
@@ -325,6 +333,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'c': o->count = parse_long_option("--count", optarg, 1, 1000000); break;
         case 'w': o->work_ms = parse_long_option("--work", optarg, 0, 60000); break;
         case 'r': o->readd = 1; break;
+        case 't': o->trace = 1; break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -358,6 +367,13 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
+    if (o.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
     struct event_base *base = precise_base_new();
     if (!base)
         return EXIT_RUNTIME;

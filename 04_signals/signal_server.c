@@ -80,8 +80,8 @@ static void finish_close(struct client *c)
 
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_linger");
     client_free(arg);
 }
 
@@ -101,6 +101,7 @@ static void client_close_after_flush(struct client *c)
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_client_read");
     struct evbuffer *input = bufferevent_get_input(bev);
     struct evbuffer *output = bufferevent_get_output(bev);
     size_t len;
@@ -128,6 +129,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
     if (c->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             finish_close(c);
@@ -139,6 +141,7 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
     int unsent = evbuffer_get_length(bufferevent_get_output(bev)) > 0;
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && unsent) {
         c->peer_done = 1; /* half-closed: still deliver its echo */
@@ -151,9 +154,9 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *peer,
                       int peerlen, void *arg)
 {
-    (void)listener;
     (void)peerlen;
     struct server *s = arg;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct client *c = calloc(1, sizeof *c);
     struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     struct event *linger = bev ? evtimer_new(s->base, on_linger, c) : NULL;
@@ -190,9 +193,9 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct server *s = arg;
+    trace_dispatch(fd, "timeout", "on_drain_deadline");
     printf("shutdown: drain time (%ld ms) is up; closing %ld client%s anyway\n", s->drain_ms,
            s->clients_now, s->clients_now == 1 ? "" : "s");
     event_base_loopexit(s->base, NULL);
@@ -275,9 +278,41 @@ void server_print_summary(const struct server *s)
 
 /* ---- command line, setup and teardown ------------------------------------- */
 
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(((struct server *)arg)->base);
+}
+
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 static void usage(void)
 {
     printf("usage: %s [--config FILE] [--host ADDR] [--port PORT] [--drain-ms MS]\n"
+           "       [--trace] [--backend NAME]\n"
            "  A line echo server that reacts to signals: INT/TERM graceful shutdown,\n"
            "  HUP reload --config, USR1 stats.\n"
            "  --config FILE   'greeting = text' (default greeting: %s)\n"
@@ -285,7 +320,9 @@ static void usage(void)
            "  --port PORT     port, 0 = any free port (default %d)\n"
            "  --drain-ms MS   how long shutdown waits for clients (default %d)\n"
            "  --max-line N    longest line accepted, in bytes (default %d)\n"
-           "  --help          show this help\n",
+           "  --trace         print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME  epoll, poll or select (default: libevent's choice)\n"
+           "  --help          show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_GREETING, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DRAIN_MS,
            DEFAULT_MAX_LINE);
 }
@@ -298,6 +335,8 @@ void server_parse_args(int argc, char **argv, struct server_options *o)
         {"port", required_argument, NULL, 'p'},
         {"drain-ms", required_argument, NULL, 'd'},
         {"max-line", required_argument, NULL, 'm'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -312,6 +351,8 @@ void server_parse_args(int argc, char **argv, struct server_options *o)
         case 'p': port = parse_port_option("--port", optarg); break;
         case 'd': o->drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
         case 'm': o->max_line = parse_long_option("--max-line", optarg, 1, 1 << 30); break;
+        case 't': o->loop.trace = 1; break;
+        case 'b': o->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -323,8 +364,10 @@ void server_parse_args(int argc, char **argv, struct server_options *o)
 
 int server_open(struct server *s, const struct server_options *o)
 {
-    *s = (struct server){
-        .config_path = o->config_path, .drain_ms = o->drain_ms, .max_line = (size_t)o->max_line};
+    *s = (struct server){.config_path = o->config_path,
+                         .drain_ms = o->drain_ms,
+                         .max_line = (size_t)o->max_line,
+                         .trace = o->loop.trace};
     LIST_INIT(&s->clients);
     char why[WHY_MAX];
     if (load_config(s->config_path, &s->config, why, sizeof why) != 0)
@@ -333,9 +376,17 @@ int server_open(struct server *s, const struct server_options *o)
      * kills the process: one vanished client would take the server down.
      * Ignored, the write just fails with EPIPE and the bufferevent reports it. */
     signal(SIGPIPE, SIG_IGN);
-    s->base = event_base_new();
+    if (o->loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    s->base = open_base(o->loop.backend);
     if (!s->base) {
-        warnx_msg("cannot create an event base: out of memory");
+        warnx_msg("cannot create the event base: %s",
+                  o->loop.backend ? "that backend is not available here" : "out of memory");
         return -1;
     }
     s->listener =
@@ -356,16 +407,24 @@ int server_open(struct server *s, const struct server_options *o)
         warnx_msg("cannot create the drain deadline timer: out of memory");
         return -1;
     }
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2, s);
+    if (!s->on_sigusr2 || evsignal_add(s->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot watch SIGUSR2: evsignal_new/evsignal_add failed");
+        return -1;
+    }
     return 0;
 }
 
 void server_print_banner(const struct server *s, const char *how)
 {
     char bound[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(s->base));
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(s->listener), bound, sizeof bound));
     printf("signals via %s; greeting \"%s\"; try: kill -USR1 %d\n", how, s->config.greeting,
            (int)getpid());
+    if (s->trace)
+        dump_events(s->base);
 }
 
 void server_close(struct server *s)
@@ -374,6 +433,8 @@ void server_close(struct server *s)
         next = LIST_NEXT(c, link);
         client_free(c);
     }
+    if (s->on_sigusr2)
+        event_free(s->on_sigusr2);
     if (s->drain_deadline)
         event_free(s->drain_deadline);
     accept_pause_free(&s->pause);

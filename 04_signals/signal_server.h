@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "trace.h"
 
 /* The signals this server handles (SIGINT, SIGTERM, SIGHUP, SIGUSR1). */
 #define N_SIGNALS 4
@@ -30,6 +31,7 @@ struct server_options {
     const char *config_path;
     long drain_ms;
     long max_line;
+    struct loop_options loop; /* --trace, --backend */
 };
 
 struct client;
@@ -45,6 +47,8 @@ struct server {
     size_t max_line;
     int draining;
     struct event *drain_deadline;
+    struct event *on_sigusr2; /* dump what is registered */
+    int trace;                /* --trace: dump the events at start too */
     struct client_list clients;
     long clients_now, clients_total, lines_echoed;
     long signals_seen[N_SIGNALS];

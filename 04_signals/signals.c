@@ -37,6 +37,7 @@
 static void on_signal_event(evutil_socket_t signo, short what, void *arg)
 {
     (void)what;
+    trace_dispatch(signo, "signal", "on_signal_event");
     handle_signal(arg, (int)signo);
 }
 

@@ -47,6 +47,7 @@ static void raw_signal_handler(int signo)
 static void on_signal_pipe(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
+    trace_dispatch(fd, "read", "on_signal_pipe");
     unsigned char bytes[PIPE_READ_CHUNK];
     ssize_t n;
     while ((n = read(fd, bytes, sizeof bytes)) > 0)

@@ -43,7 +43,8 @@ struct options {
     int producer_port;
     long low, high; /* resume / pause the producer at this many buffered bytes */
     int backpressure;
-    const char *trace_path; /* CSV: ms,buffered,reading */
+    const char *trace_path;   /* --csv: ms,buffered,reading */
+    struct loop_options loop; /* --trace, --backend */
 };
 
 struct relay {
@@ -96,6 +97,7 @@ static void relay_finish(struct relay *r)
 static void on_producer_read(struct bufferevent *bev, void *arg)
 {
     struct relay *r = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_producer_read");
     struct evbuffer *input = bufferevent_get_input(bev);
     r->relayed += evbuffer_get_length(input);
     evbuffer_add_buffer(bufferevent_get_output(r->consumer), input);
@@ -107,8 +109,8 @@ static void on_producer_read(struct bufferevent *bev, void *arg)
 /* The consumer's output drained to the low watermark: take more again. */
 static void on_consumer_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     struct relay *r = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_consumer_write");
     trace_point(r);
     if (r->producer_done) {
         if (buffered(r) == 0)
@@ -120,8 +122,8 @@ static void on_consumer_write(struct bufferevent *bev, void *arg)
 
 static void on_producer_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     struct relay *r = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_producer_event");
     log_ms("relay: producer %s; flushing %zu bytes to the consumer",
            (what & BEV_EVENT_EOF) ? "finished" : "failed", buffered(r));
     r->producer_done = 1;
@@ -138,17 +140,17 @@ static void on_producer_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_consumer_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     (void)what;
     struct relay *r = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_consumer_event");
     log_ms("relay: consumer went away with %zu bytes still buffered", buffered(r));
     relay_finish(r);
 }
 
 static void on_trace_timer(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_trace_timer");
     trace_point(arg);
 }
 
@@ -191,6 +193,7 @@ static void on_consumer_accept(struct evconnlistener *l, evutil_socket_t fd, str
                                int salen, void *arg)
 {
     (void)salen;
+    trace_dispatch(evconnlistener_get_fd(l), "accept", "on_consumer_accept");
     struct relay *r = ((struct demo_server *)arg)->app;
     evconnlistener_disable(l); /* one consumer per run */
     r->consumer = accept_side(r, fd, sa, "consumer");
@@ -201,6 +204,7 @@ static void on_producer_accept(struct evconnlistener *l, evutil_socket_t fd, str
                                int salen, void *arg)
 {
     (void)salen;
+    trace_dispatch(evconnlistener_get_fd(l), "accept", "on_producer_accept");
     struct relay *r = arg;
     evconnlistener_disable(l); /* one producer per run */
     r->producer = accept_side(r, fd, sa, "producer");
@@ -246,16 +250,19 @@ static void relay_close(struct relay *r, struct evconnlistener *producers)
 static void usage(void)
 {
     printf("usage: %s [--producer-port PORT] [--high H --low L] [--no-backpressure]\n"
+           "       [--csv FILE] [--trace] [--backend NAME]\n"
            "  Relay one producer to one consumer, pausing the producer at H buffered bytes.\n"
            "  --port PORT            where the consumer connects (default %d, 0 = any)\n"
            "  --producer-port PORT   where the producer connects (default 0 = any)\n"
            "  --high H --low L       pause the producer at H buffered bytes, resume at L\n"
            "                         (default %d, %d)\n"
            "  --no-backpressure      never pause the producer\n"
-           "  --trace FILE           CSV: ms,buffered,reading\n"
+           "  --csv FILE             write ms,buffered,reading every %d ms\n"
+           "  --trace                print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME         epoll, poll or select (default: libevent's choice)\n"
            "  --host ADDR            IPv4 address to listen on (default 127.0.0.1)\n"
-           "  --help                 show this help\n",
-           prog_name(), DEFAULT_PORT, DEFAULT_RELAY_HIGH, DEFAULT_RELAY_LOW);
+           "  --help                 show this help; SIGUSR2 prints what is registered\n",
+           prog_name(), DEFAULT_PORT, DEFAULT_RELAY_HIGH, DEFAULT_RELAY_LOW, TRACE_INTERVAL_MS);
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
@@ -265,7 +272,9 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"high", required_argument, NULL, 'H'},
         {"no-backpressure", no_argument, NULL, 'n'},
         {"low", required_argument, NULL, 'l'},
-        {"trace", required_argument, NULL, 't'},
+        {"csv", required_argument, NULL, 'c'},
+        {"trace", no_argument, NULL, 'T'},
+        {"backend", required_argument, NULL, 'B'},
         {"host", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
@@ -281,7 +290,9 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'H': o->high = parse_long_option("--high", optarg, 0, MAX_WATERMARK); break;
         case 'l': o->low = parse_long_option("--low", optarg, 0, MAX_WATERMARK); break;
         case 'n': o->backpressure = 0; break;
-        case 't': o->trace_path = optarg; break;
+        case 'c': o->trace_path = optarg; break;
+        case 'T': o->loop.trace = 1; break;
+        case 'B': o->loop.backend = parse_backend_option(optarg); break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
@@ -299,7 +310,7 @@ static FILE *open_trace(const char *path)
 {
     FILE *trace = fopen(path, "w");
     if (!trace)
-        usage_error("--trace: cannot write %s", path);
+        usage_error("--csv: cannot write %s", path);
     fprintf(trace, "ms,buffered,reading\n");
     return trace;
 }
@@ -316,7 +327,7 @@ int main(int argc, char **argv)
     struct demo_server server;
     struct evconnlistener *producers = NULL;
     int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, on_consumer_accept, &r) == 0 &&
+    if (demo_server_open(&server, &o.sin, &o.loop, on_consumer_accept, &r) == 0 &&
         relay_open(&r, server.base, &producers) == 0) {
         demo_server_print_listening(&server);
         event_base_dispatch(server.base);

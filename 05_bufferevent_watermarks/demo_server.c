@@ -34,31 +34,74 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
+    trace_dispatch(sig, "signal", "on_stop_signal");
     log_ms("caught %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     event_base_loopexit(arg, NULL);
+}
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(arg);
 }
 
 static int watch_stop_signals(struct demo_server *s)
 {
     s->on_sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s->base);
     s->on_sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s->base);
-    if (!s->on_sigint || !s->on_sigterm || evsignal_add(s->on_sigint, NULL) != 0 ||
-        evsignal_add(s->on_sigterm, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT and SIGTERM: evsignal_new/evsignal_add failed");
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2, s->base);
+    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 ||
+        evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
+        evsignal_add(s->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot watch SIGINT, SIGTERM and SIGUSR2: evsignal_new/evsignal_add failed");
         return -1;
     }
     return 0;
 }
 
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 int demo_server_open(struct demo_server *s, const struct sockaddr_in *sin,
-                     evconnlistener_cb on_accept, void *app)
+                     const struct loop_options *loop, evconnlistener_cb on_accept, void *app)
 {
     memset(s, 0, sizeof *s);
     s->app = app;
+    s->trace = loop->trace;
     signal(SIGPIPE, SIG_IGN); /* a vanished peer must not kill us (chapter 4) */
-    s->base = event_base_new();
+    if (loop->trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    s->base = open_base(loop->backend);
     if (!s->base) {
-        warnx_msg("cannot create an event base: out of memory");
+        warnx_msg("cannot create the event base: %s",
+                  loop->backend ? "that backend is not available here" : "out of memory");
         return -1;
     }
     s->listener = demo_listen(s->base, sin, on_accept, s, "clients");
@@ -71,12 +114,17 @@ int demo_server_open(struct demo_server *s, const struct sockaddr_in *sin,
 void demo_server_print_listening(const struct demo_server *s)
 {
     char bound[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(s->base));
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(s->listener), bound, sizeof bound));
+    if (s->trace)
+        dump_events(s->base);
 }
 
 void demo_server_close(struct demo_server *s)
 {
+    if (s->on_sigusr2)
+        event_free(s->on_sigusr2);
     if (s->on_sigterm)
         event_free(s->on_sigterm);
     if (s->on_sigint)

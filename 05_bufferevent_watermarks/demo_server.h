@@ -15,13 +15,16 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "trace.h"
 
 struct demo_server {
     struct event_base *base;
     struct evconnlistener *listener;
     struct accept_pause pause;
     struct event *on_sigint, *on_sigterm;
-    void *app; /* the program's own state */
+    struct event *on_sigusr2; /* dump what is registered */
+    int trace;                /* --trace: dump the events at start too */
+    void *app;                /* the program's own state */
 };
 
 /* A listener on SIN calling ON_ACCEPT(.., ARG), or NULL after printing
@@ -31,9 +34,10 @@ struct evconnlistener *demo_listen(struct event_base *base, const struct sockadd
 
 /* Base, listener (the EMFILE pause as its error callback) and the signal
  * events; 0, or -1 after saying why (demo_server_close still frees it all).
- * ON_ACCEPT's argument is the demo_server; APP is in its app field. */
+ * ON_ACCEPT's argument is the demo_server; APP is in its app field. LOOP:
+ * --trace turns libevent's debug log on, --backend picks the method. */
 int demo_server_open(struct demo_server *s, const struct sockaddr_in *sin,
-                     evconnlistener_cb on_accept, void *app);
+                     const struct loop_options *loop, evconnlistener_cb on_accept, void *app);
 /* "listening on 127.0.0.1:PORT": the line tests and students wait for. */
 void demo_server_print_listening(const struct demo_server *s);
 /* Free everything demo_server_open made, in reverse order, and the base. */

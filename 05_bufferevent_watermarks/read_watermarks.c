@@ -37,9 +37,10 @@
 
 struct options {
     struct sockaddr_in sin;
-    long low, high;        /* the read watermarks */
-    long consume;          /* bytes drained per callback, or CONSUME_ALL */
-    long consume_delay_ms; /* 0: drain in the callback itself */
+    struct loop_options loop; /* --trace, --backend */
+    long low, high;           /* the read watermarks */
+    long consume;             /* bytes drained per callback, or CONSUME_ALL */
+    long consume_delay_ms;    /* 0: drain in the callback itself */
 };
 
 struct reader {
@@ -110,9 +111,9 @@ static void arm_consume_timer(struct reader *r)
  * read from the socket does. So the timer keeps going by itself. */
 static void on_consume_timer(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct reader *r = arg;
+    trace_dispatch(fd, "timeout", "on_consume_timer");
     consume(r);
     size_t left = evbuffer_get_length(bufferevent_get_input(r->bev));
     if (left > 0 && left >= (size_t)r->opt->low)
@@ -123,6 +124,7 @@ static void on_consume_timer(evutil_socket_t fd, short what, void *arg)
 static void on_reader_read(struct bufferevent *bev, void *arg)
 {
     struct reader *r = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_reader_read");
     r->callbacks++;
     log_ms("read: callback %ld: input %zu bytes", r->callbacks,
            evbuffer_get_length(bufferevent_get_input(bev)));
@@ -135,8 +137,8 @@ static void on_reader_read(struct bufferevent *bev, void *arg)
 
 static void on_reader_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     (void)what;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_reader_event");
     reader_free(arg);
 }
 
@@ -144,6 +146,7 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
                              int salen, void *arg)
 {
     (void)salen;
+    trace_dispatch(evconnlistener_get_fd(l), "accept", "on_reader_accept");
     struct read_demo *demo = ((struct demo_server *)arg)->app;
     struct reader *r = calloc(1, sizeof *r);
     struct event_base *base = evconnlistener_get_base(l);
@@ -175,6 +178,7 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
 static void usage(void)
 {
     printf("usage: %s [--low L] [--high H] [--consume N|all] [--consume-delay MS]\n"
+           "       [--trace] [--backend NAME]\n"
            "  A server that logs every read callback, to show the read watermarks.\n"
            "  --low L               read low watermark (default 0)\n"
            "  --high H              read high watermark, 0 = none (default 0)\n"
@@ -182,7 +186,9 @@ static void usage(void)
            "  --consume-delay MS    drain that long after each callback (default 0)\n"
            "  --host ADDR           IPv4 address to listen on (default 127.0.0.1)\n"
            "  --port PORT           port, 0 = any free port (default %d)\n"
-           "  --help                show this help\n",
+           "  --trace               print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME        epoll, poll or select (default: libevent's choice)\n"
+           "  --help                show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_PORT);
 }
 
@@ -195,6 +201,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"host", required_argument, NULL, 'a'},
         {"consume-delay", required_argument, NULL, 'C'},
         {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 'T'},
+        {"backend", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -216,6 +224,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
+        case 'T': o->loop.trace = 1; break;
+        case 'B': o->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -237,7 +247,7 @@ int main(int argc, char **argv)
 
     struct demo_server server;
     int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, on_reader_accept, &demo) == 0) {
+    if (demo_server_open(&server, &o.sin, &o.loop, on_reader_accept, &demo) == 0) {
         demo_server_print_listening(&server);
         event_base_dispatch(server.base);
         status = EXIT_CLEAN;

@@ -125,9 +125,9 @@ relay_run() {
     [ "$PEAK" -gt $((16 * 262144)) ] || fail "peak only $PEAK bytes"
 }
 
-@test "relay --trace writes a CSV of ms, buffered bytes and the reading flag" {
+@test "relay --csv writes a CSV of ms, buffered bytes and the reading flag" {
     trace="$BATS_TEST_TMPDIR/trace.csv"
-    start_server relay "$RELAY" --port 0 --producer-port 0 --trace "$trace"
+    start_server relay "$RELAY" --port 0 --producer-port 0 --csv "$trace"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
     nc 127.0.0.1 "$PORT" >/dev/null &
     wait_for_line "$SERVER_OUT" 'relay: consumer connected'

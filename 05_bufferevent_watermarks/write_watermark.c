@@ -41,6 +41,7 @@ static const char PATTERN[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 struct options {
     struct sockaddr_in sin;
+    struct loop_options loop; /* --trace, --backend */
     long bytes, chunk, write_low;
 };
 
@@ -93,6 +94,7 @@ static void sender_free(struct sender *s)
 static void on_sender_write(struct bufferevent *bev, void *arg)
 {
     struct sender *s = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_sender_write");
     size_t len = evbuffer_get_length(bufferevent_get_output(bev));
     s->callbacks++;
     if (s->queued == s->total) {
@@ -112,6 +114,7 @@ static void on_sender_write(struct bufferevent *bev, void *arg)
 static void on_sender_event(struct bufferevent *bev, short what, void *arg)
 {
     struct sender *s = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_sender_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         /* the peer finished sending (nc -N does at once); it may still read */
         bufferevent_disable(bev, EV_READ);
@@ -125,6 +128,7 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
                              int salen, void *arg)
 {
     (void)salen;
+    trace_dispatch(evconnlistener_get_fd(l), "accept", "on_sender_accept");
     struct write_demo *demo = ((struct demo_server *)arg)->app;
     const struct options *o = demo->opt;
     struct sender *s = calloc(1, sizeof *s);
@@ -154,14 +158,16 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
 
 static void usage(void)
 {
-    printf("usage: %s [--bytes N] [--chunk N] [--write-low L]\n"
+    printf("usage: %s [--bytes N] [--chunk N] [--write-low L] [--trace] [--backend NAME]\n"
            "  A server that sends each client N bytes, refilling from the write callback.\n"
            "  --bytes N         payload size (default %d)\n"
            "  --chunk N         bytes added per refill (default %d)\n"
            "  --write-low L     write low watermark (default 0)\n"
            "  --host ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
            "  --port PORT       port, 0 = any free port (default %d)\n"
-           "  --help            show this help\n",
+           "  --trace           print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME        epoll, poll or select (default: libevent's choice)\n"
+           "  --help            show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_WRITE_BYTES, DEFAULT_CHUNK, DEFAULT_PORT);
 }
 
@@ -173,6 +179,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"write-low", required_argument, NULL, 'w'},
         {"host", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 'T'},
+        {"backend", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,6 +195,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'w': o->write_low = parse_long_option("--write-low", optarg, 0, MAX_WATERMARK); break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
+        case 'T': o->loop.trace = 1; break;
+        case 'B': o->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -206,7 +216,7 @@ int main(int argc, char **argv)
 
     struct demo_server server;
     int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, on_sender_accept, &demo) == 0) {
+    if (demo_server_open(&server, &o.sin, &o.loop, on_sender_accept, &demo) == 0) {
         demo_server_print_listening(&server);
         event_base_dispatch(server.base);
         status = EXIT_CLEAN;

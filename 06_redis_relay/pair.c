@@ -241,6 +241,7 @@ static void reset_client(struct pair *p)
 static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct pair *p = arg;
+    trace_dispatch(fd, "read", "on_client_readable");
     if (p->goodbye) {
         discard_input(p, fd, what);
         return;
@@ -266,6 +267,7 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
     struct pair *p = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
     if (p->closing) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             close_client(p);
@@ -278,8 +280,8 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     (void)what;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
     pair_free(arg); /* rule 3: a write to the client failed, it is gone */
 }
 
@@ -289,6 +291,7 @@ static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct pair *p = arg;
+    trace_dispatch(fd, "read", "on_upstream_readable");
     struct evbuffer *scratch = p->relay->scratch;
     ev_ssize_t n = read_some(fd, scratch);
     if (n > 0) {
@@ -306,8 +309,8 @@ static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
 
 static void on_upstream_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     struct pair *p = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_upstream_write");
     if (p->client_eof)
         pass_fin(p);
     else if (start_reading(p, p->client_reader, "client side") < 0)
@@ -339,6 +342,7 @@ static int connect_error(evutil_socket_t fd)
 static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
     struct pair *p = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_upstream_event");
     if (what & BEV_EVENT_CONNECTED) {
         on_upstream_connected(p);
     } else if (!p->upstream_connected) {

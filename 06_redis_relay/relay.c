@@ -58,9 +58,9 @@ static void print_stats(const struct relay *r, const char *label)
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
-    (void)listener;
     (void)salen;
     struct relay *r = arg;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     int full = r->opt->max_clients > 0 && r->clients_now >= r->opt->max_clients;
     if (full)
         r->rejected++;
@@ -88,9 +88,9 @@ void relay_pair_freed(struct relay *r)
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct relay *r = arg;
+    trace_dispatch(fd, "timeout", "on_drain_deadline");
     printf("shutdown: drain time is up; closing %ld client%s\n", r->clients_now,
            r->clients_now == 1 ? "" : "s");
     event_base_loopexit(r->base, NULL);
@@ -118,6 +118,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct relay *r = arg;
+    trace_dispatch(sig, "signal", "on_signal");
     if (sig == SIGUSR1)
         print_stats(r, "stats");
     else
@@ -126,12 +127,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_stats_timer");
     print_stats(arg, "stats");
 }
 
 /* ---- command line ------------------------------------------------------------ */
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(((struct relay *)arg)->base);
+}
 
 static void usage(void)
 {
@@ -145,7 +162,9 @@ static void usage(void)
            "  --stats-interval SEC   print a stats line this often (default: never)\n"
            "  --max-clients N        refuse clients beyond N (default: no limit)\n"
            "  --drain-ms MS          how long shutdown waits for clients to leave (default %d)\n"
-           "  --help                 show this help\n",
+           "  --trace                print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME         epoll, poll or select (default: libevent's choice)\n"
+           "  --help                 show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_HIGH,
            DEFAULT_DRAIN_MS);
 }
@@ -161,6 +180,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"stats-interval", required_argument, NULL, 's'},
         {"max-clients", required_argument, NULL, 'm'},
         {"drain-ms", required_argument, NULL, 'd'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -180,6 +201,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'm': o->max_clients = parse_long_option("--max-clients", optarg, 1, 10000000); break;
         case 'd': o->drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
+        case 't': o->loop.trace = 1; break;
+        case 'b': o->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -191,6 +214,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 }
 
 /* ---- setting up and tearing down --------------------------------------------- */
+
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
 
 static int made(const void *thing, const char *what)
 {
@@ -227,14 +265,15 @@ static int add_events(struct relay *r)
     r->on_sigint = evsignal_new(r->base, SIGINT, on_signal, r);
     r->on_sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
     r->on_sigusr1 = evsignal_new(r->base, SIGUSR1, on_signal, r);
-    if (!made(r->drain_deadline, "the drain timer") || !made(r->stats_timer, "the stats timer") ||
-        !made(r->on_sigint, "the SIGINT event") || !made(r->on_sigterm, "the SIGTERM event") ||
-        !made(r->on_sigusr1, "the SIGUSR1 event"))
+    r->on_sigusr2 = evsignal_new(r->base, SIGUSR2, on_sigusr2, r);
+    if (!made(r->on_sigusr2, "the SIGUSR2 event") || !made(r->drain_deadline, "the drain timer") ||
+        !made(r->stats_timer, "the stats timer") || !made(r->on_sigint, "the SIGINT event") ||
+        !made(r->on_sigterm, "the SIGTERM event") || !made(r->on_sigusr1, "the SIGUSR1 event"))
         return -1;
     struct timeval every = {r->opt->stats_interval_s, 0};
     if ((r->opt->stats_interval_s > 0 && event_add(r->stats_timer, &every) != 0) ||
         evsignal_add(r->on_sigint, NULL) != 0 || evsignal_add(r->on_sigterm, NULL) != 0 ||
-        evsignal_add(r->on_sigusr1, NULL) != 0) {
+        evsignal_add(r->on_sigusr1, NULL) != 0 || evsignal_add(r->on_sigusr2, NULL) != 0) {
         warnx_msg("cannot add the stats timer or the signal events");
         return -1;
     }
@@ -246,8 +285,8 @@ static void relay_close(struct relay *r)
 {
     while (!LIST_EMPTY(&r->pairs))
         pair_free(LIST_FIRST(&r->pairs));
-    struct event *events[] = {r->on_sigusr1, r->on_sigterm, r->on_sigint, r->stats_timer,
-                              r->drain_deadline};
+    struct event *events[] = {r->on_sigusr2, r->on_sigusr1,  r->on_sigterm,
+                              r->on_sigint,  r->stats_timer, r->drain_deadline};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);
@@ -270,19 +309,33 @@ int main(int argc, char **argv)
 
     struct relay r = {.opt = &o};
     LIST_INIT(&r.pairs);
-    r.base = event_base_new();
-    r.scratch = r.base ? evbuffer_new() : NULL;
-    if (!made(r.base, "an event base") || !made(r.scratch, "the read buffer") ||
-        listen_for_clients(&r) != 0 || add_events(&r) != 0) {
+    if (o.loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    r.base = open_base(o.loop.backend);
+    if (!r.base) {
+        warnx_msg("cannot create the event base: %s",
+                  o.loop.backend ? "that backend is not available here" : "out of memory");
+        return EXIT_RUNTIME;
+    }
+    r.scratch = evbuffer_new();
+    if (!made(r.scratch, "the read buffer") || listen_for_clients(&r) != 0 || add_events(&r) != 0) {
         relay_close(&r);
         return EXIT_RUNTIME;
     }
 
     char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(r.base));
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(r.listener), bound, sizeof bound));
     printf("relaying to Redis at %s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis));
+    if (o.loop.trace)
+        dump_events(r.base);
 
     event_base_dispatch(r.base);
 

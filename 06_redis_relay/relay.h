@@ -13,10 +13,12 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "trace.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
     long stats_interval_s, high, drain_ms, max_clients;
+    struct loop_options loop; /* --trace, --backend */
 };
 
 LIST_HEAD(pair_list, pair);
@@ -29,6 +31,7 @@ struct relay {
     struct evbuffer *scratch; /* where every read lands before it is forwarded */
     struct event *stats_timer, *drain_deadline;
     struct event *on_sigint, *on_sigterm, *on_sigusr1;
+    struct event *on_sigusr2; /* dump what is registered */
     struct pair_list pairs;
     int draining;
     long clients_now, clients_total, rejected, upstream_errors;

@@ -304,6 +304,7 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct client *c = arg;
+    trace_dispatch(fd, "read", "on_client_readable");
     /* A bufferevent freezes the end of its input (only it may add there);
      * we unfreeze it for the moment of adding, as libevent's own read does.
      * The bytes belong there: the framer, and pinned.c if the client is
@@ -329,6 +330,7 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
     (void)arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_client_read");
     struct evbuffer *in = bufferevent_get_input(bev);
     evbuffer_drain(in, evbuffer_get_length(in));
 }
@@ -336,6 +338,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
     if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         finish_close(c);
 }
@@ -343,6 +346,7 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
         /* a half-close (nc -N): answer what was asked, then close */
         int partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;

@@ -47,40 +47,6 @@ void set_nodelay(evutil_socket_t fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-/* libevent 2.1 reads at most 4 KiB per read callback (EVBUFFER_MAX_READ), so
- * a 16 KiB value takes four trips round the loop. When a read filled those
- * 4 KiB, more is probably waiting: take up to READ_MORE bytes of it now, with
- * one readv into space reserved at the end of the input buffer. An EOF or an
- * error is left for the bufferevent to find on its next read. A bufferevent
- * freezes the end of its input (only libevent adds to it); libevent's own
- * read unfreezes it for the moment of the read, and so do we. */
-#define READ_MORE (64 * 1024)
-#define LIBEVENT_READ 4096
-void read_waiting(struct bufferevent *bev)
-{
-    struct evbuffer *in = bufferevent_get_input(bev);
-    if (evbuffer_get_length(in) < LIBEVENT_READ)
-        return;
-    struct evbuffer_iovec space[2];
-    struct iovec iov[2];
-    evbuffer_unfreeze(in, 0);
-    int n = evbuffer_reserve_space(in, READ_MORE, space, 2);
-    if (n <= 0) {
-        evbuffer_freeze(in, 0);
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        iov[i] = (struct iovec){.iov_base = space[i].iov_base, .iov_len = space[i].iov_len};
-    ssize_t got = readv(bufferevent_getfd(bev), iov, n);
-    size_t left = got > 0 ? (size_t)got : 0;
-    for (int i = 0; i < n; i++) { /* say how much of each piece was filled */
-        space[i].iov_len = left < space[i].iov_len ? left : space[i].iov_len;
-        left -= space[i].iov_len;
-    }
-    evbuffer_commit_space(in, space, n);
-    evbuffer_freeze(in, 0);
-}
-
 /* ---- stats ------------------------------------------------------------------- */
 
 static void print_stats(const struct mux *m, const char *label)
@@ -105,9 +71,9 @@ static void print_stats(const struct mux *m, const char *label)
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct mux *m = arg;
+    trace_dispatch(fd, "timeout", "on_drain_deadline");
     printf("shutdown: drain time is up; closing %ld client%s\n", m->stats.clients_now,
            m->stats.clients_now == 1 ? "" : "s");
     event_base_loopexit(m->base, NULL);
@@ -141,6 +107,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct mux *m = arg;
+    trace_dispatch(sig, "signal", "on_signal");
     if (sig == SIGUSR1)
         print_stats(m, "stats");
     else
@@ -150,9 +117,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
 {
-    (void)listener;
     (void)salen;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     client_accept(arg, fd, sa);
+}
+
+/* What is registered right now: at start with --trace, and on SIGUSR2. The
+ * dump goes through trace.c to lose its event addresses. */
+static void dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    dump_events(((struct mux *)arg)->base);
 }
 
 /* ---- command line ----------------------------------------------------------------- */
@@ -170,7 +153,9 @@ static void usage(void)
            "(default %ld)\n"
            "  --max-request B           largest request accepted (default %ld)\n"
            "  --drain-ms MS             how long shutdown waits for replies (default %d)\n"
-           "  --help                    show this help\n",
+           "  --trace                   print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
+           "  --help                    show this help; SIGUSR2 prints what is registered\n",
            prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_UPSTREAMS,
            DEFAULT_OUTPUT_LIMIT, DEFAULT_MAX_REQUEST, DEFAULT_DRAIN_MS);
 }
@@ -186,6 +171,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"client-output-limit", required_argument, NULL, 'o'},
         {"max-request", required_argument, NULL, 'm'},
         {"drain-ms", required_argument, NULL, 'd'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -211,6 +198,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             o->max_request = parse_long_option("--max-request", optarg, 1024, 1L << 30);
             break;
         case 'd': o->drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
+        case 't': o->loop.trace = 1; break;
+        case 'b': o->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -223,15 +212,31 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 /* ---- main ------------------------------------------------------------------------- */
 
+/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
+ * choose. Without it, libevent takes the best it has (epoll on Linux). */
+static struct event_base *open_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 static int make_events(struct mux *m)
 {
     m->drain_deadline = evtimer_new(m->base, on_drain_deadline, m);
     m->on_sigint = evsignal_new(m->base, SIGINT, on_signal, m);
     m->on_sigterm = evsignal_new(m->base, SIGTERM, on_signal, m);
     m->on_sigusr1 = evsignal_new(m->base, SIGUSR1, on_signal, m);
-    if (!m->drain_deadline || !m->on_sigint || !m->on_sigterm || !m->on_sigusr1 ||
+    m->on_sigusr2 = evsignal_new(m->base, SIGUSR2, on_sigusr2, m);
+    if (!m->drain_deadline || !m->on_sigint || !m->on_sigterm || !m->on_sigusr1 || !m->on_sigusr2 ||
         evsignal_add(m->on_sigint, NULL) != 0 || evsignal_add(m->on_sigterm, NULL) != 0 ||
-        evsignal_add(m->on_sigusr1, NULL) != 0) {
+        evsignal_add(m->on_sigusr1, NULL) != 0 || evsignal_add(m->on_sigusr2, NULL) != 0) {
         warnx_msg("cannot set up timers and signal events");
         return -1;
     }
@@ -291,6 +296,8 @@ static void teardown(struct mux *m)
         if (m->upstreams[i])
             upstream_free(m->upstreams[i]);
     free(m->upstreams);
+    if (m->on_sigusr2)
+        event_free(m->on_sigusr2);
     if (m->on_sigusr1)
         event_free(m->on_sigusr1);
     if (m->on_sigterm)
@@ -313,9 +320,17 @@ int main(int argc, char **argv)
     struct mux m = {.opt = &o};
     TAILQ_INIT(&m.clients);
     TAILQ_INIT(&m.to_flush);
-    m.base = event_base_new();
+    if (o.loop.trace) {
+        /* libevent reports every event it adds and every wait it makes;
+         * trace.c prints them as register and detect lines on stderr. */
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    m.base = open_base(o.loop.backend);
     if (!m.base) {
-        warnx_msg("cannot create an event base");
+        warnx_msg("cannot create the event base: %s",
+                  o.loop.backend ? "that backend is not available here" : "out of memory");
         return EXIT_RUNTIME;
     }
     if (make_events(&m) != 0 || make_upstreams(&m) != 0 || make_listener(&m) != 0) {
@@ -323,11 +338,14 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(m.base));
     printf("listening on %s\n",
            format_local_addr(evconnlistener_get_fd(m.listener), bound, sizeof bound));
     printf("multiplexing onto Redis at %s over %ld shared connection%s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis), o.upstreams,
            o.upstreams == 1 ? "" : "s");
+    if (o.loop.trace)
+        dump_events(m.base);
 
     event_base_dispatch(m.base);
 

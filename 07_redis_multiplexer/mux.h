@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "request.h"
+#include "trace.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
@@ -31,6 +32,7 @@ struct options {
     long client_output_limit; /* bytes of unread replies before a client is cut off */
     long max_request;         /* bytes in one request before it is refused */
     long drain_ms;            /* how long SIGINT/SIGTERM wait for replies in flight */
+    struct loop_options loop; /* --trace, --backend */
 };
 
 struct stats {
@@ -55,6 +57,7 @@ struct mux {
     struct client_list clients;  /* connected clients (not the cut-off ones still owed replies) */
     struct client_list to_flush; /* clients given replies in this upstream read */
     struct event *drain_deadline, *on_sigint, *on_sigterm, *on_sigusr1;
+    struct event *on_sigusr2; /* dump what is registered */
     int draining;
     struct stats stats;
 };
@@ -131,7 +134,5 @@ void keep_freed_memory(void);
 
 /* a socket option both sides set: replies must not wait for Nagle */
 void set_nodelay(evutil_socket_t fd);
-/* after libevent's 4 KiB read: read what else is waiting, in one go */
-void read_waiting(struct bufferevent *bev);
 
 #endif

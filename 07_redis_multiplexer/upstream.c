@@ -248,6 +248,7 @@ static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct upstream *up = arg;
+    trace_dispatch(fd, "read", "on_upstream_readable");
     switch (recv_into(fd, up->in)) {
     case RECV_NOTHING: return;
     case RECV_EOF: upstream_fail(up, "connection closed by Redis"); return;
@@ -295,6 +296,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     struct upstream *up = arg;
     if (!up->bev) /* went down in this turn: the batch was answered with errors */
         return;
+    trace_dispatch(bufferevent_getfd(up->bev), "active", "on_flush");
     struct evbuffer *out = bufferevent_get_output(up->bev);
     evutil_socket_t sock = bufferevent_getfd(up->bev);
     while (up->state == UPSTREAM_CONNECTED && evbuffer_get_length(out) == 0 &&
@@ -307,13 +309,14 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 static void on_upstream_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_upstream_write");
     resume_clients(arg); /* the output drained below UPSTREAM_RESUME */
 }
 
 static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
     struct upstream *up = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_upstream_event");
     if (what & BEV_EVENT_CONNECTED) {
         up->readable = event_new(up->mux->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
                                  on_upstream_readable, up);

@@ -28,7 +28,7 @@ run() { # NAME [relay flags...]
     local name=$1
     shift
     "$relay" --port 0 --producer-port 0 --high $high --low $low \
-        --trace "$work/$name.csv" "$@" >"$work/$name.log" 2>&1 &
+        --csv "$work/$name.csv" "$@" >"$work/$name.log" 2>&1 &
     local pid=$!
     local port pport
     port=$(wait_listening_port "$work/$name.log")

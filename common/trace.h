@@ -1,0 +1,56 @@
+/*
+ * common/trace.h — the formatting chore behind every program's --trace.
+ *
+ * The chapter file itself turns libevent's debug log on and hands it to us:
+ *     event_enable_debug_logging(EVENT_DBG_ALL);
+ *     event_set_log_callback(trace_libevent_log);
+ * trace_libevent_log turns each message into one line on stderr, tagged with
+ * the notes' three steps (注册 → 检测 → 触发):
+ *        12.3 ms  register  fd 6  EV_READ  (event_add)
+ *        12.3 ms  register  fd 6  EPOLLIN  (epoll ADD)
+ *        15.0 ms  detect    epoll_wait: 1 ready
+ *        15.1 ms  dispatch  fd 7  read -> on_read
+ * libevent does not say which callback it runs, so each callback starts with
+ * trace_dispatch(fd, "read", "on_read"); it prints nothing unless trace_enable()
+ * was called. Also here: the --backend option's check, and a way to print
+ * event_base_dump_events() without its pointers.
+ */
+#ifndef WORKBOOK_TRACE_H
+#define WORKBOOK_TRACE_H
+
+#include <stdio.h>
+
+/* What a program's --trace and --backend asked for. */
+struct loop_options {
+    int trace;           /* --trace: one line per register/detect/dispatch step */
+    const char *backend; /* --backend NAME, or NULL: libevent's own choice */
+};
+
+/* The backends --backend may name, in libevent's own order of preference. */
+#define N_BACKENDS 3
+extern const char *const backend_names[N_BACKENDS];
+
+/* --backend NAME: NAME if it is one of backend_names, else a usage error
+ * (exit 2): "prog: --backend: 'x' is not one of epoll, poll, select". */
+const char *parse_backend_option(const char *text);
+
+/* Turn on trace_dispatch's lines (the chapter calls it beside
+ * event_enable_debug_logging). */
+void trace_enable(void);
+
+/* libevent's log callback for event_set_log_callback: one tagged line on
+ * stderr per message it understands (trace.c says which, and why the rest go). */
+void trace_libevent_log(int severity, const char *msg);
+
+/* A callback has started: "dispatch  fd 7  read -> on_read". FD < 0 reads as
+ * "timer"; WHY "signal" makes FD a signal number ("signal 1 SIGHUP").
+ * Nothing at all when tracing is off. */
+void trace_dispatch(int fd, const char *why, const char *callback);
+
+/* For event_base_dump_events: trace_dump_begin() gives a stream to dump into,
+ * trace_dump_end() prints what was written on stderr without the "0x..."
+ * event addresses, and closes it. */
+FILE *trace_dump_begin(void);
+void trace_dump_end(FILE *dump);
+
+#endif
