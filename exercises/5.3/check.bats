@@ -2,7 +2,7 @@
 # Exercise 5.3 — backpressure_relay ends with
 #   relay: paused the producer N times
 # N: how many times it stopped reading the producer because the consumer's
-# buffer reached --high. The check compares N with the relay's own --trace
+# buffer reached --high. The check compares N with the relay's own --csv
 # (ms,buffered,reading): every pause is a row where reading goes from 1 to 0,
 # and so is the producer's end (reading stops for good), which is not a pause.
 
@@ -16,7 +16,7 @@ setup() {
 # relay_run ARGS...: 8 MiB through the relay to a consumer that naps 1 s (and a small receive buffer)
 # first; checks the bytes and the exit, sets PAUSES (empty if not printed)
 relay_run() {
-    start_server relay "$RELAY" --port 0 --producer-port 0 --trace "$BATS_TEST_TMPDIR/trace.csv" "$@"
+    start_server relay "$RELAY" --port 0 --producer-port 0 --csv "$BATS_TEST_TMPDIR/trace.csv" "$@"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
     nc -I 4096 127.0.0.1 "$PORT" | { sleep 1; cat; } >"$BATS_TEST_TMPDIR/received" &
     consumer=$!
