@@ -23,6 +23,19 @@ RESULTS=build/exercises
 # meta_get ID KEY: the value of "KEY: value" in exercises/ID/meta (first one)
 meta_get() { sed -n "s/^$2:[[:space:]]*//p" "exercises/$1/meta" | head -n 1; }
 
+# meta_read ID: every key of exercises/ID/meta into the array META, without
+# starting a process (progress reads them all; a fork is slow on some machines)
+declare -A META
+meta_read() {
+    local line key
+    META=()
+    while IFS= read -r line || [ -n "$line" ]; do
+        [[ $line =~ ^([a-z-]+):[[:space:]]*(.*)$ ]] || continue
+        key=${BASH_REMATCH[1]}
+        [ -n "${META[$key]+set}" ] || META[$key]=${BASH_REMATCH[2]}
+    done <"exercises/$1/meta"
+}
+
 # every exercise id, in chapter then number order
 all_ids() {
     local meta
@@ -35,11 +48,8 @@ all_ids() {
 
 known_id() { [ -n "$1" ] && [ -f "exercises/$1/meta" ]; }
 
-stars() {
-    case $1 in
-    1) printf '★☆☆' ;; 2) printf '★★☆' ;; 3) printf '★★★' ;; *) printf '?' ;;
-    esac
-}
+# STARS[difficulty]: how it is shown
+declare -A STARS=([1]='★☆☆' [2]='★★☆' [3]='★★★')
 
 # fingerprint ID: what the exercise's result depends on — the files a solution
 # changes, the check itself and the student's answer file, if any
@@ -54,10 +64,19 @@ fingerprint() {
 }
 
 # run_check ID DIR LOG: run exercise ID's check.bats in the tree DIR, TAP into LOG
+# (a hung check must not hang everything: bats's per-test timeout, 180 s,
+# unless BATS_TEST_TIMEOUT is set and empty — see scripts/run-tests.sh)
 run_check() {
     local id=$1 dir=$2 log=$3
-    (cd "$dir" && WORKBOOK_BIN=$dir BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180} \
-        bats --tap "exercises/$id/check.bats") >"$log" 2>&1
+    (
+        cd "$dir" || exit 1
+        if [ "${BATS_TEST_TIMEOUT+set}" = set ] && [ -z "$BATS_TEST_TIMEOUT" ]; then
+            unset BATS_TEST_TIMEOUT
+        else
+            export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+        fi
+        WORKBOOK_BIN=$dir exec bats --tap "exercises/$id/check.bats"
+    ) >"$log" 2>&1
 }
 
 # failing_part LOG: the failed tests and bats's explanation of each
@@ -90,21 +109,27 @@ cmd_check() {
     [ "$status" = pass ]
 }
 
-# not_started ID: no result recorded, no answer file, and none of the
-# exercise's files differ from the last commit
+# not_started ID CHANGED: no result recorded, no answer file, and none of the
+# exercise's files (META, from meta_read) is in CHANGED, the files that differ
+# from the last commit
 not_started() {
-    local id=$1
-    [ ! -f "$RESULTS/$id.result" ] && [ ! -f "exercises/$id/answer.txt" ] &&
-        git diff --quiet HEAD -- $(meta_get "$id" files) 2>/dev/null
+    local id=$1 changed=$2 f
+    [ ! -f "$RESULTS/$id.result" ] && [ ! -f "exercises/$id/answer.txt" ] || return 1
+    for f in ${META[files]-}; do
+        [[ $'\n'$changed$'\n' == *$'\n'$f$'\n'* ]] && return 1
+    done
+    return 0
 }
 
 cmd_progress() {
-    local id mark passed=0 total=0 built=0
+    local id mark passed=0 total=0 built=0 changed
     mkdir -p "$RESULTS"
-    printf '%-6s %-4s %-6s %s\n' id done level title
+    changed=$(git diff --name-only HEAD 2>/dev/null)
+    printf '%-6s %-4s  %-5s  %s\n' id done level title
     for id in $(all_ids); do
         total=$((total + 1))
-        if not_started "$id"; then
+        meta_read "$id"
+        if not_started "$id" "$changed"; then
             mark='·'
         else
             local recorded
@@ -121,8 +146,7 @@ cmd_progress() {
             case $recorded in pass*) mark='✔' ;; *) mark='✘' ;; esac
         fi
         [ "$mark" = '✔' ] && passed=$((passed + 1))
-        printf '%-6s %-4s %-6s %s\n' "$id" " $mark" "$(stars "$(meta_get "$id" difficulty)")" \
-            "$(meta_get "$id" title)"
+        printf '%-6s  %s    %s  %s\n' "$id" "$mark" "${STARS[${META[difficulty]-}]-?  }" "${META[title]-}"
     done
     echo "progress: $passed of $total exercises pass"
     echo "(✔ passes  ✘ tried, not passing yet  · not started; make check EX=N.M for one)"
@@ -156,6 +180,7 @@ verify_one() {
     local id=$1 dir=$2/$1 started=$SECONDS
     local patch="exercises/solutions/$id.patch"
     copy_tree "$dir"
+    # (verify_one runs in a subshell of its own: exit ends only that)
     fail_with() {
         echo "FAILED $id: $*"
         exit 1
@@ -166,7 +191,9 @@ verify_one() {
     fi
     echo "  check fails on the unmodified workbook: yes"
     [ -f "$dir/$patch" ] || fail_with "no solution: $patch is missing"
-    (cd "$dir" && git apply "$patch") >"$dir/apply.log" 2>&1 ||
+    # the ceiling: inside a checkout, git apply would take the enclosing
+    # repository's root as the patch's root and skip paths outside "here"
+    (cd "$dir" && GIT_CEILING_DIRECTORIES=$(dirname "$dir") git apply "$patch") >"$dir/apply.log" 2>&1 ||
         fail_with "solution $patch does not apply: $(head -n 3 "$dir/apply.log" | tr '\n' ' ')"
     if ! make -C "$dir" --no-print-directory -s all >"$dir/build.log" 2>&1; then
         tail -n 20 "$dir/build.log" | sed 's/^/    /'
@@ -217,9 +244,9 @@ cmd_verify() {
     for id in "${ids[@]}"; do
         known_id "$id" || { echo "verify: no exercise '$id'" >&2; exit 2; }
     done
-    local scratch started=$SECONDS
-    mkdir -p build
-    scratch=$(mktemp -d "$ROOT/build/verify.XXXXXX")
+    local started=$SECONDS
+    # global: the EXIT trap reads it after this function has returned
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/verify-exercises.XXXXXX")
     [ "$keep" = 1 ] || trap 'rm -rf "$scratch"' EXIT
     local jobs=${VERIFY_JOBS:-$(($(nproc) * 2))}
     echo "verify-exercises: ${#ids[@]} exercises, $jobs at a time, in $scratch"
@@ -227,7 +254,7 @@ cmd_verify() {
     export RESULTS
     # each exercise in its own copy; one report per exercise, printed whole
     printf '%s\n' "${ids[@]}" | xargs -P "$jobs" -I{} bash -c \
-        'verify_one "$1" "$2" >"$2/$1.report" 2>&1; cat "$2/$1.report"' _ {} "$scratch"
+        '(verify_one "$1" "$2") >"$2/$1.report" 2>&1; cat "$2/$1.report"' _ {} "$scratch"
     local failures=()
     for id in "${ids[@]}"; do
         grep -q "^verified $id " "$scratch/$id.report" 2>/dev/null ||
