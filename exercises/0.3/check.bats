@@ -12,7 +12,7 @@ load ../helpers
     start_server echo_libevent "$(bin 00_why_event_loop/echo_libevent)" --port 0
     run /usr/bin/python3 "$BATS_TEST_DIRNAME/long_line.py" "$PORT" 10000
     assert_success
-    echo "# really: $(echo $output)" >&3
+    echo "# really: ${lines[*]}" >&3
     assert_line --index 0 --regexp '^before-close: [0-9]+$'
     [ "before-close: $before" = "${lines[0]}" ] ||
         fail "you predicted before-close: $before; really: ${lines[0]}"

@@ -24,7 +24,7 @@ setup_file() {
     predicted=$(answer failing-test)
     [ "${#predicted}" -ge 6 ] || fail "failing-test: give at least 6 characters of the test's name"
     # the real outcome: chapter 1's tests against the variant, 4 tests at a time
-    BATS_TEST_TIMEOUT= WORKBOOK_BIN="$BATS_FILE_TMPDIR/bin" run bats --tap --jobs 4 \
+    BATS_TEST_TIMEOUT='' WORKBOOK_BIN="$BATS_FILE_TMPDIR/bin" run bats --tap --jobs 4 \
         "$WORKBOOK_ROOT/01_listener/listener.bats"
     failed=$(sed -n 's/^not ok [0-9]* //p' <<<"$output" | tr '[:upper:]' '[:lower:]')
     passed=$(sed -n 's/^ok [0-9]* //p' <<<"$output" | tr '[:upper:]' '[:lower:]')
