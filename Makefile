@@ -45,7 +45,8 @@ part_objs_of = $(patsubst %.c,$(O)%.o,$(filter $(patsubst $(O)%,%,$(dir $(1)))%,
 # linker takes only the parts the program uses (none when there are none)
 parts_of     = $(if $(call part_objs_of,$(1)),$(dir $(1))parts.a)
 
-.PHONY: all deps help clean test check-fresh soak asan-test memcheck lint list-programs
+.PHONY: all deps help clean test check-fresh soak asan-test memcheck lint list-programs \
+	check progress verify-exercises
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -95,6 +96,18 @@ test: all
 test-chapter%: all
 	@$(if $(call chapter_dir,$*),,echo "make: no chapter $* (chapters: $(CHAPTERS))" >&2; exit 2)
 	@scripts/run-tests.sh $(wildcard $(call chapter_dir,$*)/*.bats)
+
+## check                EX=N.M: run exercise N.M's check on your code: PASS, or FAIL with a hint
+check: all
+	@scripts/exercises.sh check $(EX)
+
+## progress             every exercise: ✔ passes, ✘ not passing yet, · not started
+progress:
+	@scripts/exercises.sh progress
+
+## verify-exercises     prove every exercise's check: fails as shipped, passes with its solution
+verify-exercises: all
+	@scripts/exercises.sh verify
 
 ## check-fresh          make test on a bare Debian root (SUITE=bookworm|trixie; needs root)
 check-fresh:

@@ -1,0 +1,32 @@
+# exercises/helpers.bash — what the exercises' checks share, beside
+# tests/helpers.bash (load both: `load ../../tests/helpers` then `load ../helpers`).
+
+# answer KEY: the value of "KEY: value" in this exercise's answer.txt (lower
+# case, spaces squeezed); fails with a message when the file or the key is missing
+answer() {
+    local file="$BATS_TEST_DIRNAME/answer.txt" value
+    if [ ! -f "$file" ]; then
+        fail "no answer yet: write your prediction into exercises/$(basename "$BATS_TEST_DIRNAME")/answer.txt"
+        return 1
+    fi
+    value=$(sed -n "s/^$1:[[:space:]]*//p" "$file" | head -n 1 | tr '[:upper:]' '[:lower:]' |
+        tr -s ' ' | sed 's/[[:space:]]*$//')
+    if [ -z "$value" ]; then
+        fail "answer.txt has no line '$1: ...'"
+        return 1
+    fi
+    printf '%s\n' "$value"
+}
+
+# wait_count FILE REGEX N [SECONDS=10]: wait until N lines of FILE match REGEX
+wait_count() {
+    local file=$1 regex=$2 n=$3 deadline=$((SECONDS + ${4:-10}))
+    until [ "$(count_lines "$file" "$regex")" -ge "$n" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "timed out waiting for $n lines matching /$regex/ in $file; it holds:" >&2
+            cat "$file" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+}
