@@ -17,7 +17,7 @@ setup_file() {
     # shellcheck disable=SC2046
     cc -std=c11 -O2 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I"$WORKBOOK_ROOT/common" \
         $(pkg-config --cflags libevent) -o "$out/listener" "$BATS_FILE_TMPDIR/listener.c" \
-        "$WORKBOOK_ROOT/common/common.c" $(pkg-config --libs libevent)
+        "$WORKBOOK_ROOT"/common/*.c $(pkg-config --libs libevent)
 }
 
 @test "answer.txt names the listener.bats test that fails without the pause" {
