@@ -160,3 +160,34 @@ check_server() {
     done
     [ "$checked" -ge 6 ]
 }
+
+# page_trace NAME: the block under <!-- trace: NAME --> in docs/01-listener.md
+page_trace() {
+    awk -v m="<!-- trace: $1 -->" '$0 == m { on = 1; next }
+        on && /^```/ { if (in_block) exit; in_block = 1; next }
+        in_block { print }' "$WORKBOOK_ROOT/docs/01-listener.md"
+}
+
+# without_times: drop the time column, and how many fds epoll_wait reported
+# (two events may be reported together in another run)
+without_times() { sed -E 's/^ *[0-9.]+ ms  //; s/epoll_wait: [0-9]+ ready/epoll_wait: N ready/'; }
+
+@test "docs/01's --trace transcript of one telnet session is what the listener traces, in order" {
+    page_trace listener-telnet | without_times >"$BATS_TEST_TMPDIR/page"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/page")" -ge 20 ]
+    start_server listener "$(bin 01_listener/listener)" --port 0 --trace
+    run telnet_expect "$PORT" '
+want {type a line and it comes back}
+send "hi\r"
+want {hi\r\n}
+'
+    assert_success
+    wait_for_line "$SERVER_ERR" 'event -> on_conn_event'
+    without_times <"$SERVER_ERR" >"$BATS_TEST_TMPDIR/real"
+    # every page line, in order, among the real lines
+    run awk 'NR == FNR { want[++n] = $0; next }
+             i < n && $0 == want[i + 1] { i++ }
+             END { if (i < n) { print "page line " i + 1 " not found in order: " want[i + 1]; exit 1 } }' \
+        "$BATS_TEST_TMPDIR/page" "$BATS_TEST_TMPDIR/real"
+    assert_success
+}
