@@ -248,8 +248,10 @@ class Site:
             target = os.path.normpath(os.path.join(base, path))
             if target.startswith("..") or not self.repo.exists(target):
                 return m.group(0)  # left as written: make docs-check reports it
-            if target in self.repo.sources or target.endswith(".md"):
+            if target in self.repo.sources:
                 pass
+            elif target.endswith(".md"):
+                self.wanted.add(target)  # built in the next batch of pages (exercises/README.md)
             elif os.path.isdir(os.path.join(self.repo.root, target)) or \
                     not target.lower().endswith(IMAGE_EXT):
                 self.wanted.add(target)
