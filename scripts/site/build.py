@@ -205,7 +205,7 @@ class Site:
         zh = lang == "zh"
         home = f"{ZH}/README.md" if zh and self.repo.exists(f"{ZH}/README.md") else "README.md"
         nav = [f'<a class="home" href="{rel_href(rel_out, out_path(self.repo, home))}">'
-               f'{"libevent 练习册" if zh else "The libevent workbook"}</a>']
+               f'{"libevent 工作手册" if zh else "The libevent workbook"}</a>']
         for label, rel in self.nav_items(zh):
             target = out_path(self.repo, rel)
             cur = ' aria-current="page"' if target == rel_out else ""
