@@ -22,7 +22,7 @@ teardown() {
 # start_lesson N [DELAY]: make demoN, detached, playing by itself. Sets STATE
 # (the lesson's files, named on make's output).
 start_lesson() {
-    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_TRACE= DEMO_SOCKET="$SOCK" 3>&-
+    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_SOCKET="$SOCK" 3>&-
     assert_success
     assert_output --partial "runs in tmux -L $SOCK"
     STATE=$(sed -n 's/.*; files in //p' <<<"$output")
@@ -107,12 +107,15 @@ assert_cleaned_up() {
     assert_output --partial "no chapter 42"
 }
 
-@test "make demo1: telnet gets the greeting, the server accepts; killing the session stops everything" {
+@test "make demo1: telnet gets the greeting, the server accepts, the trace pane shows the three steps; killing the session stops everything" {
     start_lesson 1 3
     wait_pane client 'hello from the chapter 1 listener'
     wait_pane server 'recv a connection from 127\.0\.0\.1:[0-9]+'
-    # the trace pane follows the server's stderr file
+    # the trace pane follows the server's stderr file: the server runs with --trace
     pane_text trace | grep -q 'tail -n +1 -F build/demo/'
+    wait_pane trace 'register +fd [0-9]+ +EV_READ'
+    wait_pane trace 'detect +epoll_wait: [0-9]+ ready'
+    wait_pane trace 'dispatch +fd [0-9]+ +accept -> on_accept'
     wait_for_line "$STATE/servers" '^[0-9]+ [0-9]+$' 20
     read -r pid port <"$STATE/servers"
     kill -0 "$pid"
