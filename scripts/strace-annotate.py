@@ -23,7 +23,9 @@ import sys
 
 LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<time>\d+:\d+:\d+\.\d+)\s+(?P<rest>.*)$")
 CALL = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)\s+=\s+(?P<ret>-?\d+|\?)(?P<err>[^<]*)(?:<(?P<dur>[\d.]+)>)?$")
-READY = re.compile(r"events=(?P<ev>[A-Z|]+), data=\{u32=(?P<fd>\d+)")
+# strace 6.1 (Debian 12) prints an epoll event's data as {u32=6, u64=6}, newer
+# ones (Debian 13) as a number (0x6): libevent stores the fd there, so each names the fd
+READY = re.compile(r"events=(?P<ev>[A-Z|]+), data=(?:\{u32=(?P<fd>\d+)|(?P<num>0x[0-9a-fA-F]+|\d+))")
 ADDR = re.compile(r'sin_port=htons\((?P<port>\d+)\), sin_addr=inet_addr\("(?P<ip>[\d.]+)"\)')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?')
 
@@ -198,7 +200,8 @@ class Annotator:
         elif ret == "0":
             text = "epoll_wait (%s) -> 0 ready: time is up (a timer)%s" % (limit, slept)
         else:
-            ready = ", ".join("%s %s" % (self.name(fd), wants(ev)) for ev, fd in READY.findall(args))
+            ready = ", ".join("%s %s" % (self.name(fd if fd else int(num, 0)), wants(ev))
+                              for ev, fd, num in READY.findall(args))
             text = "epoll_wait (%s) -> %s ready: %s%s" % (limit, ret, ready, slept)
         self.emit(when, "detect", text)
 
