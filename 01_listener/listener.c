@@ -288,7 +288,8 @@ static int watch_signals(struct server *server)
 }
 
 /* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
+ * choose. Without it, libevent takes the best it has (epoll on Linux). The
+ * later servers call the same function packaged in common (open_event_base). */
 static struct event_base *open_base(const char *backend)
 {
     struct event_config *cfg = event_config_new();

@@ -226,21 +226,6 @@ static void idle_server_close(struct idle_server *s)
         evconnlistener_free(s->listener);
 }
 
-/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
-static struct event_base *open_base(const char *backend)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 static void usage(void)
 {
     printf("usage: %s [--idle MS] [--host ADDR] [--port PORT] [--trace] [--backend NAME]\n"
@@ -303,7 +288,7 @@ int main(int argc, char **argv)
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);
     }
-    server.base = open_base(server.loop.backend);
+    server.base = open_event_base(server.loop.backend);
     if (!server.base) {
         warnx_msg("cannot create the event base: %s",
                   server.loop.backend ? "that backend is not available here" : "out of memory");

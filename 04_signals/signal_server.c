@@ -294,21 +294,6 @@ static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
     dump_events(((struct server *)arg)->base);
 }
 
-/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
-static struct event_base *open_base(const char *backend)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 static void usage(void)
 {
     printf("usage: %s [--config FILE] [--host ADDR] [--port PORT] [--drain-ms MS]\n"
@@ -383,7 +368,7 @@ int server_open(struct server *s, const struct server_options *o)
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);
     }
-    s->base = open_base(o->loop.backend);
+    s->base = open_event_base(o->loop.backend);
     if (!s->base) {
         warnx_msg("cannot create the event base: %s",
                   o->loop.backend ? "that backend is not available here" : "out of memory");

@@ -69,21 +69,6 @@ static int watch_stop_signals(struct demo_server *s)
     return 0;
 }
 
-/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
-static struct event_base *open_base(const char *backend)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 int demo_server_open(struct demo_server *s, const struct sockaddr_in *sin,
                      const struct loop_options *loop, evconnlistener_cb on_accept, void *app)
 {
@@ -98,7 +83,7 @@ int demo_server_open(struct demo_server *s, const struct sockaddr_in *sin,
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);
     }
-    s->base = open_base(loop->backend);
+    s->base = open_event_base(loop->backend);
     if (!s->base) {
         warnx_msg("cannot create the event base: %s",
                   loop->backend ? "that backend is not available here" : "out of memory");

@@ -215,21 +215,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 /* ---- setting up and tearing down --------------------------------------------- */
 
-/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
-static struct event_base *open_base(const char *backend)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 static int made(const void *thing, const char *what)
 {
     if (thing)
@@ -316,7 +301,7 @@ int main(int argc, char **argv)
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);
     }
-    r.base = open_base(o.loop.backend);
+    r.base = open_event_base(o.loop.backend);
     if (!r.base) {
         warnx_msg("cannot create the event base: %s",
                   o.loop.backend ? "that backend is not available here" : "out of memory");

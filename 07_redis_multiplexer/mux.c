@@ -212,21 +212,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 /* ---- main ------------------------------------------------------------------------- */
 
-/* --backend NAME: avoid the other methods, so NAME is the only one libevent may
- * choose. Without it, libevent takes the best it has (epoll on Linux). */
-static struct event_base *open_base(const char *backend)
-{
-    struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    return base;
-}
-
 static int make_events(struct mux *m)
 {
     m->drain_deadline = evtimer_new(m->base, on_drain_deadline, m);
@@ -327,7 +312,7 @@ int main(int argc, char **argv)
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);
     }
-    m.base = open_base(o.loop.backend);
+    m.base = open_event_base(o.loop.backend);
     if (!m.base) {
         warnx_msg("cannot create the event base: %s",
                   o.loop.backend ? "that backend is not available here" : "out of memory");

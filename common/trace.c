@@ -59,6 +59,21 @@ const char *parse_backend_option(const char *text)
     usage_error("--backend: '%s' is not one of epoll, poll, select", text);
 }
 
+/* event_config_avoid_method for every other backend, so BACKEND is the only
+ * one libevent may choose. */
+struct event_base *open_event_base(const char *backend)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 void trace_enable(void)
 {
     tracing = 1;

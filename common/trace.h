@@ -12,8 +12,8 @@
  *        15.1 ms  dispatch  fd 7  read -> on_read
  * libevent does not say which callback it runs, so each callback starts with
  * trace_dispatch(fd, "read", "on_read"); it prints nothing unless trace_enable()
- * was called. Also here: the --backend option's check, and a way to print
- * event_base_dump_events() without its pointers.
+ * was called. Also here: the --backend option's check, the event base it asks
+ * for, and a way to print event_base_dump_events() without its pointers.
  */
 #ifndef WORKBOOK_TRACE_H
 #define WORKBOOK_TRACE_H
@@ -33,6 +33,13 @@ extern const char *const backend_names[N_BACKENDS];
 /* --backend NAME: NAME if it is one of backend_names, else a usage error
  * (exit 2): "prog: --backend: 'x' is not one of epoll, poll, select". */
 const char *parse_backend_option(const char *text);
+
+struct event_base;
+/* A new event base that may only use BACKEND (one of backend_names; NULL:
+ * libevent's own choice), or NULL if that backend is unavailable or memory ran
+ * out. Chapter 1 teaches it by hand (listener.c's open_base); the later
+ * servers call this one without teaching it again. */
+struct event_base *open_event_base(const char *backend);
 
 /* Turn on trace_dispatch's lines (the chapter calls it beside
  * event_enable_debug_logging). */
