@@ -121,6 +121,19 @@ _wb_no_sanitizer_reports() {
     done
 }
 
+# assert_in_order WANT GOT WHAT: every line of the text WANT is a line of the text
+# GOT, each found after the one before (other lines may come between) — a page
+# quoting a real run. Fails naming the first line of WANT not found; WHAT says
+# who quotes it.
+assert_in_order() {
+    local missing
+    missing=$(awk 'NR == FNR { want[++n] = $0; next }
+                   i < n && $0 == want[i + 1] { i++ }
+                   END { if (i < n) print "line " i + 1 ": " want[i + 1] }' \
+        <(printf '%s\n' "$1") <(printf '%s\n' "$2"))
+    [ -z "$missing" ] || fail "$3 quotes a line the run did not print (in this order), $missing"
+}
+
 # assert_rss_below PID KIB: the process's resident memory is below KIB. Under
 # sanitizers (WORKBOOK_SANITIZED=1) RSS measures the sanitizer's shadow memory
 # and quarantine, not the program, so the bound is not checked there.

@@ -33,12 +33,7 @@ assert_doc_excerpt() {
                 in_block' "docs/$1" | grep -v '^ *ms  step' | normalize)
     [ "$(wc -l <<<"$want")" -ge 10 ] || fail "no spoiler block in docs/$1"
     got=$(grep -E '^ +[0-9]+\.[0-9]  [a-z]' <<<"$output" | normalize)
-    # each wanted line, found after the previous one
-    local rest=$got line
-    while IFS= read -r line; do
-        grep -qxF -- "$line" <<<"$rest" || fail "docs/$1 quotes a line the run did not print (in this order): $line"
-        rest=$(sed -n "$(grep -nxF -- "$line" <<<"$rest" | head -n 1 | cut -d: -f1),\$p" <<<"$rest" | sed 1d)
-    done <<<"$want"
+    assert_in_order "$want" "$got" "docs/$1"
 }
 
 @test "strace-chapter1: for the accepted fd, register before detect before dispatch; accept4 is dispatch" {
