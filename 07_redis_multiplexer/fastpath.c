@@ -55,8 +55,8 @@ enum recv_result recv_into(evutil_socket_t fd, struct evbuffer *to)
  * own mmap(); the next burst then gets fresh pages, and every fresh page
  * costs a page fault — expensive under gVisor: with 16 KiB values this churn
  * cost the multiplexer about half its throughput. So malloc keeps what it
- * freed (up to KEEP_FREED_MEMORY) for the next burst. Calling it again (one
- * call per upstream) changes nothing. */
+ * freed (up to KEEP_FREED_MEMORY) for the next burst. A setting of the whole
+ * process: main calls it once. */
 void keep_freed_memory(void)
 {
     mallopt(M_TRIM_THRESHOLD, KEEP_FREED_MEMORY);

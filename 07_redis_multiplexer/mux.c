@@ -301,6 +301,7 @@ int main(int argc, char **argv)
     struct options o;
     parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill us */
+    keep_freed_memory();      /* fastpath.c: malloc keeps what it frees, process-wide */
 
     struct mux m = {.opt = &o};
     TAILQ_INIT(&m.clients);

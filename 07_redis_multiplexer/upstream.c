@@ -378,7 +378,6 @@ struct upstream *upstream_new(struct mux *m, int index)
         upstream_free(up);
         return NULL;
     }
-    keep_freed_memory();
     upstream_connect(up);
     return up;
 }
