@@ -188,7 +188,10 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # telnet_expect PORT EXPECT_BODY: run a real telnet on 127.0.0.1:PORT under
 # expect. EXPECT_BODY runs once telnet is connected; in it, `want REGEX` waits
 # for output matching REGEX (failing the test after 5 s or on EOF) and
-# `send "text\r"` types a line. Afterwards telnet is left with Ctrl-] and quit.
+# `send "text\r"` types a line. telnet's terminal echoes a typed line itself, so
+# the server's copy of "hi" is the second one: `want {hi\r\nhi\r\n}` (the
+# first alone would match before the server answered). Afterwards telnet is left
+# with Ctrl-] and quit.
 telnet_expect() {
     local port=$1 body=$2 script
     script=$(_wb_scope_dir)/telnet.exp

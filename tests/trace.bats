@@ -179,7 +179,7 @@ without_times() { sed -E 's/^ *[0-9.]+ ms  //; s/epoll_wait: [0-9]+ ready/epoll_
     run telnet_expect "$PORT" '
 want {type a line and it comes back}
 send "hi\r"
-want {hi\r\n}
+want {hi\r\nhi\r\n}
 '
     assert_success
     wait_for_line "$SERVER_ERR" 'event -> on_conn_event'

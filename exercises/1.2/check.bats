@@ -29,7 +29,7 @@ want {type a line and it comes back}
 send "UPPER from telnet\r"
 want {FROM TELNET\r\n}
 send "as typed\r"
-want {as typed\r\n}
+want {as typed\r\nas typed\r\n}
 '
     assert_success
 }
