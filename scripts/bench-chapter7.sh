@@ -3,25 +3,32 @@
 # private Redis: Redis directly, twemproxy (nutcracker) and chapter 7's
 # multiplexer. Prints a table per scenario with requests/s, the ratios
 # mux/twemproxy and mux/direct, and the multiplexer's batching factor in that
-# scenario (requests per write to Redis, from its SIGUSR1 stats).
+# scenario (requests per write to Redis, from its SIGUSR1 stats). Under each
+# table, where the CPU went: how many cores redis-benchmark kept busy (1.00 =
+# its one thread never waited: the load generator, not the target, set the
+# pace) and the target's CPU time per request.
 #
 # Every scenario runs ROUNDS times, the three targets taking turns; the table
 # shows each target's median: a 2-core machine running the benchmark, Redis
 # and a proxy at once is noisy.
 #
-# Usage: scripts/bench-chapter7.sh [REQUESTS=50000] [ROUNDS=3]   (about 4 minutes)
+# Usage: scripts/bench-chapter7.sh [REQUESTS=100000] [ROUNDS=5]   (about 6 minutes)
 #   MUX_BIN_B=path   also run a second multiplexer binary (say, the previous
 #                    version) in the same rounds: an A/B column "mux B" and the
 #                    ratio mux/B are added to each table
-#   SCENARIOS="1 3"  run only these scenarios (1: -c 1000, 2: -P 16, 3: 16 KiB)
+#   SCENARIOS="1 3"  run only these scenarios (1: -c 1000, 1t: -c 1000 with
+#                    redis-benchmark --threads, one per core, 2: -P 16, 3: 16 KiB)
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-requests=${1:-50000}
-rounds=${2:-3}
+requests=${1:-100000}
+rounds=${2:-5}
 mux_bin=${WORKBOOK_BIN:-.}/07_redis_multiplexer/mux
 mux_b_bin=${MUX_BIN_B:-}
-scenarios=${SCENARIOS:-1 2 3}
+scenarios=${SCENARIOS:-1 1t 2 3}
+# redis-benchmark is one thread by default, and at -c 1000 -P 1 that thread is
+# the slowest part of the run (see docs/07): scenario 1t gives it a thread per core
+generator_threads=$(nproc)
 
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -39,7 +46,8 @@ wait_listening "$mux_port" 10 || exit 1
 if [ -n "$mux_b_bin" ]; then
     mux_b_port=$(free_port)
     "$mux_b_bin" --port "$mux_b_port" --redis-port "$redis_port" >"$work/mux_b.log" 2>&1 &
-    pids+=("$!")
+    mux_b_pid=$!
+    pids+=("$mux_b_pid")
     wait_listening "$mux_b_port" 10 || exit 1
 fi
 
@@ -60,15 +68,30 @@ mux_counters() {
         sed 's/.* requests=\([0-9]*\) .* upstream_writes=\([0-9]*\) .*/\1 \2/'
 }
 
-# bench PORT ARGS... -> "TEST requests/s" lines, one per test, in run order
+# ticks PID: CPU time the process has used, user + system, in clock ticks
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# bench NAME PORT PID ARGS... -> "TEST requests/s" lines in $work/NAME, one per
+# test in run order; and in $work/NAME.cpu one line: how busy redis-benchmark
+# kept its threads (CPU time / wall time, in cores) and the CPU time PID (the
+# target: Redis itself or the proxy) used per request, in microseconds
 bench() {
-    local port=$1
-    shift
+    local name=$1 port=$2 pid=$3 t0 t1 requests
+    shift 3
+    requests=$(($(printf '%s\n' "$@" | sed -n '/^-n$/{n;p}') * 2)) # set and get
     redis-cli -p "$redis_port" flushall >/dev/null
-    redis-benchmark -p "$port" -q "$@" 2>/dev/null | tr '\r' '\n' |
+    t0=$(ticks "$pid")
+    { time redis-benchmark -p "$port" -q "$@" >"$work/out" 2>/dev/null; } 2>"$work/time"
+    t1=$(ticks "$pid")
+    tr '\r' '\n' <"$work/out" |
         sed -n 's/^\([A-Z_0-9]*\)[^:]*: \([0-9.]*\) requests per second.*/\1 \2/p' |
-        awk '!seen[$1]++'
+        awk '!seen[$1]++' >>"$work/$name"
+    awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$requests" \
+        '{ printf "generator %.2f\ntarget %.1f\n", ($2 + $3) / $1, t * 1e6 / hz / n }' \
+        "$work/time" >>"$work/$name.cpu"
 }
+TIMEFORMAT='%R %U %S'
 
 # scenario ARGS...: every target with the same arguments, ROUNDS times, taking
 # turns; then the table, with the batching factor the multiplexer reached
@@ -76,10 +99,10 @@ scenario() {
     local r0 w0 r1 w1
     read -r r0 w0 < <(mux_counters)
     for _ in $(seq "$rounds"); do
-        bench "$redis_port" "$@" >>"$work/direct"
-        bench "$twem_port" "$@" >>"$work/twem"
-        bench "$mux_port" "$@" >>"$work/mux"
-        if [ -n "$mux_b_bin" ]; then bench "$mux_b_port" "$@" >>"$work/mux_b"; fi
+        bench direct "$redis_port" "$REDIS_PID" "$@"
+        bench twem "$twem_port" "$twem_pid" "$@"
+        bench mux "$mux_port" "$mux_pid" "$@"
+        if [ -n "$mux_b_bin" ]; then bench mux_b "$mux_b_port" "$mux_b_pid" "$@"; fi
     done
     read -r r1 w1 < <(mux_counters)
     table
@@ -94,6 +117,23 @@ median() {
                  for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++)
                      if (v[t, b] < v[t, a]) { x = v[t, a]; v[t, a] = v[t, b]; v[t, b] = x }
                  print t, (m % 2 ? v[t, (m + 1) / 2] : (v[t, m / 2] + v[t, m / 2 + 1]) / 2) } }' "$1"
+}
+
+# cpu_lines: the medians of the .cpu files, a row per measure, a column per target
+cpu_lines() {
+    local name names="direct twem mux"
+    [ -z "$mux_b_bin" ] || names="$names mux_b"
+    for name in $names; do median "$work/$name.cpu" >"$work/$name.cpu.m"; done
+    # shellcheck disable=SC2046 # one file per target, in column order
+    awk 'FNR == 1 { col++ } { v[$1, col] = $2 }
+         END { printf "%-44s", ""
+               split("direct twemproxy mux mux_B", head, " ")
+               for (c = 1; c <= col; c++) printf " %8s", head[c]; print ""
+               printf "%-44s", "redis-benchmark busy, cores"
+               for (c = 1; c <= col; c++) printf " %8.2f", v["generator", c]; print ""
+               printf "%-44s", "CPU per request, us (Redis direct, else proxy)"
+               for (c = 1; c <= col; c++) printf " %8.1f", v["target", c]; print "" }' \
+        $(for name in $names; do echo "$work/$name.cpu.m"; done)
 }
 
 table() {
@@ -121,7 +161,8 @@ table() {
                      printf "%-6s %12.0f %12.0f %12.0f %13.2fx %10.2fx\n", k, d[k], t[k], m[k], m[k] / t[k], m[k] / d[k] } }' \
             "$work/direct.m" "$work/twem.m" "$work/mux.m"
     fi
-    rm -f "$work"/direct* "$work"/twem* "$work"/mux.m "$work/mux" "$work"/mux_b*
+    cpu_lines
+    rm -f "$work"/direct* "$work"/twem* "$work"/mux.m "$work/mux" "$work/mux.cpu" "$work"/mux_b*
 }
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -135,6 +176,11 @@ if want 1; then
 echo
 echo "scenario: -c 1000 -P 1, $requests requests per test"
 scenario -t set,get -n "$requests" -c 1000 -P 1
+fi
+if want 1t; then
+echo
+echo "scenario: -c 1000 -P 1 --threads $generator_threads (redis-benchmark with a thread per core), $((requests * 2)) requests per test"
+scenario -t set,get -n $((requests * 2)) -c 1000 -P 1 --threads "$generator_threads"
 fi
 if want 2; then
 echo
