@@ -124,6 +124,7 @@ LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(shell pkg-config --cflags libevent hiredis
 # The suite's files that run no program of ours (they test the docs, the tools
 # around the chapters, or run programs under strace/tmux): asan-test skips them.
 NOT_PROGRAM_TESTS := tests/deps.bats tests/docs.bats tests/zh-sync.bats tests/classroom.bats \
+	tests/classroom_lessons1.bats tests/classroom_lessons2.bats \
 	tests/strace.bats tests/exercises.bats
 ## asan-test            build with AddressSanitizer + UBSan in build/asan, run the suite's program tests on it
 asan-test:

@@ -5,75 +5,7 @@
 # process, no listening port, no tmux server, no file.
 
 load helpers
-
-setup() {
-    command -v tmux >/dev/null || skip "tmux is not installed (Debian: apt-get install tmux)"
-    cd "$WORKBOOK_ROOT" || return 1
-    SOCK=wbtest-classroom-$$-$BATS_TEST_NUMBER
-}
-
-teardown() {
-    # a failed test: end its session; the lesson's watchdog then stops the rest
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
-    [ -z "${STATE-}" ] || wait_gone_dir "$STATE" 15 || true
-    stop_test_processes
-}
-
-# start_lesson N [DELAY]: make demoN, detached, playing by itself. Sets STATE
-# (the lesson's files, named on make's output).
-start_lesson() {
-    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_SOCKET="$SOCK" 3>&-
-    assert_success
-    assert_output --partial "runs in tmux -L $SOCK"
-    STATE=$(sed -n 's/.*; files in //p' <<<"$output")
-    [ -d "$STATE" ]
-}
-
-# pane_text NAME: what the pane shows, history included
-pane_text() {
-    local id
-    id=$(awk -v n="$1" '$1 == n { print $2 }' "$STATE/panes")
-    tmux -L "$SOCK" capture-pane -p -J -S - -t "$id"
-}
-
-# wait_pane NAME REGEX [SECONDS=40]: until the pane shows a line matching REGEX
-wait_pane() {
-    local deadline=$((SECONDS + ${3:-40}))
-    until pane_text "$1" | grep -qE -- "$2"; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "pane $1 never showed /$2/; it shows:" >&2
-            pane_text "$1" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-}
-
-# wait_gone_pid PID SECONDS / wait_gone_dir DIR SECONDS
-wait_gone_pid() {
-    local deadline=$((SECONDS + $2))
-    while kill -0 "$1" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-wait_gone_dir() {
-    local deadline=$((SECONDS + $2))
-    while [ -e "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-
-# assert_cleaned_up PID PORT: the lesson's files go (the watchdog removes them
-# last), then the server, its port and the tmux server are gone
-assert_cleaned_up() {
-    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
-    ! kill -0 "$1" 2>/dev/null || fail "server pid $1 still runs"
-    port_is_free "$2" || fail "port $2 still accepts connections"
-    run tmux -L "$SOCK" list-sessions
-    assert_failure
-}
+load classroom
 
 @test "every chapter has a lesson of 5 to 8 steps in valid panes" {
     local dir chapters=0 steps

@@ -1,0 +1,117 @@
+# tests/classroom.bash — what the classroom tests share: a lesson played in a
+# detached tmux session on a tmux server of the test's own (tmux -L), its panes
+# read with capture-pane, and the check that it left nothing behind.
+
+setup() {
+    command -v tmux >/dev/null || skip "tmux is not installed (Debian: apt-get install tmux)"
+    cd "$WORKBOOK_ROOT" || return 1
+    SOCK=wbtest-classroom-$$-$BATS_TEST_NUMBER
+}
+
+teardown() {
+    # a failed test: end its session; the lesson's watchdog then stops the rest
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    [ -z "${STATE-}" ] || wait_gone_dir "$STATE" 15 || true
+    stop_test_processes
+}
+
+# start_lesson N [DELAY]: make demoN, detached, playing by itself. Sets STATE
+# (the lesson's files, named on make's output).
+start_lesson() {
+    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_SOCKET="$SOCK" 3>&-
+    assert_success
+    assert_output --partial "runs in tmux -L $SOCK"
+    STATE=$(sed -n 's/.*; files in //p' <<<"$output")
+    [ -d "$STATE" ]
+}
+
+# pane_text NAME: what the pane shows, history included
+pane_text() {
+    local id
+    id=$(awk -v n="$1" '$1 == n { print $2 }' "$STATE/panes")
+    tmux -L "$SOCK" capture-pane -p -J -S - -t "$id"
+}
+
+# wait_pane NAME REGEX [SECONDS=40]: until the pane shows a line matching REGEX
+wait_pane() { wait_pane_lines "$1" "$2" 1 "${3:-40}"; }
+
+# wait_pane_lines NAME REGEX COUNT [SECONDS=40]: until the pane shows at least
+# COUNT lines matching REGEX; fails at once if the lesson has ended
+wait_pane_lines() {
+    local deadline=$((SECONDS + ${4:-40})) text
+    while :; do
+        text=$(pane_text "$1" 2>/dev/null) ||
+            fail "the lesson ended before pane $1 showed $3 line(s) matching /$2/"
+        [ "$(grep -cE -- "$2" <<<"$text")" -lt "$3" ] || return 0
+        [ "$SECONDS" -lt "$deadline" ] ||
+            fail "$(printf 'pane %s never showed %s line(s) matching /%s/; it shows:\n%s' "$1" "$3" "$2" "$text")"
+        sleep 0.1
+    done
+}
+
+# wait_gone_pid PID SECONDS / wait_gone_dir DIR SECONDS
+wait_gone_pid() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+wait_gone_dir() {
+    local deadline=$((SECONDS + $2))
+    while [ -e "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# assert_cleaned_up PID PORT: the lesson's files go (the watchdog removes them
+# last), then the server, its port and the tmux server are gone
+assert_cleaned_up() {
+    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
+    ! kill -0 "$1" 2>/dev/null || fail "server pid $1 still runs"
+    port_is_free "$2" || fail "port $2 still accepts connections"
+    run tmux -L "$SOCK" list-sessions
+    assert_failure
+}
+
+# wait_lesson_end [SECONDS=90]: the lesson ends by itself (its session goes)
+wait_lesson_end() {
+    local deadline=$((SECONDS + ${1:-90}))
+    while tmux -L "$SOCK" has-session 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not end in ${1:-90} s"
+        sleep 0.2
+    done
+}
+
+# lesson_servers COUNT: the "pid port" lines of the servers the lesson started
+# (servers with --port 0), checked to be COUNT, and the pid of its private
+# Redis if it has one; call it before the lesson ends (its files go then)
+lesson_servers() {
+    SERVERS='' LESSON_REDIS_PID=''
+    [ ! -f "$STATE/redis.pid" ] || LESSON_REDIS_PID=$(cat "$STATE/redis.pid")
+    [ "$1" -gt 0 ] || return 0
+    local deadline=$((SECONDS + 30))
+    until [ "$(grep -cE '^[0-9]+ [0-9]+$' "$STATE/servers" 2>/dev/null)" -ge "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not start $1 servers in 30 s"
+        sleep 0.1
+    done
+    SERVERS=$(grep -E '^[0-9]+ [0-9]+$' "$STATE/servers")
+    [ "$(wc -l <<<"$SERVERS")" -eq "$1" ] || fail "expected $1 servers, the lesson started: $SERVERS"
+}
+
+# assert_all_cleaned_up: after the lesson, every server of lesson_servers, its
+# port, its Redis, the lesson's files and its tmux server are gone
+assert_all_cleaned_up() {
+    local pid port
+    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
+    while read -r pid port; do
+        [ -n "$pid" ] || continue # a lesson without servers of its own
+        ! kill -0 "$pid" 2>/dev/null || fail "server pid $pid still runs"
+        port_is_free "$port" || fail "port $port still accepts connections"
+    done <<<"$SERVERS"
+    [ -z "$LESSON_REDIS_PID" ] || wait_gone_pid "$LESSON_REDIS_PID" 5 ||
+        fail "the private Redis (pid $LESSON_REDIS_PID) still runs"
+    run tmux -L "$SOCK" list-sessions
+    assert_failure
+}
