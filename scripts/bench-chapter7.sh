@@ -128,11 +128,11 @@ cpu_lines() {
     awk 'FNR == 1 { col++ } { v[$1, col] = $2 }
          END { printf "%-44s", ""
                split("direct twemproxy mux mux_B", head, " ")
-               for (c = 1; c <= col; c++) printf " %8s", head[c]; print ""
+               for (i = 1; i <= col; i++) printf " %8s", head[i]; print ""
                printf "%-44s", "redis-benchmark busy, cores"
-               for (c = 1; c <= col; c++) printf " %8.2f", v["generator", c]; print ""
+               for (i = 1; i <= col; i++) printf " %8.2f", v["generator", i]; print ""
                printf "%-44s", "CPU per request, us (Redis direct, else proxy)"
-               for (c = 1; c <= col; c++) printf " %8.1f", v["target", c]; print "" }' \
+               for (i = 1; i <= col; i++) printf " %8.1f", v["target", i]; print "" }' \
         $(for name in $names; do echo "$work/$name.cpu.m"; done)
 }
 
