@@ -15,7 +15,8 @@ docs/errata.md, and any other docs/*.md that has a translation) docs/zh/P must:
     the first 12 hex digits of the sha256 of that English section's normalised text (its heading
     and body, whitespace runs collapsed to one space). When the English section changes, its hash
     changes and the stamp no longer matches: the section is *stale*;
-  * have relative links that resolve from docs/zh/ (files exist; #anchors name a heading).
+  * have relative links that resolve from docs/zh/ (files exist; #anchors name a heading or an
+    <a id="…"> of the page).
 
 Usage:
   scripts/zh-sync.py                       check everything; exit 1 with one line per problem
@@ -135,6 +136,9 @@ def section_hash(sec):
     body = [l for l in sec.lines if not STAMP.match(l.strip())]
     norm = " ".join(" ".join(body).split())
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:12]
+
+
+HTML_ANCHOR = re.compile(r'<a (?:id|name)="([^"]+)"')
 
 
 def github_slug(title):
@@ -265,9 +269,17 @@ class Checker:
             self.problem(name, "headings differ: English has levels %s, %s has %s"
                          % ([s.level for s in en], zh_rel, [s.level for s in zh]))
 
+    def anchors(self, rel, sections=None):
+        """Every anchor of a page: its headings' slugs, and the ids of <a id="…"> tags
+        (answers.md gives each answer one that does not depend on the language)."""
+        if sections is None:
+            sections = parse(self.read(rel))
+        return ({s.title and github_slug(s.title) for s in sections}
+                | set(HTML_ANCHOR.findall(self.read(rel))))
+
     def check_links(self, zh_rel, sections):
         zh_dir = os.path.dirname(zh_rel)
-        slugs = {s.title and github_slug(s.title) for s in sections}
+        slugs = self.anchors(zh_rel, sections)
         for s in sections:
             for target in s.links + s.images:
                 if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
@@ -281,13 +293,12 @@ class Checker:
                         continue
                     if anchor and full.endswith(".md") and os.path.exists(full):
                         rel = os.path.relpath(full, self.root)
-                        found = {x.title and github_slug(x.title) for x in parse(self.read(rel))}
-                        if anchor not in found:
+                        if anchor not in self.anchors(rel):
                             self.problem(os.path.basename(zh_rel), "section %s: link %s: no "
-                                         "heading with that anchor" % (s.label(), target))
+                                         "heading or <a id> with that anchor" % (s.label(), target))
                 elif anchor and anchor not in slugs:
-                    self.problem(os.path.basename(zh_rel), "section %s: link %s: no heading with "
-                                 "that anchor on the page" % (s.label(), target))
+                    self.problem(os.path.basename(zh_rel), "section %s: link %s: no heading or "
+                                 "<a id> with that anchor on the page" % (s.label(), target))
 
     def check_all(self):
         for en_rel, zh_rel, name in self.pages():

@@ -167,7 +167,19 @@ sync_check() { run "${SYNC[@]}" --root "$R"; }
     assert_failure
     assert_output --partial 'section "What and why": its images differ from English'
     assert_output --partial 'link ../01_listener/listener.c points at nothing from docs/zh/'
-    assert_output --partial 'link #run-it: no heading with that anchor on the page'
+    assert_output --partial 'link #run-it: no heading or <a id> with that anchor on the page'
+}
+
+@test "a link to an answer's <a id> anchor resolves; one to an id no page has fails" {
+    grep -q '<a id="ex-0-1"></a>' "$R/docs/answers.md"
+    echo '答案见 [0.1](../answers.md#ex-0-1)。' >>"$R/docs/zh/98-sample.md"
+    sync_check
+    assert_success
+    echo '还有 [9.9](../answers.md#ex-9-9)。' >>"$R/docs/zh/98-sample.md"
+    sync_check
+    assert_failure
+    assert_output --partial 'link ../answers.md#ex-9-9: no heading or <a id> with that anchor'
+    refute_output --partial 'ex-0-1'
 }
 
 @test "a missing translation of a chapter page fails, unless listed as pending" {
