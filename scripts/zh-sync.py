@@ -2,7 +2,8 @@
 """zh-sync.py — keep the Chinese edition (docs/zh/) in step with the English pages.
 
 The English pages are the source. For every English page P (README.md, docs/NN-*.md,
-docs/errata.md, and any other docs/*.md that has a translation) docs/zh/P must:
+docs/errata.md, docs/answers.md, docs/teaching.md, and any other docs/*.md that has a
+translation) docs/zh/P must:
 
   * have the same headings: the same number of sections, at the same levels, in the same order;
   * carry, in each section, the same fenced code blocks (byte-identical, in order), the same
@@ -138,6 +139,8 @@ def section_hash(sec):
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:12]
 
 
+# besides the chapter pages (docs/NN-*.md), the pages a student or instructor reads
+REQUIRED_PAGES = ("errata.md", "answers.md", "teaching.md")
 HTML_ANCHOR = re.compile(r'<a (?:id|name)="([^"]+)"')
 
 
@@ -178,7 +181,7 @@ class Checker:
         for name in sorted(os.listdir(docs)):
             if not name.endswith(".md") or not os.path.isfile(os.path.join(docs, name)):
                 continue
-            required = re.match(r"^\d\d-.*\.md$", name) or name == "errata.md"
+            required = re.match(r"^\d\d-.*\.md$", name) or name in REQUIRED_PAGES
             zh = ZH_DIR + "/" + name
             if required or os.path.exists(os.path.join(self.root, zh)):
                 out.append(("docs/" + name, zh, name))
