@@ -25,6 +25,8 @@
 #
 # Settings (environment; make passes its command-line variables through):
 #   DEMO_AUTO=1        advance by itself, DEMO_DELAY seconds per step (default 2)
+#   DEMO_HOLD=SECONDS  with DEMO_AUTO, how long the last screen stays before
+#                      everything stops (default DEMO_DELAY; the tests read it)
 #   DEMO_TRACE=FLAGS   the servers' trace flag (make: --trace; empty: none)
 #   DEMO_SOCKET=NAME   the tmux server's socket name (tmux -L; default: a new one)
 #   DEMO_DETACHED=1    start the session in the background and return (tests)
@@ -136,7 +138,7 @@ launch() {
     : >"$state/trace.log"
     {
         printf 'chapter=%q\ndir=%q\nsocket=%q\nsession=%q\n' "$chapter" "$dir" "$socket" "$session"
-        printf 'auto=%q\ndelay=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}"
+        printf 'auto=%q\ndelay=%q\nhold=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}" "${DEMO_HOLD-}"
         printf 'trace_flag=%q\n' "${DEMO_TRACE---trace}"
         # {bin}: nothing for the checkout's own build, so commands read 01_listener/listener
         bin=''
@@ -177,10 +179,11 @@ launch() {
 
 load_state() {
     state=$1
-    # the launcher wrote it: chapter, dir, socket, session, auto, delay, trace_flag, bin, redis_port
+    # the launcher wrote it: chapter, dir, socket, session, auto, delay, hold, trace_flag, bin, redis_port
     # shellcheck source=/dev/null
     . "$state/env"
     delay=${delay:-2}
+    hold=${hold:-$delay}
     redis_port=${redis_port-}
     port='' producer_port='' pid=''
 }
@@ -296,9 +299,9 @@ lesson() {
         # let the last commands finish (a transfer, a drain) before it all goes
         wait_idle client 10
         wait_idle client2 10
-        printf '(ending in %s s)' "$delay"
+        printf '(ending in %s s)' "$hold"
     else printf '[Enter] stop everything and end the session '; fi
-    pause
+    delay=$hold pause
     end_lesson
 }
 

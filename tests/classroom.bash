@@ -15,13 +15,16 @@ teardown() {
     stop_test_processes
 }
 
-# start_lesson N [DELAY]: make demoN, detached, playing by itself. Sets STATE
-# (the lesson's files, named on make's output).
+# start_lesson N [DELAY [HOLD]]: make demoN, detached, playing by itself, DELAY
+# seconds a step, the last screen staying HOLD seconds. Sets STATE (the
+# lesson's files, named on make's output).
 start_lesson() {
-    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_SOCKET="$SOCK" 3>&-
+    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_HOLD="${3:-}" \
+        DEMO_SOCKET="$SOCK" 3>&-
     assert_success
     assert_output --partial "runs in tmux -L $SOCK"
     STATE=$(sed -n 's/.*; files in //p' <<<"$output")
+    LESSON=$1
     [ -d "$STATE" ]
 }
 
@@ -75,13 +78,12 @@ assert_cleaned_up() {
     assert_failure
 }
 
-# wait_lesson_end [SECONDS=90]: the lesson ends by itself (its session goes)
-wait_lesson_end() {
-    local deadline=$((SECONDS + ${1:-90}))
-    while tmux -L "$SOCK" has-session 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not end in ${1:-90} s"
-        sleep 0.2
-    done
+# played_to_the_end: every step has been typed (the control pane says so, and
+# the lesson holds its last screen: start_lesson N DELAY HOLD), then the session
+# is ended as an instructor would, which stops everything the lesson started
+played_to_the_end() {
+    wait_pane control '^That was the lesson\.' 120
+    tmux -L "$SOCK" kill-session -t "workbook-ch$LESSON"
 }
 
 # lesson_servers COUNT: the "pid port" lines of the servers the lesson started
