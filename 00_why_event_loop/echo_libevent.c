@@ -166,22 +166,6 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     accept_pause_after_error(&((struct server *)arg)->pause);
 }
 
-/* What is registered right now: at start with --trace, and on SIGUSR2. The
- * dump goes through trace.c to lose its event addresses. */
-static void dump_events(struct event_base *base)
-{
-    FILE *dump = trace_dump_begin();
-    event_base_dump_events(base, dump);
-    trace_dump_end(dump);
-}
-
-static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_sigusr2");
-    dump_events(((struct server *)arg)->base);
-}
-
 /* Register the listener and the two signals. 0, or -1 after a message. */
 static int setup(struct server *server, const struct sockaddr_in *sin)
 {
@@ -202,7 +186,7 @@ static int setup(struct server *server, const struct sockaddr_in *sin)
     evconnlistener_set_error_cb(server->listener, on_accept_error);
     server->on_sigint = evsignal_new(server->base, SIGINT, on_signal, server);
     server->on_sigterm = evsignal_new(server->base, SIGTERM, on_signal, server);
-    server->on_sigusr2 = evsignal_new(server->base, SIGUSR2, on_sigusr2, server);
+    server->on_sigusr2 = evsignal_new(server->base, SIGUSR2, trace_on_sigusr2, server->base);
     if (!server->on_sigint || !server->on_sigterm || !server->on_sigusr2 ||
         evsignal_add(server->on_sigint, NULL) != 0 || evsignal_add(server->on_sigterm, NULL) != 0 ||
         evsignal_add(server->on_sigusr2, NULL) != 0) {
@@ -263,7 +247,7 @@ int main(int argc, char **argv)
     printf("backend: %s\n", event_base_get_method(server.base));
     print_listening(evconnlistener_get_fd(server.listener));
     if (loop.trace)
-        dump_events(server.base);
+        trace_dump_events(server.base);
 
     event_base_dispatch(server.base); /* until on_signal */
 

@@ -163,22 +163,6 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(arg, NULL);
 }
 
-/* What is registered right now: at start with --trace, and on SIGUSR2. The
- * dump goes through trace.c to lose its event addresses. */
-static void dump_events(struct event_base *base)
-{
-    FILE *dump = trace_dump_begin();
-    event_base_dump_events(base, dump);
-    trace_dump_end(dump);
-}
-
-static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_sigusr2");
-    dump_events(arg);
-}
-
 /* Listener, EMFILE pause and signal events, or -1 after saying why. */
 static int idle_server_open(struct idle_server *s, const struct sockaddr_in *sin)
 {
@@ -197,7 +181,7 @@ static int idle_server_open(struct idle_server *s, const struct sockaddr_in *sin
     evconnlistener_set_error_cb(s->listener, on_accept_error);
     s->on_sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s->base);
     s->on_sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s->base);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2, s->base);
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
     if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 ||
         evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
         evsignal_add(s->on_sigusr2, NULL) != 0) {
@@ -301,7 +285,7 @@ int main(int argc, char **argv)
         printf("listening on %s\n",
                format_local_addr(evconnlistener_get_fd(server.listener), bound, sizeof bound));
         if (server.loop.trace)
-            dump_events(server.base);
+            trace_dump_events(server.base);
         event_base_dispatch(server.base);
         status = EXIT_CLEAN;
     }

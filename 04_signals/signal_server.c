@@ -278,22 +278,6 @@ void server_print_summary(const struct server *s)
 
 /* ---- command line, setup and teardown ------------------------------------- */
 
-/* What is registered right now: at start with --trace, and on SIGUSR2. The
- * dump goes through trace.c to lose its event addresses. */
-static void dump_events(struct event_base *base)
-{
-    FILE *dump = trace_dump_begin();
-    event_base_dump_events(base, dump);
-    trace_dump_end(dump);
-}
-
-static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_sigusr2");
-    dump_events(((struct server *)arg)->base);
-}
-
 static void usage(void)
 {
     printf("usage: %s [--config FILE] [--host ADDR] [--port PORT] [--drain-ms MS]\n"
@@ -392,7 +376,7 @@ int server_open(struct server *s, const struct server_options *o)
         warnx_msg("cannot create the drain deadline timer: out of memory");
         return -1;
     }
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2, s);
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
     if (!s->on_sigusr2 || evsignal_add(s->on_sigusr2, NULL) != 0) {
         warnx_msg("cannot watch SIGUSR2: evsignal_new/evsignal_add failed");
         return -1;
@@ -409,7 +393,7 @@ void server_print_banner(const struct server *s, const char *how)
     printf("signals via %s; greeting \"%s\"; try: kill -USR1 %d\n", how, s->config.greeting,
            (int)getpid());
     if (s->trace)
-        dump_events(s->base);
+        trace_dump_events(s->base);
 }
 
 void server_close(struct server *s)

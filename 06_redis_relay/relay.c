@@ -134,22 +134,6 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- command line ------------------------------------------------------------ */
 
-/* What is registered right now: at start with --trace, and on SIGUSR2. The
- * dump goes through trace.c to lose its event addresses. */
-static void dump_events(struct event_base *base)
-{
-    FILE *dump = trace_dump_begin();
-    event_base_dump_events(base, dump);
-    trace_dump_end(dump);
-}
-
-static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_sigusr2");
-    dump_events(((struct relay *)arg)->base);
-}
-
 static void usage(void)
 {
     printf("usage: %s [options]\n"
@@ -250,7 +234,7 @@ static int add_events(struct relay *r)
     r->on_sigint = evsignal_new(r->base, SIGINT, on_signal, r);
     r->on_sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
     r->on_sigusr1 = evsignal_new(r->base, SIGUSR1, on_signal, r);
-    r->on_sigusr2 = evsignal_new(r->base, SIGUSR2, on_sigusr2, r);
+    r->on_sigusr2 = evsignal_new(r->base, SIGUSR2, trace_on_sigusr2, r->base);
     if (!made(r->on_sigusr2, "the SIGUSR2 event") || !made(r->drain_deadline, "the drain timer") ||
         !made(r->stats_timer, "the stats timer") || !made(r->on_sigint, "the SIGINT event") ||
         !made(r->on_sigterm, "the SIGTERM event") || !made(r->on_sigusr1, "the SIGUSR1 event"))
@@ -320,7 +304,7 @@ int main(int argc, char **argv)
     printf("relaying to Redis at %s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis));
     if (o.loop.trace)
-        dump_events(r.base);
+        trace_dump_events(r.base);
 
     event_base_dispatch(r.base);
 

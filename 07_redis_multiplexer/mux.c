@@ -122,22 +122,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     client_accept(arg, fd, sa);
 }
 
-/* What is registered right now: at start with --trace, and on SIGUSR2. The
- * dump goes through trace.c to lose its event addresses. */
-static void dump_events(struct event_base *base)
-{
-    FILE *dump = trace_dump_begin();
-    event_base_dump_events(base, dump);
-    trace_dump_end(dump);
-}
-
-static void on_sigusr2(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_sigusr2");
-    dump_events(((struct mux *)arg)->base);
-}
-
 /* ---- command line ----------------------------------------------------------------- */
 
 static void usage(void)
@@ -218,7 +202,7 @@ static int make_events(struct mux *m)
     m->on_sigint = evsignal_new(m->base, SIGINT, on_signal, m);
     m->on_sigterm = evsignal_new(m->base, SIGTERM, on_signal, m);
     m->on_sigusr1 = evsignal_new(m->base, SIGUSR1, on_signal, m);
-    m->on_sigusr2 = evsignal_new(m->base, SIGUSR2, on_sigusr2, m);
+    m->on_sigusr2 = evsignal_new(m->base, SIGUSR2, trace_on_sigusr2, m->base);
     if (!m->drain_deadline || !m->on_sigint || !m->on_sigterm || !m->on_sigusr1 || !m->on_sigusr2 ||
         evsignal_add(m->on_sigint, NULL) != 0 || evsignal_add(m->on_sigterm, NULL) != 0 ||
         evsignal_add(m->on_sigusr1, NULL) != 0 || evsignal_add(m->on_sigusr2, NULL) != 0) {
@@ -331,7 +315,7 @@ int main(int argc, char **argv)
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis), o.upstreams,
            o.upstreams == 1 ? "" : "s");
     if (o.loop.trace)
-        dump_events(m.base);
+        trace_dump_events(m.base);
 
     event_base_dispatch(m.base);
 

@@ -295,3 +295,17 @@ void trace_dump_end(FILE *dump)
     free(dump_text);
     dump_text = NULL;
 }
+
+void trace_dump_events(struct event_base *base)
+{
+    FILE *dump = trace_dump_begin();
+    event_base_dump_events(base, dump);
+    trace_dump_end(dump);
+}
+
+void trace_on_sigusr2(evutil_socket_t sig, short what, void *base)
+{
+    (void)what;
+    trace_dispatch(sig, "signal", "on_sigusr2");
+    trace_dump_events(base);
+}

@@ -20,6 +20,8 @@
 
 #include <stdio.h>
 
+#include <event2/util.h> /* evutil_socket_t */
+
 /* What a program's --trace and --backend asked for. */
 struct loop_options {
     int trace;           /* --trace: one line per register/detect/dispatch step */
@@ -59,5 +61,15 @@ void trace_dispatch(int fd, const char *why, const char *callback);
  * event addresses, and closes it. */
 FILE *trace_dump_begin(void);
 void trace_dump_end(FILE *dump);
+
+/* event_base_dump_events(BASE) through the two above: "what is registered
+ * now". Chapter 1 teaches it by hand (listener.c's dump_events); the later
+ * servers call this one, at start with --trace. */
+void trace_dump_events(struct event_base *base);
+
+/* The later servers' SIGUSR2 callback, registered in their own files:
+ *     evsignal_new(base, SIGUSR2, trace_on_sigusr2, base)
+ * Each SIGUSR2 dumps what is registered (trace_dump_events). */
+void trace_on_sigusr2(evutil_socket_t sig, short what, void *base);
 
 #endif
