@@ -68,16 +68,6 @@ wait_gone_dir() {
     done
 }
 
-# assert_cleaned_up PID PORT: the lesson's files go (the watchdog removes them
-# last), then the server, its port and the tmux server are gone
-assert_cleaned_up() {
-    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
-    ! kill -0 "$1" 2>/dev/null || fail "server pid $1 still runs"
-    port_is_free "$2" || fail "port $2 still accepts connections"
-    run tmux -L "$SOCK" list-sessions
-    assert_failure
-}
-
 # played_to_the_end: every step has been typed (the control pane says so, and
 # the lesson holds its last screen: start_lesson N DELAY HOLD), then the session
 # is ended as an instructor would, which stops everything the lesson started
@@ -93,9 +83,9 @@ lesson_servers() {
     SERVERS='' LESSON_REDIS_PID=''
     [ ! -f "$STATE/redis.pid" ] || LESSON_REDIS_PID=$(cat "$STATE/redis.pid")
     [ "$1" -gt 0 ] || return 0
-    local deadline=$((SECONDS + 30))
+    local deadline=$((SECONDS + 40))
     until [ "$(grep -cE '^[0-9]+ [0-9]+$' "$STATE/servers" 2>/dev/null)" -ge "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not start $1 servers in 30 s"
+        [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not start $1 servers in 40 s"
         sleep 0.1
     done
     SERVERS=$(grep -E '^[0-9]+ [0-9]+$' "$STATE/servers")

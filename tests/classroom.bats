@@ -48,22 +48,21 @@ load classroom
     wait_pane trace 'register +fd [0-9]+ +EV_READ'
     wait_pane trace 'detect +epoll_wait: [0-9]+ ready'
     wait_pane trace 'dispatch +fd [0-9]+ +accept -> on_accept'
-    wait_for_line "$STATE/servers" '^[0-9]+ [0-9]+$' 20
-    read -r pid port <"$STATE/servers"
+    local pid port
+    lesson_servers 1
+    read -r pid port <<<"$SERVERS"
     kill -0 "$pid"
     [ "$(ps -o comm= -p "$pid")" = listener ]
     tmux -L "$SOCK" kill-session -t workbook-ch1
-    assert_cleaned_up "$pid" "$port"
+    assert_all_cleaned_up
 }
 
 @test "make demo6: the lesson plays to its end, then the relay and its private Redis are stopped" {
     start_lesson 6 1
-    local redis_pid redis_port
-    redis_pid=$(cat "$STATE/redis.pid")
+    local redis_port
     redis_port=$(sed -n 's/^redis_port=//p' "$STATE/env")
-    kill -0 "$redis_pid"
-    wait_for_line "$STATE/servers" '^[0-9]+ [0-9]+$' 40
-    read -r pid port <"$STATE/servers"
+    lesson_servers 1
+    kill -0 "$LESSON_REDIS_PID"
     # redis-cli through the relay, into the private Redis
     wait_pane client '^"hello through the relay"$'
     # the lesson ends by itself: the session goes, then everything else
@@ -72,7 +71,6 @@ load classroom
         [ "$SECONDS" -lt "$deadline" ] || fail "the lesson did not end in 90 s"
         sleep 0.2
     done
-    assert_cleaned_up "$pid" "$port"
-    wait_gone_pid "$redis_pid" 5 || fail "the private Redis (pid $redis_pid) still runs"
+    assert_all_cleaned_up
     port_is_free "$redis_port" || fail "the Redis port $redis_port still accepts connections"
 }
