@@ -41,8 +41,6 @@ twem_port=$TWEM_PORT
 twem_pid=$TWEM_PID
 
 clk_tck=$(getconf CLK_TCK)
-# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # bench PORT PID TEST N ARGS... -> "TEST requests/s cpu-µs-per-request": one
 # redis-benchmark run of one test, and the CPU time the process PID (the

@@ -68,9 +68,7 @@ mux_counters() {
         sed 's/.* requests=\([0-9]*\) .* upstream_writes=\([0-9]*\) .*/\1 \2/'
 }
 
-# ticks PID: CPU time the process has used, user + system, in clock ticks
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
+clk_tck=$(getconf CLK_TCK)
 
 # bench NAME PORT PID ARGS... -> "TEST requests/s" lines in $work/NAME, one per
 # test in run order; and in $work/NAME.cpu one line: how busy redis-benchmark
@@ -81,13 +79,13 @@ bench() {
     shift 3
     requests=$(($(printf '%s\n' "$@" | sed -n '/^-n$/{n;p}') * 2)) # set and get
     redis-cli -p "$redis_port" flushall >/dev/null
-    t0=$(ticks "$pid")
+    t0=$(cpu_ticks "$pid")
     { time redis-benchmark -p "$port" -q "$@" >"$work/out" 2>/dev/null; } 2>"$work/time"
-    t1=$(ticks "$pid")
+    t1=$(cpu_ticks "$pid")
     tr '\r' '\n' <"$work/out" |
         sed -n 's/^\([A-Z_0-9]*\)[^:]*: \([0-9.]*\) requests per second.*/\1 \2/p' |
         awk '!seen[$1]++' >>"$work/$name"
-    awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$requests" \
+    awk -v t=$((t1 - t0)) -v hz="$clk_tck" -v n="$requests" \
         '{ printf "generator %.2f\ntarget %.1f\n", ($2 + $3) / $1, t * 1e6 / hz / n }' \
         "$work/time" >>"$work/$name.cpu"
 }

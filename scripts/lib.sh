@@ -27,6 +27,10 @@ close_fds_above_2() {
     done
 }
 
+# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks
+# (getconf CLK_TCK of them per second)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now. Drawn
 # from 20000-32767, below Linux's ephemeral range (32768-60999), so it does not
 # collide with the source port of some outgoing connection.

@@ -6,7 +6,7 @@
 # teardown — by pid, even when the test failed.
 # Redis: start_redis starts a private redis-server on a free port (no disk, its
 # own temp dir) for the file that calls it. The chores shared with scripts/
-# (waiting for a line or a port, starting Redis) come from scripts/lib.sh.
+# (waiting for a line or a port, starting Redis, a process's CPU ticks) come from scripts/lib.sh.
 #
 # Binaries are found through WORKBOOK_BIN (the Makefile exports it; by default
 # the checkout itself), so one suite can test another build of the same code.
@@ -181,9 +181,6 @@ signal_for_line() {
 
 # fd_count PID: how many descriptors the process has open.
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
-
-# cpu_ticks PID: user + system CPU time of the process, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # telnet_expect PORT EXPECT_BODY: run a real telnet on 127.0.0.1:PORT under
 # expect. EXPECT_BODY runs once telnet is connected; in it, `want REGEX` waits
