@@ -120,6 +120,10 @@ soak: all
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
 ALL_C_FILES := $(wildcard common/*.c) $(C_SOURCES)
 LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(shell pkg-config --cflags libevent hiredis)
+# The shell and Python around the chapters: scripts, test helpers, tests and checks.
+SHELL_FILES  := $(wildcard scripts/*.sh scripts/*/*.sh tests/*.bash exercises/*.bash)
+BATS_FILES   := $(wildcard tests/*.bats $(addsuffix /*.bats,$(CHAPTERS)) exercises/*/*.bats tests/fixtures/*/*.bats)
+PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py $(addsuffix /*.py,$(CHAPTERS)) exercises/*/*.py)
 
 # The suite's files that run no program of ours (they test the docs, the tools
 # around the chapters, or run programs under strace/tmux): asan-test skips them.
@@ -140,13 +144,18 @@ memcheck: all
 	@scripts/deps.sh memcheck
 	@scripts/memcheck.sh
 
-## lint                 clang-format check, cppcheck and clang-tidy on every C file
+## lint                 clang-format, cppcheck and clang-tidy on every C file; shellcheck and pyflakes on the shell and Python
 lint:
 	@scripts/deps.sh lint
 	clang-format --dry-run -Werror $(ALL_C_FILES) $(wildcard common/*.h $(addsuffix /*.h,$(CHAPTERS)))
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 -q --std=c11 \
 		-Icommon -D_DEFAULT_SOURCE $(ALL_C_FILES)
 	clang-tidy -quiet $(ALL_C_FILES) -- $(LINT_FLAGS)
+	@echo "shellcheck: $(words $(SHELL_FILES)) shell files, $(words $(BATS_FILES)) bats files"
+	@shellcheck -S warning $(SHELL_FILES)
+	@shellcheck -S warning -s bats $(BATS_FILES)
+	@echo "pyflakes3: $(words $(PY_FILES)) Python files"
+	@pyflakes3 $(PY_FILES)
 	@echo "lint: clean"
 
 ## bench-c10k           10,000 idle connections to the listener and the relay: RSS per connection

@@ -6,8 +6,6 @@
 
 load ../tests/helpers
 
-SERVERS="echo_iterative echo_fork echo_threads echo_epoll echo_libevent"
-
 setup() {
     LOADGEN=$(bin 00_why_event_loop/loadgen)
 }

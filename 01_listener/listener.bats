@@ -52,7 +52,7 @@ want {second line\r\n}
     echoed=0
     for i in $(seq 100); do
         fd=${fds[i - 1]}
-        greeting= line=
+        greeting='' line=''
         read -r -t 20 -u "$fd" greeting || fail "client $i: no greeting"
         read -r -t 20 -u "$fd" line || fail "client $i: no echo (greeting: '$greeting')"
         assert_equal "$greeting" "$GREETING"$'\r'

@@ -13,7 +13,7 @@
 # more than is run (a word in a string); it does not miss a command written
 # in the usual way.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 files=(Makefile scripts/*.sh tests/*.bash tests/*.bats [0-9][0-9]_*/*.bats
     [0-9][0-9]_*/chapter.mk)

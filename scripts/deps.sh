@@ -10,7 +10,7 @@
 #        scripts/deps.sh --packages   (list every package it knows, install nothing)
 #   extra: optional groups some targets need on top of the base set:
 #          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
-#          lint (clang-format, clang-tidy, cppcheck), fresh (debootstrap),
+#          lint (clang-format, clang-tidy, cppcheck, shellcheck, pyflakes3), fresh (debootstrap),
 #          docs (pandoc, Pygments, chromium and a Chinese font: make docs, docs-check)
 set -u
 
@@ -92,7 +92,9 @@ check_extra() {
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
-               need "cppcheck" cppcheck cppcheck command -v cppcheck ;;
+               need "cppcheck" cppcheck cppcheck command -v cppcheck
+               need "shellcheck" shellcheck shellcheck command -v shellcheck
+               need "pyflakes3" pyflakes3 "" command -v pyflakes3 ;;
         docs)  need "pandoc" pandoc pandoc command -v pandoc
                need "Pygments (python3-pygments)" python3-pygments "" have_pygments
                need "chromium" chromium "" command -v chromium

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib.sh — shell chores shared by the scripts in this folder and by the
 # tests (tests/helpers.bash sources it). Sourced, not run. Everything that
 # starts Redis or waits for a server lives here, once.
@@ -104,9 +105,9 @@ spawn_redis() {
 # (spawn_redis). Sets REDIS_PORT and REDIS_PID. Another program may take the
 # port between free_port and bind, so it tries up to 5 ports.
 start_private_redis() {
-    local dir=$1 attempt
+    local dir=$1
     shift
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         REDIS_PORT=$(free_port)
         spawn_redis "$REDIS_PORT" "$dir" "$@" && return 0
     done

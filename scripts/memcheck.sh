@@ -5,7 +5,7 @@
 # lost (valgrind exits 99 otherwise) and the program itself exits 0.
 # Ends with "memcheck: N passed, M failed".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-.}
 work=$(mktemp -d)
@@ -19,6 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# shellcheck disable=SC2054  # the commas belong to one valgrind option
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
     --error-exitcode=99)
 

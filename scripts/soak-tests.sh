@@ -9,7 +9,7 @@
 # Prints one line per run (its summary line and duration), the failing tests
 # of failed runs, and ends with "soak: N runs, F failed".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 runs=${1:-}

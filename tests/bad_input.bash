@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # loaded by bats: reads its $status/$output, sets variables for the tests
 # tests/bad_input.bash — what the tests/bad_input*.bats files share: how to
 # start a server of tests/servers.bash and probe it, and one case_* function per
 # hostile or clumsy peer, taking the server's name. The behaviours are spread
@@ -75,7 +76,7 @@ reset_mid_reply() {
     if [ "$SERVER_PROBE" = redis ]; then
         printf 'GET t90:big\r\n' >&"$fd"
     else
-        seq 1 400000 >&"$fd" 2>/dev/null &
+        seq 1 400000 1>&"$fd" 2>/dev/null &
         writer=$!
     fi
     head -c 1000 <&"$fd" >/dev/null

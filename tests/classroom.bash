@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # loaded by bats: reads its $status/$output, sets variables for the tests
 # tests/classroom.bash — what the classroom tests share: a lesson played in a
 # detached tmux session on a tmux server of the test's own (tmux -L), its panes
 # read with capture-pane, and the check that it left nothing behind.

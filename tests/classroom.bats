@@ -48,9 +48,9 @@ load classroom
     wait_pane trace 'register +fd [0-9]+ +EV_READ'
     wait_pane trace 'detect +epoll_wait: [0-9]+ ready'
     wait_pane trace 'dispatch +fd [0-9]+ +accept -> on_accept'
-    local pid port
+    local pid
     lesson_servers 1
-    read -r pid port <<<"$SERVERS"
+    read -r pid _ <<<"$SERVERS"
     kill -0 "$pid"
     [ "$(ps -o comm= -p "$pid")" = listener ]
     tmux -L "$SOCK" kill-session -t workbook-ch1

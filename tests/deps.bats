@@ -12,9 +12,10 @@ load helpers
 # levels: gcc -> gcc-12 -> binutils-x86-64-linux-gnu, pkg-config -> pkgconf
 # -> pkgconf-bin); a named package not installed here just adds nothing
 deps_closure() {
-    local pkgs level
+    local pkgs
     pkgs=$("$WORKBOOK_ROOT/scripts/deps.sh" --packages)
-    for level in 1 2 3; do
+    for _ in 1 2 3; do   # three levels of Depends
+        # shellcheck disable=SC2046  # lists of package names, split on purpose
         pkgs=$(printf '%s\n' "$pkgs" \
             $(dpkg-query -W -f='${Depends}\n' $pkgs 2>/dev/null | tr ',|' '\n\n' |
                 sed -E 's/\(.*\)//; s/:any//; s/^ *//; s/ *$//') | sort -u)
@@ -32,6 +33,7 @@ deps_closure() {
     done
     closure=$(deps_closure)
     # the packages of a minimal Debian (priority required), asked in one go
+    # shellcheck disable=SC2046  # package names, split on purpose
     required=$(dpkg-query -W -f='${Package} ${Priority}\n' $(awk '$2 != "?" { print $2 }' <<<"$used" | sort -u) |
         awk '$2 == "required" { print $1 }')
     missing=()

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # loaded by bats: reads its $status/$output, sets variables for the tests
 # tests/helpers.bash — what every tests/*.bats file shares.
 #
 # Background programs: start_bg / start_server run a program with its output in
@@ -89,9 +90,9 @@ wait_exit() {
 
 # stop_pid PID: TERM, up to 3 s of grace, then KILL.
 stop_pid() {
-    local pid=$1 i
+    local pid=$1
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 60); do
+    for _ in $(seq 60); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # loaded by bats: reads its $status/$output, sets variables for the tests
 # tests/servers.bash — every server of the workbook, listed once (loaded by
 # tests/bad_input.bash for the tests/bad_input*.bats files; `load servers`). A
 # new server is one line here; the bad-input suite then insists on a test of

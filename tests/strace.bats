@@ -66,7 +66,8 @@ assert_doc_excerpt() {
 import re, sys
 sys.stdout.write(re.sub(r"u(32|64)=0x([0-9a-f]+)", lambda m: "u%s=%d" % (m.group(1), int(m.group(2), 16)), sys.stdin.read()))'
     fi <build/strace-chapter1.txt >"$BATS_TEST_TMPDIR/other.txt"
-    ! cmp -s build/strace-chapter1.txt "$BATS_TEST_TMPDIR/other.txt" # it was rewritten
+    run cmp -s build/strace-chapter1.txt "$BATS_TEST_TMPDIR/other.txt"
+    assert_failure # it was rewritten
     diff <(/usr/bin/python3 scripts/strace-annotate.py build/strace-chapter1.txt) \
         <(/usr/bin/python3 scripts/strace-annotate.py "$BATS_TEST_TMPDIR/other.txt")
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # loaded by bats: reads its $status/$output, sets variables for the tests
 # tests/walkthrough.bash — what tests/walkthrough*.bats share: reading a
 # page's transcript block, normalising real output, comparing the two, and
 # running an expect script in a terminal. (The walkthrough is two files only

@@ -56,6 +56,7 @@ load walkthrough
     pid=$(cat "$WORKBOOK_REDIS_STATE/redis.pid")
     run make -s --no-print-directory -C "$WORKBOOK_ROOT" redis-stop
     assert_success
-    ! kill -0 "$pid" 2>/dev/null
+    run kill -0 "$pid"
+    assert_failure # the Redis it started is gone
     [ "$(redis-cli -p "$foreign" ping)" = PONG ]
 }
