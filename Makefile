@@ -98,12 +98,14 @@ test-chapter%: all
 	@scripts/run-tests.sh $(wildcard $(call chapter_dir,$*)/*.bats)
 
 ## check                EX=N.M: run exercise N.M's check on your code: PASS, or FAIL with a hint
+# PASS and FAIL are both an answer, not a build error: make exits 0 for both
+# (scripts/exercises.sh check N.M exits 1 on FAIL, for scripts)
 check: all
-	@scripts/exercises.sh check $(EX)
+	@scripts/exercises.sh check $(EX); status=$$?; [ $$status -eq 1 ] || exit $$status
 
-## progress             every exercise: ✔ passes, ✘ not passing yet, · not started
+## progress             every exercise: ✔ passes, ✘ not passing yet, · not started (RECHECK=1 re-runs changed ones)
 progress:
-	@scripts/exercises.sh progress
+	@scripts/exercises.sh progress $(if $(RECHECK),--recheck)
 
 ## verify-exercises     prove every exercise's check: fails as shipped, passes with its solution
 verify-exercises: all

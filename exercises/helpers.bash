@@ -23,8 +23,8 @@ wait_count() {
     local file=$1 regex=$2 n=$3 deadline=$((SECONDS + ${4:-10}))
     until [ "$(count_lines "$file" "$regex")" -ge "$n" ]; do
         if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "timed out waiting for $n lines matching /$regex/ in $file; it holds:" >&2
-            cat "$file" >&2
+            echo "waited ${4:-10} s for $n line(s) matching /$regex/; the program printed:" >&2
+            sed 's/^/    /' "$file" >&2
             return 1
         fi
         sleep 0.05

@@ -2,18 +2,25 @@
 # scripts/exercises.sh — the checkable exercises (exercises/README.md).
 #
 #   exercises.sh check N.M        run exercise N.M's check on this working tree:
-#                                 "exercise N.M — TITLE: PASS", or FAIL + hint +
-#                                 the failing assertion; exit 0 / 1 (2: no such id)
-#   exercises.sh progress         every exercise: ✔ passed, ✘ not passing, · not started
+#                                 "exercise N.M — TITLE: PASS" and where the answer
+#                                 is, or FAIL, what the program did and the hint;
+#                                 exit 0 / 1 (2: no such id). make check EX=N.M
+#                                 prints the same and exits 0 for PASS and FAIL
+#   exercises.sh progress [--recheck]
+#                                 every exercise: ✔ passed, ✘ not passing, · not
+#                                 started, from the results `check` recorded; runs
+#                                 nothing, unless --recheck (make progress RECHECK=1):
+#                                 then it re-runs the checks whose files changed
+#                                 since their last result, builds and all quiet
 #   exercises.sh verify [--only N.M]...
 #                                 prove every check (or only these): it fails on the
 #                                 unmodified workbook, passes with the reference
 #                                 solution, and the chapter's tests still pass
 #
-# The Makefile calls it as make check EX=N.M / make progress / make verify-exercises,
-# after `make all`. Results of `check` are remembered in build/exercises/N.M.result
-# with a fingerprint of the files the exercise is about, so `progress` re-runs a
-# check only when those files changed since.
+# The Makefile calls it as make check EX=N.M / make progress / make verify-exercises.
+# Results of `check` are remembered in build/exercises/N.M.result with a
+# fingerprint of the files the exercise is about; `progress` compares it with
+# the files now and says when a result is older than the student's last change.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,11 +77,20 @@ run_check() {
     local id=$1 dir=$2 log=$3
     (
         cd "$dir" || exit 1
-        if [ "${BATS_TEST_TIMEOUT+set}" = set ] && [ -z "$BATS_TEST_TIMEOUT" ]; then
-            unset BATS_TEST_TIMEOUT
-        else
-            export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+        local timeout=180 v
+        if [ -n "${BATS_TEST_NAME-}" ]; then
+            timeout= # inside a bats test (tests/exercises.bats): its own timeout covers this
+        elif [ "${BATS_TEST_TIMEOUT+set}" = set ]; then
+            timeout=$BATS_TEST_TIMEOUT # empty: none
         fi
+        # a check run from inside bats (tests/exercises.bats), maybe through make,
+        # which drops bats's exported functions: start from a clean bats state,
+        # and the real `bats` command, not the libexec script bats put on PATH
+        for v in $(compgen -e | grep '^BATS_'); do
+            [ "$v" = BATS_LIB_PATH ] || unset "$v"
+        done
+        PATH=$(tr ':' '\n' <<<"$PATH" | grep -v '/libexec/bats-core$' | paste -sd: -)
+        [ -n "$timeout" ] && export BATS_TEST_TIMEOUT=$timeout
         WORKBOOK_BIN=$dir exec bats --tap "exercises/$id/check.bats"
     ) >"$log" 2>&1
 }
@@ -82,74 +98,97 @@ run_check() {
 # failing_part LOG: the failed tests and bats's explanation of each
 failing_part() { awk '/^not ok /{show=1; print; next} /^ok /{show=0} show && /^#/' "$1"; }
 
+# what_it_did LOG: the failed tests' names and what the check reported about
+# the program, without the test machinery: bats's "(from function … in file …,
+# line …)" and "`command' failed" lines, bats-assert's "--" frames, and the
+# scratch paths of the test run
+what_it_did() {
+    failing_part "$1" | awk '
+        /^not ok / { sub(/^not ok [0-9]+ /, ""); sub(/ # .*$/, ""); print "✘ " $0; next }
+        { sub(/^# ?/, "") }
+        in_cmd { if ($0 ~ /'"'"' failed$/) in_cmd = 0; next }
+        /^  `/ { if ($0 !~ /'"'"' failed$/) in_cmd = 1; next }
+        /^\((from function|in test file) / { if ($0 !~ /\)$/) in_frame = 1; next }
+        in_frame { if ($0 ~ /\)$/) in_frame = 0; next }
+        /^--$/ || /^$/ { next }
+        /^-- .* --$/ { sub(/^-- /, ""); sub(/ --$/, ":") }
+        { print }' |
+        sed -E 's#[^ ]*/bats-run-[^/ ]*/test/[0-9]+/##g; s#[^ ]*/bats-run-[^/ ]*/##g'
+}
+
 cmd_check() {
     local id=${1-}
     if ! known_id "$id"; then
         echo "check: no exercise '$id': see make progress" >&2
         exit 2
     fi
-    local title log status
+    local title log status answer
     title=$(meta_get "$id" title)
     mkdir -p "$RESULTS"
     log="$RESULTS/$id.log"
     if run_check "$id" "$ROOT" "$log"; then
         status=pass
         echo "exercise $id — $title: PASS"
+        answer=$(meta_get "$id" answer)
+        if [ -n "$answer" ]; then
+            echo "now read the explanation: $answer"
+        elif [ -f "exercises/solutions/$id.patch" ]; then
+            echo "now compare with the reference solution: exercises/solutions/$id.patch"
+        fi
     else
         status=fail
         echo "exercise $id — $title: FAIL"
-        echo "hint: $(meta_get "$id" hint)"
-        local answer
-        answer=$(meta_get "$id" answer)
-        [ -n "$answer" ] && echo "once it passes, compare with $answer"
         echo "what the check saw:"
-        failing_part "$log" | sed 's/^/  /'
+        what_it_did "$log" | sed 's/^/  /'
+        echo "hint: $(meta_get "$id" hint)"
     fi
     printf '%s %s\n' "$status" "$(fingerprint "$id")" >"$RESULTS/$id.result"
     [ "$status" = pass ]
 }
 
-# not_started ID CHANGED: no result recorded, no answer file, and none of the
-# exercise's files (META, from meta_read) is in CHANGED, the files that differ
-# from the last commit
-not_started() {
-    local id=$1 changed=$2 f
-    [ ! -f "$RESULTS/$id.result" ] && [ ! -f "exercises/$id/answer.txt" ] || return 1
-    for f in ${META[files]-}; do
-        [[ $'\n'$changed$'\n' == *$'\n'$f$'\n'* ]] && return 1
-    done
-    return 0
-}
+# tried ID: the student ran its check (a result is recorded) or wrote an
+# answer. Only that: an exercise whose files another exercise's solution
+# changed is not started until its own check runs.
+tried() { [ -f "$RESULTS/$1.result" ] || [ -f "exercises/$1/answer.txt" ]; }
 
 cmd_progress() {
-    local id mark passed=0 total=0 built=0 changed
-    mkdir -p "$RESULTS"
-    changed=$(git diff --name-only HEAD 2>/dev/null)
+    local recheck=0
+    [ "${1-}" = --recheck ] && recheck=1
+    local id mark note passed=0 total=0 stale=0 built=0 recorded
     printf '%-6s %-4s  %-5s  %s\n' id 'done' level title
     for id in $(all_ids); do
         total=$((total + 1))
         meta_read "$id"
-        if not_started "$id" "$changed"; then
+        note=
+        if ! tried "$id"; then
             mark='·'
         else
-            local recorded
             recorded=$(cat "$RESULTS/$id.result" 2>/dev/null)
-            if [ "${recorded#* }" != "$(fingerprint "$id")" ]; then
-                # changed since its last check: run it now (quietly)
-                if [ "$built" = 0 ]; then
-                    make --no-print-directory -s all >/dev/null 2>&1
-                    built=1
+            if [ -z "$recorded" ] || [ "${recorded#* }" != "$(fingerprint "$id")" ]; then
+                if [ "$recheck" = 1 ]; then
+                    # the build's compiler lines and the check's report stay out of the table
+                    if [ "$built" = 0 ]; then
+                        make --no-print-directory -s all >/dev/null 2>&1
+                        built=1
+                    fi
+                    cmd_check "$id" >/dev/null 2>&1
+                    recorded=$(cat "$RESULTS/$id.result")
+                else
+                    stale=$((stale + 1))
+                    note=${recorded:+"  (files changed since this result)"}
+                    note=${note:-"  (answer written, not checked yet)"}
                 fi
-                cmd_check "$id" >/dev/null 2>&1
-                recorded=$(cat "$RESULTS/$id.result")
             fi
-            case $recorded in pass*) mark='✔' ;; *) mark='✘' ;; esac
+            case $recorded in pass*) mark='✔' ;; fail*) mark='✘' ;; *) mark='?' ;; esac
         fi
-        [ "$mark" = '✔' ] && passed=$((passed + 1))
-        printf '%-6s  %s    %s  %s\n' "$id" "$mark" "${STARS[${META[difficulty]-}]-?  }" "${META[title]-}"
+        [ "$mark" = '✔' ] && [ -z "$note" ] && passed=$((passed + 1))
+        printf '%-6s  %s    %s  %s%s\n' "$id" "$mark" "${STARS[${META[difficulty]-}]-?  }" "${META[title]-}" "$note"
     done
     echo "progress: $passed of $total exercises pass"
-    echo "(✔ passes  ✘ tried, not passing yet  · not started; make check EX=N.M for one)"
+    echo "(✔ passes  ✘ tried, not passing yet  · not started  ? answer written, not checked yet)"
+    if [ "$stale" -gt 0 ]; then
+        echo "$stale result(s) older than your last change: make check EX=N.M, or make progress RECHECK=1 to re-run them all"
+    fi
 }
 
 # ---- verify ------------------------------------------------------------------
@@ -299,10 +338,10 @@ cmd_verify() {
 
 case ${1-} in
 check) shift; cmd_check "$@" ;;
-progress) cmd_progress ;;
+progress) shift; cmd_progress "$@" ;;
 verify) shift; cmd_verify "$@" ;;
 *)
-    echo "usage: $0 check N.M | progress | verify [--only N.M]... [--keep]" >&2
+    echo "usage: $0 check N.M | progress [--recheck] | verify [--only N.M]... [--keep]" >&2
     exit 2
     ;;
 esac

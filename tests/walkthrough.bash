@@ -28,7 +28,7 @@ is_excerpt() { grep -qE "^<!-- transcript: $2 excerpt -->$" "$DOCS/$1"; }
 normalise() {
     sed -E -e 's/\r//g' \
         -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
-        -e 's/[0-9]+\.[0-9]+/T/g' \
+        -e 's/[0-9]+\.[0-9]+/T/g; s/[0-9]+ req\/s/N req\/s/g' \
         -e 's/\(pid [0-9]+/(pid N/g; s/kill -USR1 [0-9]+/kill -USR1 N/g; s/uptime_ms=[0-9]+/uptime_ms=N/g' \
         -e 's/[[:space:]]+/ /g; s/^ //; s/ $//' |
         grep -v '^$' || true

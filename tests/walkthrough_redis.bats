@@ -22,14 +22,15 @@ load walkthrough
         real=$cmd
         case $cmd in
             make\ *) real="make -s --no-print-directory -C $WORKBOOK_ROOT ${cmd#make }" ;;
-            *02_redis_client/*--port\ 6390*) ;;
+            # "a port where no Redis runs": on a shared machine 6390 may be taken, so a free one
+            *02_redis_client/*--port\ 6390*) closed=$(free_port); real=${cmd//6390/$closed} ;;
             *02_redis_client/*) real=$(sed -E "s#(02_redis_client/[a-z_]+)#$WORKBOOK_BIN/\\1 --port $port#" <<<"$cmd") ;;
         esac
         (cd "$WORKBOOK_ROOT" && eval "$real") >>"$out" 2>&1 || true
     done < <(doc_block 02-redis-client.md chapter2)
     make -s -C "$WORKBOOK_ROOT" redis-stop >/dev/null 2>&1
     [ "$n" -ge 6 ]
-    sed -i -E "s/\\b$port\\b/6379/g; s#$WORKBOOK_BIN/##g; s#$WORKBOOK_REDIS_STATE/#build/redis/#g" "$out"
+    sed -i -E "s/\\b$port\\b/6379/g; s/\\b${closed:-6390}\\b/6390/g; s#$WORKBOOK_BIN/##g; s#$WORKBOOK_REDIS_STATE/#build/redis/#g" "$out"
     assert_transcript 02-redis-client.md chapter2 "$out"
 }
 

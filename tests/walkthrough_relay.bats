@@ -33,3 +33,32 @@ load walkthrough
         sed "s/\b$REDIS_PORT\b/6379/" >"$BATS_TEST_TMPDIR/relay-terminal.out"
     assert_transcript 06-redis-relay.md chapter6-relay "$BATS_TEST_TMPDIR/relay-terminal.out" "$PORT" 6380
 }
+
+@test "chapter 6: Ctrl-C with a telnet still connected (the shutdown transcript), then Redis stopped" {
+    start_redis
+    start_server relay "$(bin 06_redis_relay/relay)" --port 0 --redis-port "$REDIS_PORT"
+    # the page's sequence: the three commands, then a telnet that sends PING and stays
+    redis-cli -p "$PORT" ping >/dev/null
+    redis-cli -p "$PORT" set workbook:greeting "hello through the relay" >/dev/null
+    printf 'GET workbook:greeting\r\nQUIT\r\n' | timeout 10 nc 127.0.0.1 "$PORT" >/dev/null
+    start_bg telnet bash -c "{ printf 'PING\r\n'; sleep 60; } | nc 127.0.0.1 $PORT"
+    for _ in $(seq 100); do grep -q PONG "$BG_OUT" && break; sleep 0.05; done
+    grep -q PONG "$BG_OUT" || fail "the held client got no +PONG"
+    kill -INT "$SERVER_PID"
+    wait_exit "$SERVER_PID" 20
+    cat "$SERVER_OUT" "$SERVER_ERR" >"$BATS_TEST_TMPDIR/relay-terminal.out"
+    assert_transcript 06-redis-relay.md chapter6-shutdown "$BATS_TEST_TMPDIR/relay-terminal.out"
+
+    # Redis stopped: redis-cli through the relay prints one of the two lines the page explains
+    start_server relay2 "$(bin 06_redis_relay/relay)" --port 0 --redis-port "$REDIS_PORT"
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    for _ in $(seq 100); do port_is_free "$REDIS_PORT" && break; sleep 0.05; done
+    run redis-cli -p "$PORT" ping
+    assert_failure
+    line=$(printf '%s\n' "$output" | sed "s/\b$PORT\b/6380/")
+    grep -qxF -- "$line" <(doc_block 06-redis-relay.md chapter6-unreachable) ||
+        fail "redis-cli printed '$output', which the page does not explain"
+    for _ in $(seq 100); do grep -q 'cannot reach Redis' "$SERVER_ERR" && break; sleep 0.05; done
+    grep -qx "relay: cannot reach Redis at 127.0.0.1:$REDIS_PORT: Connection refused" "$SERVER_ERR" ||
+        fail "relay's stderr: $(cat "$SERVER_ERR")"
+}

@@ -4,9 +4,9 @@
 # three times (the config's greeting changed to "b" before the first SIGHUP
 # and to "c" before the second); then SIGCONT. Your predictions, in
 # exercises/4.2/answer.txt:
-#   stats_lines = N      how many "stats:" lines the server prints
-#   reload_lines = N     how many "reload:" lines it prints
-#   greeting = WORD      what a client connecting afterwards is greeted with
+#   stats_lines: N      how many "stats:" lines the server prints
+#   reload_lines: N     how many "reload:" lines it prints
+#   greeting: WORD      what a client connecting afterwards is greeted with
 # The check runs the experiment on both programs and compares.
 
 load ../../tests/helpers
@@ -15,15 +15,15 @@ ANSWER="$WORKBOOK_ROOT/exercises/4.2/answer.txt"
 
 # answer KEY: the value written for KEY in answer.txt ("" if none)
 answer() {
-    sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p" "$ANSWER" | tail -n 1
+    sed -n "s/^[[:space:]]*$1[[:space:]]*[:=][[:space:]]*\([^[:space:]#]*\).*/\1/p" "$ANSWER" | tail -n 1
 }
 
 setup() {
     if [ ! -f "$ANSWER" ]; then
         fail "write your predictions first, into exercises/4.2/answer.txt, three lines:
-stats_lines = ?
-reload_lines = ?
-greeting = ?"
+stats_lines: ?
+reload_lines: ?
+greeting: ?"
     fi
     for key in stats_lines reload_lines greeting; do
         value=$(answer "$key")
@@ -77,7 +77,7 @@ experiment() { # PROGRAM
 
 # compare KEY OBSERVED: the prediction for KEY is what the run showed
 compare() {
-    [ "$(answer "$1")" = "$2" ] || fail "you predicted $1 = $(answer "$1"); the run gave $1 = $2"
+    [ "$(answer "$1")" = "$2" ] || fail "you predicted $1: $(answer "$1"); the run gave $1: $2"
 }
 
 @test "4.2 signals (evsignal_new): the run matches answer.txt" { experiment signals; }

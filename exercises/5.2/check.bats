@@ -2,10 +2,10 @@
 # Exercise 5.2 — predict, then observe. write_watermark sends each client
 # --bytes in --chunk pieces and ends with "all N bytes sent, K write
 # callbacks". Predict K for four runs, in exercises/5.2/answer.txt:
-#   fast = K       --bytes 1000000 --chunk 65536 --write-low 16384, a reader that reads at once
-#   slow = K       the same server, a reader that waits 1 s before reading
-#   low0 = K       --bytes 1000000 --chunk 65536 --write-low 0, a reader that reads at once
-#   chunk100k = K  --bytes 1000000 --chunk 100000 --write-low 16384, a reader that reads at once
+#   fast: K       --bytes 1000000 --chunk 65536 --write-low 16384, a reader that reads at once
+#   slow: K       the same server, a reader that waits 1 s before reading
+#   low0: K       --bytes 1000000 --chunk 65536 --write-low 0, a reader that reads at once
+#   chunk100k: K  --bytes 1000000 --chunk 100000 --write-low 16384, a reader that reads at once
 # The check runs the four and compares.
 
 load ../../tests/helpers
@@ -14,16 +14,16 @@ ANSWER="$WORKBOOK_ROOT/exercises/5.2/answer.txt"
 KEYS="fast slow low0 chunk100k"
 
 answer() {
-    sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p" "$ANSWER" | tail -n 1
+    sed -n "s/^[[:space:]]*$1[[:space:]]*[:=][[:space:]]*\([^[:space:]#]*\).*/\1/p" "$ANSWER" | tail -n 1
 }
 
 setup() {
     if [ ! -f "$ANSWER" ]; then
         fail "write your predictions first, into exercises/5.2/answer.txt, four lines:
-fast = ?
-slow = ?
-low0 = ?
-chunk100k = ?"
+fast: ?
+slow: ?
+low0: ?
+chunk100k: ?"
     fi
     for key in $KEYS; do
         value=$(answer "$key")
@@ -43,7 +43,7 @@ run_one() {
     assert_equal "$(wc -c <"$BATS_TEST_TMPDIR/$key.received")" 1000000
     k=$(sed -n 's/.*all 1000000 bytes sent, \([0-9]*\) write callbacks$/\1/p' "$SERVER_OUT")
     echo "# $key: $k write callbacks" >&3
-    [ "$(answer "$key")" = "$k" ] || fail "you predicted $key = $(answer "$key"); the run gave $key = $k"
+    [ "$(answer "$key")" = "$k" ] || fail "you predicted $key: $(answer "$key"); the run gave $key: $k"
     stop_pid "$SERVER_PID"
 }
 

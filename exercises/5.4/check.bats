@@ -6,24 +6,24 @@
 # before the next is sent:
 #   "abcdefg" (7 bytes), "hijklmn" (7), "o" (1), "p" (1), "qr" (2)
 # Predict, in exercises/5.4/answer.txt:
-#   callbacks = N           how many read callbacks run
-#   inputs = A B C ...      the input length each one reports, in order
+#   callbacks: N           how many read callbacks run
+#   inputs: A B C ...      the input length each one reports, in order
 # The check runs it and compares.
 
 load ../../tests/helpers
 
 ANSWER="$WORKBOOK_ROOT/exercises/5.4/answer.txt"
 
-# answer KEY: everything after "KEY =" on its line, commas read as spaces
+# answer KEY: everything after "KEY:" on its line, commas read as spaces
 answer() {
-    sed -n "s/^[[:space:]]*$1[[:space:]]*=\([^#]*\).*/\1/p" "$ANSWER" | tail -n 1 | tr ',' ' ' | xargs
+    sed -n "s/^[[:space:]]*$1[[:space:]]*[:=]\([^#]*\).*/\1/p" "$ANSWER" | tail -n 1 | tr ',' ' ' | xargs
 }
 
 setup() {
     if [ ! -f "$ANSWER" ]; then
         fail "write your predictions first, into exercises/5.4/answer.txt, two lines:
-callbacks = ?
-inputs = ? ? ..."
+callbacks: ?
+inputs: ? ? ..."
     fi
     for key in callbacks inputs; do
         value=$(answer "$key")
@@ -60,7 +60,7 @@ delivered() {
     echo "# the server logged:" >&3
     grep -E 'read: (callback|consumed)' "$SERVER_OUT" | sed 's/^/#   /' >&3
     [ "$(answer callbacks)" = "$callbacks" ] ||
-        fail "you predicted callbacks = $(answer callbacks); the run gave callbacks = $callbacks"
+        fail "you predicted callbacks: $(answer callbacks); the run gave callbacks: $callbacks"
     [ "$(answer inputs)" = "$inputs" ] ||
-        fail "you predicted inputs = $(answer inputs); the run gave inputs = $inputs"
+        fail "you predicted inputs: $(answer inputs); the run gave inputs: $inputs"
 }
