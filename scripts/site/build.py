@@ -135,19 +135,72 @@ def token_lines(text, lexer):
     return lines
 
 
-LANGS = {"c": "c", "h": "c", "sh": "bash", "bash": "bash", "shell": "bash", "diff": "diff",
+# Which highlighter a fenced block gets. ```bash is a script (Pygments' bash lexer: keywords,
+# builtins, here-documents); ```sh, ```shell and ```console are what the pages mostly show, lines
+# typed at a prompt, each followed by a "# what it does" comment: shell_line below colours those
+# line by line (strings, variables, the comment to the end of the line), so a quote or keyword on
+# one line can never colour the next, and words like test or in stay plain. An unlabelled block
+# that starts with a "$ " prompt is a transcript: prompts and commands coloured, output plain.
+LANGS = {"c": "c", "h": "c", "bash": "bash", "diff": "diff",
          "make": "make", "makefile": "make", "python": "python", "py": "python"}
+SHELL_LINES = ("sh", "shell", "console", "shell-session")
+SHELL_TOKEN = re.compile(r"""'[^']*'|"(?:\\.|[^"\\])*"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9?#@!$*-]""")
+
+
+def span(cls, text):
+    return f'<span class="{cls}">{html.escape(text, quote=False)}</span>' if text else ""
+
+
+def shell_line(line):
+    """One shell command line as HTML: quoted strings, $variables, a trailing # comment."""
+    out, i = [], 0
+    while i < len(line):
+        c = line[i]
+        if c == "#" and (i == 0 or line[i - 1] in " \t;|&("):
+            out.append(span("c1", line[i:]))
+            break
+        m = SHELL_TOKEN.match(line, i) if c in "'\"$" else None
+        if m:
+            out.append(span({"'": "s1", '"': "s2"}.get(c, "nv"), m.group(0)))
+            i = m.end()
+            continue
+        j = i + 1
+        while j < len(line) and line[j] not in "#'\"$":
+            j += 1
+        out.append(html.escape(line[i:j], quote=False))
+        i = j
+    return "".join(out)
+
+
+def console_lines(code, transcript):
+    """Command lines (after a "$ " prompt in a transcript; every line otherwise), output plain."""
+    lines = []
+    for line in code.split("\n"):
+        if not transcript:
+            lines.append(shell_line(line))
+        elif line.startswith("$ ") or line == "$":
+            lines.append(span("gp", line[:2]) + shell_line(line[2:]))
+        else:
+            lines.append(span("go", line))
+    return lines
 
 
 def highlight_blocks(body):
     def repl(m):
-        lang = LANGS.get(m.group(1))
-        if not lang:
-            return m.group(0)
+        name = m.group(1)
         code = html.unescape(m.group(2))
-        lines = token_lines(code, get_lexer_by_name(lang, stripnl=False, ensurenl=False))
-        return f'<pre class="hl {m.group(1)}"><code>' + "\n".join(lines) + "</code></pre>"
-    return re.sub(r'<pre class="([\w+-]+)"><code>(.*?)</code></pre>', repl, body, flags=re.S)
+        if name is None:
+            if not re.match(r"\s*\$ ", code):
+                return m.group(0)
+            name, lines = "console", console_lines(code, True)
+        elif name in SHELL_LINES:
+            lines = console_lines(code, re.match(r"\s*\$ ", code) is not None)
+        elif name in LANGS:
+            lines = token_lines(code, get_lexer_by_name(LANGS[name], stripnl=False, ensurenl=False))
+        else:
+            return m.group(0)
+        return f'<pre class="hl {name}"><code>' + "\n".join(lines) + "</code></pre>"
+    return re.sub(r'<pre(?: class="([\w+-]+)")?><code>(.*?)</code></pre>', repl, body, flags=re.S)
 
 
 # ---- page frame --------------------------------------------------------------------------------
@@ -165,6 +218,7 @@ class Site:
         self.wanted = set()  # other repo files and folders the pages link to
         self.source_funcs = {}  # source rel -> {function name}
         self.css = "site.css"
+        self.search = {"docs": [], "terms": {}}  # search_docs fills it, write_search writes it
 
     def write(self, rel_out, text):
         full = os.path.join(self.out, rel_out)
@@ -200,6 +254,35 @@ class Site:
             out.append((f"{num} {label}" if num else label, rel))
         return out
 
+    def chapter_pages(self, zh):
+        """The chapter pages of one language in reading order: docs/NN-*.md or docs/zh/NN-*.md,
+        whatever is there (a new chapter's page joins by being added)."""
+        d = ZH if zh else "docs"
+        full = os.path.join(self.repo.root, d)
+        return [f"{d}/{f}" for f in sorted(os.listdir(full)) if CHAPTER_PAGE.match(f)] \
+            if os.path.isdir(full) else []
+
+    def pager(self, rel, rel_out, zh):
+        """Previous / next chapter links (the first chapter's previous and the last one's next
+        is the contents page), or "" for a page that is not a chapter."""
+        seq = self.chapter_pages(zh)
+        if rel not in seq:
+            return ""
+        home = f"{ZH}/README.md" if zh and self.repo.exists(f"{ZH}/README.md") else "README.md"
+        k = seq.index(rel)
+        prev = seq[k - 1] if k > 0 else home
+        nxt = seq[k + 1] if k + 1 < len(seq) else home
+        words = ("上一章", "下一章", "目录") if zh else ("Previous", "Next", "Contents")
+
+        def link(target, rel_attr, word, arrow_first):
+            name = words[2] if target == home else self.titles.get(target, target)
+            href = rel_href(rel_out, out_path(self.repo, target))
+            text = (f'<span class="dir">{"← " + word if arrow_first else word + " →"}</span> '
+                    f'<span class="to">{html.escape(name)}</span>')
+            return f'<a rel="{rel_attr}" href="{html.escape(href)}">{text}</a>'
+        return (f'<nav class="pager" aria-label="{"章节" if zh else "chapters"}">'
+                f'{link(prev, "prev", words[0], True)}{link(nxt, "next", words[1], False)}</nav>')
+
     def frame(self, rel_out, title, body, lang, switch_to, source_rel=None, kind="page"):
         """One page: header (home, chapter nav, language switch), then body."""
         zh = lang == "zh"
@@ -217,6 +300,11 @@ class Site:
         else:
             href = rel_href(rel_out, "zh-missing.html")
         label = "English" if zh else "中文"
+        root = html.escape(rel_href(rel_out, "index.html")[:-len("index.html")] or "./")
+        hint = "搜索（中英文）" if zh else "Search (English, 中文)"
+        search = (f'<div class="search" role="search"><input type="search" id="search-box" '
+                  f'placeholder="{hint}" aria-label="{hint}" autocomplete="off" spellcheck="false">'
+                  f'<ol id="search-results" hidden></ol></div>')
         switch = f'<a class="lang" hreflang="{"en" if zh else "zh"}" href="{href}">{label}</a>'
         return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if zh else 'en'}">
@@ -225,9 +313,10 @@ class Site:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <link rel="stylesheet" href="{rel_href(rel_out, self.css)}">
+<script src="{rel_href(rel_out, "search.js")}" data-root="{root}" defer></script>
 </head>
 <body class="{kind}">
-<header class="top"><nav>{' '.join(nav)}</nav>{switch}</header>
+<header class="top"><nav>{' '.join(nav)}</nav>{search}{switch}</header>
 <main>
 {body}
 </main>
@@ -296,19 +385,107 @@ class Site:
         label = "源代码（注释与代码并排）：" if zh else "Annotated source, side by side:"
         return f'<p class="sources">{label} {links}</p>'
 
+    def title_of(self, rel):
+        if rel not in self.titles:
+            self.titles[rel] = first_heading(self.repo.read(rel), rel)
+        return self.titles[rel]
+
+    def link_titles(self, rel, body):
+        """A link whose text is the path of the page it leads to ([`docs/errata.md`](errata.md))
+        shows that page's title instead; the path stays in its tooltip."""
+        base = os.path.dirname(rel)
+
+        def repl(m):
+            href, text = html.unescape(m.group(1)), m.group(2)
+            plain = html.unescape(re.sub(r"</?code>", "", text)).strip()
+            path = href.partition("#")[0]
+            if not path.endswith(".md") or re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) or \
+                    not plain.endswith(".md") or os.path.basename(plain) != os.path.basename(path):
+                return m.group(0)
+            target = os.path.normpath(os.path.join(base, path))
+            if target.startswith("..") or not self.repo.exists(target):
+                return m.group(0)
+            title = self.title_of(target)
+            if title == target:
+                return m.group(0)
+            return (f'<a href="{m.group(1)}" title="{html.escape(plain)}">'
+                    f"{html.escape(title, quote=False)}</a>")
+        return re.sub(r'<a href="([^"]*)">((?:<code>)?[^<>]*(?:</code>)?)</a>', repl, body)
+
+    @staticmethod
+    def toc(body, zh):
+        """"On this page": the page's h2 headings, with their h3s under them."""
+        heads = re.findall(r'<h([23]) id="([^"]+)">(.*?)</h\1>', body, flags=re.S)
+        if sum(1 for h in heads if h[0] == "2") < 2:
+            return ""
+        items, open_sub = [], False
+        for level, hid, text in heads:
+            text = re.sub(r"<(?!/?code\b)[^>]+>", "", text)  # no links inside the toc's links
+            a = f'<a href="#{hid}">{text}</a>'
+            if level == "2":
+                if open_sub:
+                    items.append("</ol></li>")
+                    open_sub = False
+                elif items:
+                    items.append("</li>")
+                items.append(f"<li>{a}")
+            elif items:  # an h3 under the last h2
+                if not open_sub:
+                    items.append("<ol>")
+                    open_sub = True
+                items.append(f"<li>{a}</li>")
+        items.append("</ol></li>" if open_sub else "</li>")
+        label = "本页目录" if zh else "On this page"
+        return (f'<nav class="toc" aria-label="{label}"><details open><summary>{label}</summary>'
+                f'<ol>{"".join(items)}</ol></details></nav>')
+
     def md_page(self, rel, pandoc_html):
         rel_out = out_path(self.repo, rel)
         zh = is_zh(rel)
-        body = self.rewrite_links(rel, rel_out, pandoc_html)
+        body = self.link_titles(rel, pandoc_html)
+        body = self.rewrite_links(rel, rel_out, body)
         body = highlight_blocks(body)
+        self.search_docs(rel, rel_out, body, zh)
         folder = self.chapter_folder(rel)
         if folder:
             body = self.autolink_functions(folder, rel_out, body)
             box = self.source_box(folder, rel_out, zh)
             body = re.sub(r"(</h1>)", r"\1" + box.replace("\\", "\\\\"), body, count=1)
+        pager = self.pager(rel, rel_out, zh)
+        top = self.toc(body, zh) + pager.replace('class="pager"', 'class="pager top"')
+        if "</h1>" in body:
+            end = body.index("</h1>") + len("</h1>")
+            box_end = body.find("</p>", end) + 4 if body.startswith('<p class="sources">', end) else end
+            body = body[:box_end] + top + body[box_end:]
+        else:
+            body = top + body
+        body += pager
         title = self.titles.get(rel, rel)
         self.write(rel_out, self.frame(rel_out, title, body, "zh" if zh else "en",
                                        zh_counterpart(rel), kind="doc"))
+
+    # ---- search: an inverted index of every Markdown page, both languages ------------------
+
+    def search_docs(self, rel, rel_out, body, zh):
+        """Each section (a heading to the next) of the page becomes one search document."""
+        page_title = self.titles.get(rel, rel)
+        text = re.sub(r"<pre\b.*?</pre>", " ", body, flags=re.S)
+        parts = re.split(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', text, flags=re.S)
+        # parts: [before, level, id, heading, after, level, id, heading, after, ...]
+        sections = [("", page_title, parts[0])]
+        for k in range(1, len(parts), 4):
+            heading = html.unescape(re.sub(r"<[^>]+>", "", parts[k + 2])).strip()
+            sections.append((parts[k + 1] if parts[k] != "1" else "", heading, parts[k + 3]))
+        for anchor, heading, chunk in sections:
+            words = html.unescape(re.sub(r"<[^>]+>", " ", chunk))
+            terms = search_terms(heading + " " + words)
+            if not terms:
+                continue
+            n = len(self.search["docs"])
+            self.search["docs"].append([rel_out, anchor, page_title,
+                                        heading if heading != page_title else "", "zh" if zh else "en"])
+            for t in terms:
+                self.search["terms"].setdefault(t, []).append(n)
 
     # ---- side-by-side source pages -------------------------------------------------------------
 
@@ -415,6 +592,41 @@ class Site:
                                                  body, "zh", "README.md", kind="note"))
 
 
+CJK_RUN = re.compile(r"[\u2e80-\u2fff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+WORD = re.compile(r"[a-z0-9][a-z0-9_]*")
+
+
+def search_terms(text):
+    """The set of terms a text is found by: lower-case words (an identifier also by its parts,
+    evconnlistener_new_bind by evconnlistener), and Chinese as character bigrams (a lone
+    character as itself), since Chinese has no spaces between words. search.js splits a query
+    the same way."""
+    text = text.lower()
+    terms = set()
+    for w in WORD.findall(text):
+        if len(w) > 1:
+            terms.add(w)
+        if "_" in w:
+            terms.update(p for p in w.split("_") if len(p) > 1)
+    for run in CJK_RUN.findall(text):
+        if len(run) == 1:
+            terms.add(run)
+        terms.update(run[k:k + 2] for k in range(len(run) - 1))
+    return terms
+
+
+def write_search(site):
+    """search-index.js (the index as a script: a page opened from file:// may not fetch a JSON
+    file, but may load a script) and search.js, which the search box in every header uses."""
+    import json
+    idx = {"docs": site.search["docs"],
+           "terms": {t: ids for t, ids in sorted(site.search["terms"].items())}}
+    with open(os.path.join(site.out, "search-index.js"), "w", encoding="utf-8") as f:
+        f.write("window.WORKBOOK_SEARCH = " + json.dumps(idx, ensure_ascii=False,
+                                                         separators=(",", ":")) + ";\n")
+    shutil.copyfile(os.path.join(HERE, "search.js"), os.path.join(site.out, "search.js"))
+
+
 def prose_html(text):
     """A comment's text as HTML: paragraphs; aligned or listed lines keep their line breaks."""
     out = []
@@ -439,7 +651,8 @@ def inline(s):
 
 def pandoc(text):
     try:
-        r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none"],
+        r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none",
+                            "--lua-filter", os.path.join(HERE, "cjk.lua")],
                            input=text, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         die("docs: pandoc is missing: apt-get install pandoc (scripts/deps.sh docs)")
@@ -534,6 +747,7 @@ def build(repo, out):
             if f.lower().endswith(IMAGE_EXT):
                 shutil.copyfile(os.path.join(img, f), os.path.join(out, "docs/img", f))
     site.missing_page()
+    write_search(site)
     n = sum(len(fs) for _, _, fs in os.walk(out))
     print(f"docs: {len(done)} pages, {len(repo.sources)} source files side by side, {n} files in {out}/")
 

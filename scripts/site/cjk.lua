@@ -1,0 +1,45 @@
+-- cjk.lua — pandoc filter for the docs site (scripts/site/build.py): a line break inside a
+-- paragraph between two CJK characters is dropped instead of becoming a space, so a Chinese
+-- paragraph written over several lines reads "腾出空间。阻塞调用", not "腾出空间。 阻塞调用".
+-- A break next to full-width punctuation goes too ("所有人。libevent": the punctuation carries
+-- its own space). Only soft breaks between text are touched: code (inline or blocks), and a break
+-- between a Chinese character and a Latin word (a space there is usual), stay as they are. (Chinese text has no spaces between words; the Markdown line break
+-- is the writer's, not the reader's.)
+
+local function cjk(cp)
+  return cp ~= nil and (
+    (cp >= 0x2E80 and cp <= 0x2FFF) or   -- radicals
+    (cp >= 0x3001 and cp <= 0x303F) or   -- CJK punctuation (not the ideographic space)
+    (cp >= 0x3040 and cp <= 0x30FF) or   -- kana
+    (cp >= 0x3400 and cp <= 0x4DBF) or   -- extension A
+    (cp >= 0x4E00 and cp <= 0x9FFF) or   -- unified ideographs
+    (cp >= 0xF900 and cp <= 0xFAFF) or   -- compatibility ideographs
+    (cp >= 0xFF01 and cp <= 0xFF60) or   -- full-width forms (，：（）)
+    (cp >= 0x20000 and cp <= 0x2FFFF))   -- extensions B…
+end
+
+local function punct(cp)
+  return cp ~= nil and ((cp >= 0x3001 and cp <= 0x303F) or (cp >= 0xFF01 and cp <= 0xFF60))
+end
+
+local TEXT = {Str = true, Emph = true, Strong = true, Link = true, Span = true,
+              Quoted = true, Strikeout = true, Underline = true, SmallCaps = true}
+
+local function edge(inline, last)
+  if not inline or not TEXT[inline.t] then return nil end
+  local s = pandoc.utils.stringify(inline)
+  if s == "" or not utf8.len(s) then return nil end
+  if last then return utf8.codepoint(s, utf8.offset(s, -1)) end
+  return utf8.codepoint(s, 1)
+end
+
+function Inlines(inlines)
+  for i = #inlines - 1, 2, -1 do
+    local a, b = edge(inlines[i - 1], true), edge(inlines[i + 1], false)
+    if inlines[i].t == "SoftBreak" and a and b and
+        ((cjk(a) and cjk(b)) or punct(a) or punct(b)) then
+      inlines:remove(i)
+    end
+  end
+  return inlines
+end
