@@ -396,7 +396,7 @@ class Site:
         base = os.path.dirname(rel)
 
         def repl(m):
-            href, text = html.unescape(m.group(1)), m.group(2)
+            before, href, text, after = m.group(1) or "", html.unescape(m.group(2)), m.group(3), m.group(4) or ""
             plain = html.unescape(re.sub(r"</?code>", "", text)).strip()
             path = href.partition("#")[0]
             if not path.endswith(".md") or re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) or \
@@ -408,9 +408,14 @@ class Site:
             title = self.title_of(target)
             if title == target:
                 return m.group(0)
-            return (f'<a href="{m.group(1)}" title="{html.escape(plain)}">'
-                    f"{html.escape(title, quote=False)}</a>")
-        return re.sub(r'<a href="([^"]*)">((?:<code>)?[^<>]*(?:</code>)?)</a>', repl, body)
+            if is_zh(rel):  # a Chinese title between Chinese words: no spaces (cjk.lua's rule)
+                before = "" if CJK_RUN.match(title) else before
+                after = "" if CJK_RUN.match(title[-1]) else after
+            return (f'{before}<a href="{m.group(2)}" title="{html.escape(plain)}">'
+                    f"{html.escape(title, quote=False)}</a>{after}")
+        return re.sub(r'((?<=[\u3001-\u303f\u3400-\u9fff\uff01-\uff60]) )?<a href="([^"]*)">'
+                      r'((?:<code>)?[^<>]*(?:</code>)?)</a>( (?=[\u3001-\u303f\u3400-\u9fff\uff01-\uff60]))?',
+                      repl, body)
 
     @staticmethod
     def toc(body, zh):
@@ -649,11 +654,12 @@ def inline(s):
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
 
 
-def pandoc(text):
+def pandoc(text, zh=False):
+    env = dict(os.environ, WORKBOOK_LANG="zh" if zh else "en")  # cjk.lua reads it
     try:
         r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none",
                             "--lua-filter", os.path.join(HERE, "cjk.lua")],
-                           input=text, capture_output=True, text=True, check=False)
+                           input=text, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError:
         die("docs: pandoc is missing: apt-get install pandoc (scripts/deps.sh docs)")
     if r.returncode:
@@ -720,7 +726,7 @@ def build(repo, out):
             site.titles.setdefault(rel, first_heading(texts[rel], rel))
         # pandoc takes about a second to start here: run a few at once
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r])), batch)))
+            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r]), is_zh(r)), batch)))
         for rel in batch:
             site.md_page(rel, htmls[rel])
         batch = sorted(w for w in site.wanted if w.endswith(".md") and w not in done)

@@ -22,6 +22,11 @@ local function punct(cp)
   return cp ~= nil and ((cp >= 0x3001 and cp <= 0x303F) or (cp >= 0xFF01 and cp <= 0xFF60))
 end
 
+-- A Chinese page (build.py sets WORKBOOK_LANG=zh for pandoc): a space typed between two Chinese
+-- characters goes too ("只对了一半。 水位", "见 译者说明"), except the one after "第 N 章" in a
+-- chapter's name ("第 1 章 监听器"), which separates the number from the title.
+local ZH = os.getenv("WORKBOOK_LANG") == "zh"
+
 local TEXT = {Str = true, Emph = true, Strong = true, Link = true, Span = true,
               Quoted = true, Strikeout = true, Underline = true, SmallCaps = true}
 
@@ -33,11 +38,19 @@ local function edge(inline, last)
   return utf8.codepoint(s, 1)
 end
 
+local function chapter_number(inlines, i)
+  -- inlines[i - 1] is "章", after "第" and a number: Str "第", Space, Str "1", Space, Str "章"
+  return i >= 6 and inlines[i - 1].t == "Str" and inlines[i - 1].text:match("章$") and
+    inlines[i - 3].t == "Str" and inlines[i - 3].text:match("^[0-9]+$") and
+    inlines[i - 5].t == "Str" and inlines[i - 5].text:match("第$")
+end
+
 function Inlines(inlines)
   for i = #inlines - 1, 2, -1 do
     local a, b = edge(inlines[i - 1], true), edge(inlines[i + 1], false)
-    if inlines[i].t == "SoftBreak" and a and b and
-        ((cjk(a) and cjk(b)) or punct(a) or punct(b)) then
+    local t = inlines[i].t
+    if a and b and ((t == "SoftBreak" and ((cjk(a) and cjk(b)) or punct(a) or punct(b))) or
+        (t == "Space" and ZH and cjk(a) and cjk(b) and not chapter_number(inlines, i))) then
       inlines:remove(i)
     end
   end
