@@ -450,6 +450,8 @@ class Site:
         body = self.link_titles(rel, pandoc_html)
         body = self.rewrite_links(rel, rel_out, body)
         body = highlight_blocks(body)
+        # a picture alone in its paragraph may be wider than the text column (site.css)
+        body = re.sub(r"<p>(<img [^>]*>)</p>", r'<p class="figure">\1</p>', body)
         self.search_docs(rel, rel_out, body, zh)
         folder = self.chapter_folder(rel)
         if folder:
