@@ -398,15 +398,18 @@ class Site:
         def repl(m):
             before, href, text, after = m.group(1) or "", html.unescape(m.group(2)), m.group(3), m.group(4) or ""
             plain = html.unescape(re.sub(r"</?code>", "", text)).strip()
-            path = href.partition("#")[0]
+            path, _, frag = href.partition("#")
+            ppath, _, pfrag = plain.partition("#")
             if not path.endswith(".md") or re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) or \
-                    not plain.endswith(".md") or os.path.basename(plain) != os.path.basename(path):
+                    not ppath.endswith(".md") or os.path.basename(ppath) != os.path.basename(path) or \
+                    pfrag != frag:
                 return m.group(0)
             target = os.path.normpath(os.path.join(base, path))
             if target.startswith("..") or not self.repo.exists(target):
                 return m.group(0)
-            title = self.title_of(target)
-            if title == target:
+            # docs/answers.md#ex-1-3: the heading there ("1.3 What breaks without ..."); else the title
+            title = section_heading(self.repo.read(target), frag) if frag else self.title_of(target)
+            if not title or title == target:
                 return m.group(0)
             if is_zh(rel):  # a Chinese title between Chinese words: no spaces (cjk.lua's rule)
                 before = "" if CJK_RUN.match(title) else before
@@ -740,6 +743,19 @@ def pandoc(text, zh=False):
     if r.returncode:
         raise SystemExit(f"docs: pandoc failed: {r.stderr.strip()}")
     return r.stdout
+
+
+def section_heading(text, frag):
+    """The heading an #anchor of a Markdown page names: after an <a id="frag"></a>, or the
+    heading whose GitHub-style anchor is frag; None if there is none."""
+    m = re.search(r'<a id="' + re.escape(frag) + r'"></a>\s*\n#+ (.+)', text)
+    if m:
+        return re.sub(r"[`*]", "", m.group(1)).strip()
+    for h in re.findall(r"^#+ (.+)$", text, re.M):
+        slug = re.sub(r"[^\w\- ]", "", re.sub(r"[`*]", "", h).strip().lower()).replace(" ", "-")
+        if slug == frag:
+            return re.sub(r"[`*]", "", h).strip()
+    return None
 
 
 def first_heading(text, default):

@@ -276,7 +276,9 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    chapters = {lang: [p for p in pages if CHAPTER_HTML.match(p) and p.startswith("docs/zh/") == (lang == "zh")]
+    everything = sorted(os.path.relpath(os.path.join(d, f), site)  # the chain: every chapter page
+                        for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
+    chapters = {lang: [p for p in everything if CHAPTER_HTML.match(p) and p.startswith("docs/zh/") == (lang == "zh")]
                 for lang in ("en", "zh")}
     for rel, p in sorted(probes.items()):
         problems += page_problems(site, rel, p, probes)
@@ -340,8 +342,6 @@ def nav_problems(site, rel, p, chapters):
     if not CHAPTER_HTML.match(rel):
         return out
     seq = chapters["zh" if rel.startswith("docs/zh/") else "en"]
-    if rel not in seq:  # checking a few pages: order unknown
-        seq = [rel]
     k = seq.index(rel)
     pager = p.get("pager") or {}
     for side, want in (("prev", seq[k - 1] if k > 0 else None), ("next", seq[k + 1] if k + 1 < len(seq) else None)):
