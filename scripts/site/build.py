@@ -12,6 +12,7 @@ code; this script only does what no packaged tool does for us — fill code regi
 C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
 and put the same header (chapter nav, language switch) on every page. Standard library otherwise.
 """
+import collections
 import concurrent.futures
 import html
 import os
@@ -482,10 +483,13 @@ class Site:
         text = re.sub(r"<pre\b.*?</pre>", " ", body, flags=re.S)
         parts = re.split(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', text, flags=re.S)
         # parts: [before, level, id, heading, after, level, id, heading, after, ...]
-        sections = [("", page_title, parts[0])]
+        sections = [("", page_title, parts[0])]  # the page's top (title, before the first h2)
         for k in range(1, len(parts), 4):
             heading = html.unescape(re.sub(r"<[^>]+>", "", parts[k + 2])).strip()
-            sections.append((parts[k + 1] if parts[k] != "1" else "", heading, parts[k + 3]))
+            if parts[k] == "1":
+                sections[0] = ("", page_title, sections[0][2] + " " + heading + " " + parts[k + 3])
+            else:
+                sections.append((parts[k + 1], heading, parts[k + 3]))
         for anchor, heading, chunk in sections:
             words = html.unescape(re.sub(r"<[^>]+>", " ", chunk))
             terms = search_terms(heading + " " + words)
@@ -494,8 +498,8 @@ class Site:
             n = len(self.search["docs"])
             self.search["docs"].append([rel_out, anchor, page_title,
                                         heading if heading != page_title else "", "zh" if zh else "en"])
-            for t in terms:
-                self.search["terms"].setdefault(t, []).append(n)
+            for t, c in terms.items():  # a section id, or [id, count] when the term is there more than once
+                self.search["terms"].setdefault(t, []).append(n if c == 1 else [n, c])
 
     # ---- side-by-side source pages -------------------------------------------------------------
 
@@ -607,20 +611,20 @@ WORD = re.compile(r"[a-z0-9][a-z0-9_]*")
 
 
 def search_terms(text):
-    """The set of terms a text is found by: lower-case words (an identifier also by its parts,
+    """The terms a text is found by, with how often each occurs: lower-case words (an identifier also by its parts,
     evconnlistener_new_bind by evconnlistener), and Chinese as character bigrams (a lone
     character as itself), since Chinese has no spaces between words. search.js splits a query
     the same way."""
     text = text.lower()
-    terms = set()
+    terms = collections.Counter()
     for w in WORD.findall(text):
         if len(w) > 1:
-            terms.add(w)
+            terms[w] += 1
         if "_" in w:
             terms.update(p for p in w.split("_") if len(p) > 1)
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
-            terms.add(run)
+            terms[run] += 1
         terms.update(run[k:k + 2] for k in range(len(run) - 1))
     return terms
 

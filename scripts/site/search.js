@@ -2,7 +2,7 @@
 // Offline: the index is search-index.js, built by `make docs` next to this file and loaded the
 // first time the box is used (a <script>, which works from file:// where fetch() does not).
 // The index: docs = [[page, #anchor, page title, heading, lang], ...], one per section;
-// terms = {term: [doc, ...]}. A query is split as build.py's search_terms splits the pages:
+// terms = {term: [doc or [doc, count], ...]}. A query is split as build.py's search_terms splits the pages:
 // lower-case words, each also matched as the start of a longer term ("evconn" finds
 // evconnlistener), and Chinese as character bigrams (a lone character: any bigram with it).
 // Every term of the query must match; sections of the page's own language come first.
@@ -47,14 +47,18 @@
     if (!index.keys) index.keys = Object.keys(index.terms);
     let hits = null;  // doc -> score
     for (const qt of terms) {
+      // score of a section for this term: 1 + log(count), half that for a longer term it begins
       const found = new Map();
-      const exact = index.terms[qt.t];
-      if (exact) for (const d of exact) found.set(d, 2);
+      const add = function (postings, weight) {
+        for (const p of postings) {
+          const d = typeof p === "number" ? p : p[0], c = typeof p === "number" ? 1 : p[1];
+          found.set(d, (found.get(d) || 0) + weight * (1 + Math.log(c)));
+        }
+      };
+      if (index.terms[qt.t]) add(index.terms[qt.t], 2);
       if (!qt.cjk || qt.one) {  // a word's prefix (evconn), a lone character inside a bigram
         for (const key of index.keys) {
-          if (key !== qt.t && (qt.one ? key.includes(qt.t) : key.startsWith(qt.t))) {
-            for (const d of index.terms[key]) if (!found.has(d)) found.set(d, 1);
-          }
+          if (key !== qt.t && (qt.one ? key.includes(qt.t) : key.startsWith(qt.t))) add(index.terms[key], 1);
         }
       }
       if (hits === null) hits = found;
