@@ -2,7 +2,9 @@
 # tests/docs.bats — the docs site (make docs, docs-sync, docs-check, serve-docs) in scratch
 # copies of the checkout: the code a page shows is the code in the source, a missing region
 # fails the build by name, no page carries C pasted by hand, the language switch finds its
-# counterpart, and docs-check catches a broken link, anchor, image, column or width.
+# counterpart, and docs-check catches a broken link, anchor, image, column or width; the
+# navigation (previous/next, contents), the search typed in Chromium, figure text size, no
+# stray spaces between Chinese characters, shell colouring and title links.
 
 load helpers
 

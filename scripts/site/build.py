@@ -10,7 +10,10 @@ Why this shape (docs/site.md says more): pandoc (Debian's) turns each page's Git
 Markdown into HTML, so the pages render as on GitHub; Pygments (python3-pygments) colours the
 code; this script only does what no packaged tool does for us — fill code regions, lay out the
 C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
-and put the same header (chapter nav, language switch) on every page. Standard library otherwise.
+put the same header (chapter nav, search box, language switch) on every page, a contents box and
+previous/next links on the chapter pages, and write the search index (search.js reads it).
+cjk.lua, a pandoc filter, keeps line breaks in Chinese paragraphs from becoming spaces.
+Standard library otherwise.
 """
 import collections
 import concurrent.futures

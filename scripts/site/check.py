@@ -10,7 +10,11 @@ screenshot (SHOTS/<page path with / as __>.png) and fails on:
   - a link to a page or file of the site that does not exist, or to an #anchor the page lacks;
   - an image that did not load; anything fetched from the network (the site is offline);
   - a source page without both columns (prose and code, side by side) or missing lines;
-  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied.
+  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied;
+  - a chapter page without previous/next links in the chapters' order (per language), a page
+    without the search box, a picture whose smallest text is under 14 px as shown, a space
+    between two Chinese characters in a Chinese page outside code;
+  - a search typed into the box (SEARCHES) that does not find the page it should.
 Prints one line per problem, "docs-check: PAGE: what", then a summary; exits 1 if any.
 """
 import base64
@@ -402,7 +406,8 @@ def figure_problems(site, rel, p):
         if px < FIGURE_MIN_PX - 0.05:
             out.append(f"docs-check: {rel}: figure text too small: {px:.1f} px in {shown(site, img['src'])} "
                        f"(font {font:g} in a drawing {width:g} wide, shown {img['width']:.0f} px wide; "
-                       f"at least {FIGURE_MIN_PX} px)")
+                       f"at least {FIGURE_MIN_PX} px: in its .dot, fontsize=14 for graph, node and edge, and a "
+                       f"layout narrow enough not to be shrunk, e.g. rankdir=TB)")
     return out
 
 
