@@ -183,7 +183,7 @@ def console_lines(code, transcript):
         if not transcript:
             lines.append(shell_line(line))
         elif line.startswith("$ ") or line == "$":
-            lines.append(span("gp", line[:2]) + shell_line(line[2:]))
+            lines.append(span("gp", line[:2]) + f'<span class="cmd">{shell_line(line[2:])}</span>')
         else:
             lines.append(span("go", line))
     return lines
