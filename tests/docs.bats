@@ -265,6 +265,8 @@ docs = lambda t: {idx["docs"][n][0] for n in idx["terms"].get(t, [])}
 assert "docs/01-listener.html" in docs("evconnlistener"), "evconnlistener"
 assert "docs/01-listener.html" in docs("bind"), "an identifier's parts"
 assert "docs/zh/01-listener.html" in docs("监听"), "a Chinese bigram"
+assert "01_listener/listener.c.html" in docs("on_accept"), "a source page, by function"
+assert any(d[:2] == ["01_listener/listener.c.html", "on_accept"] for d in idx["docs"]), "its anchor"
 print(len(idx["docs"]), "sections", len(idx["terms"]), "terms")
 PY
     assert_success

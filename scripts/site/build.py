@@ -504,6 +504,22 @@ class Site:
             for t, c in terms.items():  # a section id, or [id, count] when the term is there more than once
                 self.search["terms"].setdefault(t, []).append(n if c == 1 else [n, c])
 
+    def search_source(self, rel, rel_out, secs):
+        """A source page in the search: each commented section, by its prose and its function's
+        name (not the code itself: the chapter pages quote what matters of it)."""
+        for s in secs:
+            names = [i for i in s["ids"] if not i.startswith("region-")]
+            if s["prose"] is None and not names:
+                continue
+            # one entry per function (its name, and the comment above it with the first one)
+            for k, name in enumerate(names or [""]):
+                anchor = name or f"L{s['prose_lines'][0]}"
+                terms = search_terms(name + " " + (s["prose"] or "" if k == 0 else ""))
+                n = len(self.search["docs"])
+                self.search["docs"].append([rel_out, anchor, rel, name, "en"])
+                for t, c in terms.items():
+                    self.search["terms"].setdefault(t, []).append(n if c == 1 else [n, c])
+
     # ---- side-by-side source pages -------------------------------------------------------------
 
     def source_page(self, rel):
@@ -541,6 +557,7 @@ class Site:
                             f'<span class="txt">{code_html[i]}</span></span>')
             rows.append(f'<section class="sec"{ids}><div class="prose">{extra}{prose}</div>'
                         f'<div class="code"><pre>' + "".join(code) + "</pre></div></section>")
+        self.search_source(rel, rel_out, secs)
         folder = rel.split("/")[0]
         chapter = next((p for p in (f"docs/{f}" for f in sorted(os.listdir(
             os.path.join(self.repo.root, "docs")))) if self.chapter_folder(p) == folder), None)
