@@ -261,7 +261,8 @@ for rel in ["index.html", "docs/zh/index.html", "docs/01-listener.html", "docs/z
 for md in os.listdir(os.path.join(site, "docs")):
     if md.endswith(".html") and md != "zh-missing.html":
         assert "docs/" + md in pages, md
-docs = lambda t: {idx["docs"][n][0] for n in idx["terms"].get(t, [])}
+# a posting is a section's number, or [number, count]
+docs = lambda t: {idx["docs"][p if isinstance(p, int) else p[0]][0] for p in idx["terms"].get(t, [])}
 assert "docs/01-listener.html" in docs("evconnlistener"), "evconnlistener"
 assert "docs/01-listener.html" in docs("bind"), "an identifier's parts"
 assert "docs/zh/01-listener.html" in docs("监听"), "a Chinese bigram"
