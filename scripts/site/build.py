@@ -18,6 +18,7 @@ Standard library otherwise.
 import collections
 import concurrent.futures
 import html
+import math
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotate  # noqa: E402
 import regions  # noqa: E402
+import svgtext  # noqa: E402
 
 try:
     from pygments import lex
@@ -40,6 +42,7 @@ except ImportError:  # `need` says what to install
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHAPTER_DIR = re.compile(r"^[0-9][0-9]_[^/]+$")
 CHAPTER_PAGE = re.compile(r"^([0-9][0-9])-.*\.md$")
+FIGURE_MIN_PX = 14  # a picture's smallest text on the page, at most widths (docs-check checks it)
 IMAGE_EXT = (".svg", ".png", ".jpg", ".jpeg", ".gif")
 ZH = "docs/zh"
 
@@ -389,6 +392,28 @@ class Site:
         label = "源代码（注释与代码并排）：" if zh else "Annotated source, side by side:"
         return f'<p class="sources">{label} {links}</p>'
 
+    def size_pictures(self, rel, body):
+        """An SVG whose smallest text would be under FIGURE_MIN_PX at its own size is shown wider,
+        just enough (svgtext.py): at 1280 px the figure may be up to 1220 px wide, so a picture
+        drawn with 10-point labels is still readable on a projector. (make docs-check measures
+        the result; a picture too wide for that must be drawn with bigger text or narrower.)"""
+        base = os.path.dirname(rel)
+
+        def repl(m):
+            src = html.unescape(m.group(2))
+            path = os.path.normpath(os.path.join(self.repo.root, base, src))
+            if not path.endswith(".svg") or not os.path.isfile(path) or " width=" in m.group(0):
+                return m.group(0)
+            font, width = svgtext.smallest_text(path)
+            if not font:
+                return m.group(0)
+            need = width * FIGURE_MIN_PX / font  # px wide for the smallest text to be FIGURE_MIN_PX
+            natural = svgtext.natural_width_px(path)
+            if natural and natural >= need:
+                return m.group(0)
+            return f'{m.group(1)} width="{math.ceil(need) + 1}"{m.group(3)}'
+        return re.sub(r'(<img src="([^"]+)")([^>]*>)', repl, body)
+
     def title_of(self, rel):
         if rel not in self.titles:
             self.titles[rel] = first_heading(self.repo.read(rel), rel)
@@ -459,6 +484,7 @@ class Site:
         body = highlight_blocks(body)
         # a picture alone in its paragraph may be wider than the text column (site.css)
         body = re.sub(r"<p>(<img [^>]*>)</p>", r'<p class="figure">\1</p>', body)
+        body = self.size_pictures(rel, body)
         self.search_docs(rel, rel_out, body, zh)
         folder = self.chapter_folder(rel)
         if folder:

@@ -28,8 +28,10 @@ import sys
 import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ET
 from urllib.parse import unquote, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgtext  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 800
 PAGE_TIMEOUT = 30
@@ -361,36 +363,6 @@ def nav_problems(site, rel, p, chapters):
     return out
 
 
-def svg_min_font(path):
-    """(smallest font size of any text in the SVG, in its own units; its width in those units)."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError):
-        return None, None
-    vb = (root.get("viewBox") or "").replace(",", " ").split()
-    width = float(vb[2]) if len(vb) == 4 else float(re.sub(r"[a-z]+$", "", root.get("width", "0")) or 0)
-    smallest = None
-
-    def size_of(el, inherited):
-        m = re.search(r"font-size:\s*([0-9.]+)", el.get("style", ""))
-        v = m.group(1) if m else el.get("font-size")
-        return float(re.sub(r"(px|pt)$", "", v)) if v else inherited
-
-    def scale_of(el):
-        m = re.search(r"scale\(\s*([0-9.]+)", el.get("transform", ""))
-        return float(m.group(1)) if m else 1.0
-
-    def walk(el, size, scale):
-        nonlocal smallest
-        size, scale = size_of(el, size), scale * scale_of(el)
-        if el.tag.rsplit("}", 1)[-1] == "text" and "".join(el.itertext()).strip():
-            smallest = size * scale if smallest is None else min(smallest, size * scale)
-        for c in el:
-            walk(c, size, scale)
-    walk(root, 16.0, 1.0)
-    return smallest, width
-
-
 def figure_problems(site, rel, p):
     """A picture's smallest text, as shown at 1280 px wide: at least FIGURE_MIN_PX."""
     out = []
@@ -399,7 +371,7 @@ def figure_problems(site, rel, p):
         path = unquote(u.path)
         if u.scheme != "file" or not path.endswith(".svg") or not img["ok"]:
             continue
-        font, width = svg_min_font(path)
+        font, width = svgtext.smallest_text(path)
         if not font or not width:
             continue
         px = font * img["width"] / width
