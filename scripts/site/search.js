@@ -143,6 +143,14 @@
       if (e.key === "ArrowUp") { e.preventDefault(); (at > 0 ? links[at - 1] : box).focus(); }
       if (e.key === "Escape") { results.hidden = true; box.focus(); }
     });
+    document.addEventListener("keydown", function (e) {  // "/" anywhere else: to the box
+      const t = e.target;
+      if (e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey &&
+          !(t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) {
+        e.preventDefault();
+        box.focus();
+      }
+    });
     document.addEventListener("click", function (e) {
       if (!results.contains(e.target) && e.target !== box) results.hidden = true;
     });
