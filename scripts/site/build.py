@@ -421,7 +421,13 @@ class Site:
 
     def link_titles(self, rel, body):
         """A link whose text is the path of the page it leads to ([`docs/errata.md`](errata.md))
-        shows that page's title instead; the path stays in its tooltip."""
+        shows that page's title instead; the path stays in its tooltip. In a table cell, the
+        title up to its first colon or question mark ("Chapter 1 — the listener"), to keep the
+        column narrow."""
+        cells = re.split(r"(<td\b[^>]*>.*?</td>)", body, flags=re.S)
+        return "".join(self._link_titles(rel, c, k % 2 == 1) for k, c in enumerate(cells))
+
+    def _link_titles(self, rel, body, short):
         base = os.path.dirname(rel)
 
         def repl(m):
@@ -440,6 +446,8 @@ class Site:
             title = section_heading(self.repo.read(target), frag) if frag else self.title_of(target)
             if not title or title == target:
                 return m.group(0)
+            if short:
+                title = re.split(r"[:?：？]", title)[0].strip() or title
             if is_zh(rel):  # a Chinese title between Chinese words: no spaces (cjk.lua's rule)
                 before = "" if CJK_RUN.match(title) else before
                 after = "" if CJK_RUN.match(title[-1]) else after
