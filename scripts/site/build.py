@@ -12,10 +12,11 @@ code; this script only does what no packaged tool does for us — fill code regi
 C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
 put the same header (chapter nav, search box, language switch) on every page, a contents box and
 previous/next links on the chapter pages, and write the search index (search.js reads it).
-cjk.lua, a pandoc filter, keeps line breaks in Chinese paragraphs from becoming spaces.
-Standard library otherwise.
+Beside it: annotate.py (comments from code), prose.py (a comment's text as HTML), regions.py
+(code regions), highlight.py (colours), search_index.py (the index), svgtext.py (pictures' text
+size), cjk.lua (a pandoc filter: line breaks in Chinese paragraphs do not become spaces),
+search.js and site.css. Standard library otherwise.
 """
-import collections
 import concurrent.futures
 import html
 import math
@@ -29,12 +30,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotate  # noqa: E402
 import regions  # noqa: E402
 import svgtext  # noqa: E402
+from highlight import highlight_blocks, token_lines  # noqa: E402
+from prose import prose_html  # noqa: E402
+from search_index import CJK_RUN, SearchIndex  # noqa: E402
 
 try:
     from pygments import lex
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import CLexer, get_lexer_by_name, get_lexer_for_filename
-    from pygments.token import STANDARD_TYPES
     from pygments.util import ClassNotFound
 except ImportError:  # `need` says what to install
     lex = None
@@ -119,97 +122,6 @@ def is_zh(rel):
     return rel.startswith(ZH + "/") or rel.endswith(".zh.md")
 
 
-# ---- highlighting ------------------------------------------------------------------------------
-
-def token_lines(text, lexer):
-    """The text as HTML, one string per line, tokens as <span class=...> (Pygments' short names)."""
-    lines, cur = [], []
-    for ttype, value in lex(text, lexer):
-        cls = ""
-        t = ttype
-        while t is not None and not cls:
-            cls = STANDARD_TYPES.get(t, "")
-            t = t.parent
-        parts = value.split("\n")
-        for k, part in enumerate(parts):
-            if k:
-                lines.append("".join(cur))
-                cur = []
-            if part:
-                esc = html.escape(part, quote=False)
-                cur.append(f'<span class="{cls}">{esc}</span>' if cls else esc)
-    lines.append("".join(cur))
-    return lines
-
-
-# Which highlighter a fenced block gets. ```bash is a script (Pygments' bash lexer: keywords,
-# builtins, here-documents); ```sh, ```shell and ```console are what the pages mostly show, lines
-# typed at a prompt, each followed by a "# what it does" comment: shell_line below colours those
-# line by line (strings, variables, the comment to the end of the line), so a quote or keyword on
-# one line can never colour the next, and words like test or in stay plain. An unlabelled block
-# that starts with a "$ " prompt is a transcript: prompts and commands coloured, output plain.
-LANGS = {"c": "c", "h": "c", "bash": "bash", "diff": "diff",
-         "make": "make", "makefile": "make", "python": "python", "py": "python"}
-SHELL_LINES = ("sh", "shell", "console", "shell-session")
-SHELL_TOKEN = re.compile(r"""'[^']*'|"(?:\\.|[^"\\])*"|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$[0-9?#@!$*-]""")
-
-
-def span(cls, text):
-    return f'<span class="{cls}">{html.escape(text, quote=False)}</span>' if text else ""
-
-
-def shell_line(line):
-    """One shell command line as HTML: quoted strings, $variables, a trailing # comment."""
-    out, i = [], 0
-    while i < len(line):
-        c = line[i]
-        if c == "#" and (i == 0 or line[i - 1] in " \t;|&("):
-            out.append(span("c1", line[i:]))
-            break
-        m = SHELL_TOKEN.match(line, i) if c in "'\"$" else None
-        if m:
-            out.append(span({"'": "s1", '"': "s2"}.get(c, "nv"), m.group(0)))
-            i = m.end()
-            continue
-        j = i + 1
-        while j < len(line) and line[j] not in "#'\"$":
-            j += 1
-        out.append(html.escape(line[i:j], quote=False))
-        i = j
-    return "".join(out)
-
-
-def console_lines(code, transcript):
-    """Command lines (after a "$ " prompt in a transcript; every line otherwise), output plain."""
-    lines = []
-    for line in code.split("\n"):
-        if not transcript:
-            lines.append(shell_line(line))
-        elif line.startswith("$ ") or line == "$":
-            lines.append(span("gp", line[:2]) + f'<span class="cmd">{shell_line(line[2:])}</span>')
-        else:
-            lines.append(span("go", line))
-    return lines
-
-
-def highlight_blocks(body):
-    def repl(m):
-        name = m.group(1)
-        code = html.unescape(m.group(2))
-        if name is None:
-            if not re.match(r"\s*\$ ", code):
-                return m.group(0)
-            name, lines = "console", console_lines(code, True)
-        elif name in SHELL_LINES:
-            lines = console_lines(code, re.match(r"\s*\$ ", code) is not None)
-        elif name in LANGS:
-            lines = token_lines(code, get_lexer_by_name(LANGS[name], stripnl=False, ensurenl=False))
-        else:
-            return m.group(0)
-        return f'<pre class="hl {name}"><code>' + "\n".join(lines) + "</code></pre>"
-    return re.sub(r'<pre(?: class="([\w+-]+)")?><code>(.*?)</code></pre>', repl, body, flags=re.S)
-
-
 # ---- page frame --------------------------------------------------------------------------------
 
 def short_title(title):
@@ -225,7 +137,7 @@ class Site:
         self.wanted = set()  # other repo files and folders the pages link to
         self.source_funcs = {}  # source rel -> {function name}
         self.css = "site.css"
-        self.search = {"docs": [], "terms": {}}  # search_docs fills it, write_search writes it
+        self.search = SearchIndex()  # every page adds its sections
 
     def write(self, rel_out, text):
         full = os.path.join(self.out, rel_out)
@@ -493,7 +405,7 @@ class Site:
         # a picture alone in its paragraph may be wider than the text column (site.css)
         body = re.sub(r"<p>(<img [^>]*>)</p>", r'<p class="figure">\1</p>', body)
         body = self.size_pictures(rel, body)
-        self.search_docs(rel, rel_out, body, zh)
+        self.search.add_page(rel_out, self.titles.get(rel, rel), body, zh)
         folder = self.chapter_folder(rel)
         if folder:
             body = self.autolink_functions(folder, rel_out, body)
@@ -511,48 +423,6 @@ class Site:
         title = self.titles.get(rel, rel)
         self.write(rel_out, self.frame(rel_out, title, body, "zh" if zh else "en",
                                        zh_counterpart(rel), kind="doc"))
-
-    # ---- search: an inverted index of every Markdown page, both languages ------------------
-
-    def search_docs(self, rel, rel_out, body, zh):
-        """Each section (a heading to the next) of the page becomes one search document."""
-        page_title = self.titles.get(rel, rel)
-        text = re.sub(r"<pre\b.*?</pre>", " ", body, flags=re.S)
-        parts = re.split(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', text, flags=re.S)
-        # parts: [before, level, id, heading, after, level, id, heading, after, ...]
-        sections = [("", page_title, parts[0])]  # the page's top (title, before the first h2)
-        for k in range(1, len(parts), 4):
-            heading = html.unescape(re.sub(r"<[^>]+>", "", parts[k + 2])).strip()
-            if parts[k] == "1":
-                sections[0] = ("", page_title, sections[0][2] + " " + heading + " " + parts[k + 3])
-            else:
-                sections.append((parts[k + 1], heading, parts[k + 3]))
-        for anchor, heading, chunk in sections:
-            words = html.unescape(re.sub(r"<[^>]+>", " ", chunk))
-            terms = search_terms(heading + " " + words)
-            if not terms:
-                continue
-            n = len(self.search["docs"])
-            self.search["docs"].append([rel_out, anchor, page_title,
-                                        heading if heading != page_title else "", "zh" if zh else "en"])
-            for t, c in terms.items():  # a section id, or [id, count] when the term is there more than once
-                self.search["terms"].setdefault(t, []).append(n if c == 1 else [n, c])
-
-    def search_source(self, rel, rel_out, secs):
-        """A source page in the search: each commented section, by its prose and its function's
-        name (not the code itself: the chapter pages quote what matters of it)."""
-        for s in secs:
-            names = [i for i in s["ids"] if not i.startswith("region-")]
-            if s["prose"] is None and not names:
-                continue
-            # one entry per function (its name, and the comment above it with the first one)
-            for k, name in enumerate(names or [""]):
-                anchor = name or f"L{s['prose_lines'][0]}"
-                terms = search_terms(name + " " + (s["prose"] or "" if k == 0 else ""))
-                n = len(self.search["docs"])
-                self.search["docs"].append([rel_out, anchor, rel, name, "en"])
-                for t, c in terms.items():
-                    self.search["terms"].setdefault(t, []).append(n if c == 1 else [n, c])
 
     # ---- side-by-side source pages -------------------------------------------------------------
 
@@ -591,7 +461,7 @@ class Site:
                             f'<span class="txt">{code_html[i]}</span></span>')
             rows.append(f'<section class="sec"{ids}><div class="prose">{extra}{prose}</div>'
                         f'<div class="code"><pre>' + "".join(code) + "</pre></div></section>")
-        self.search_source(rel, rel_out, secs)
+        self.search.add_source(rel, rel_out, secs)
         folder = rel.split("/")[0]
         chapter = next((p for p in (f"docs/{f}" for f in sorted(os.listdir(
             os.path.join(self.repo.root, "docs")))) if self.chapter_folder(p) == folder), None)
@@ -658,136 +528,6 @@ class Site:
                 f'<p>{back}<a href="index.html">English home</a></p>')
         self.write("zh-missing.html", self.frame("zh-missing.html", "没有中文版 / not translated yet",
                                                  body, "zh", "README.md", kind="note"))
-
-
-CJK_RUN = re.compile(r"[\u2e80-\u2fff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-WORD = re.compile(r"[a-z0-9][a-z0-9_]*")
-
-
-def search_terms(text):
-    """The terms a text is found by, with how often each occurs: lower-case words (an identifier also by its parts,
-    evconnlistener_new_bind by evconnlistener), and Chinese as character bigrams (a lone
-    character as itself), since Chinese has no spaces between words. search.js splits a query
-    the same way."""
-    text = text.lower()
-    terms = collections.Counter()
-    for w in WORD.findall(text):
-        if len(w) > 1:
-            terms[w] += 1
-        if "_" in w:
-            terms.update(p for p in w.split("_") if len(p) > 1)
-    for run in CJK_RUN.findall(text):
-        if len(run) == 1:
-            terms[run] += 1
-        terms.update(run[k:k + 2] for k in range(len(run) - 1))
-    return terms
-
-
-def write_search(site):
-    """search-index.js (the index as a script: a page opened from file:// may not fetch a JSON
-    file, but may load a script) and search.js, which the search box in every header uses."""
-    import json
-    idx = {"docs": site.search["docs"],
-           "terms": {t: ids for t, ids in sorted(site.search["terms"].items())}}
-    with open(os.path.join(site.out, "search-index.js"), "w", encoding="utf-8") as f:
-        f.write("window.WORKBOOK_SEARCH = " + json.dumps(idx, ensure_ascii=False,
-                                                         separators=(",", ":")) + ";\n")
-    shutil.copyfile(os.path.join(HERE, "search.js"), os.path.join(site.out, "search.js"))
-
-
-ROW = re.compile(r"^(\S(?:[^ ]| (?! ))*?)( {2,})(\S.*)$")  # "term  text": two or more spaces
-LABEL = re.compile(r"^([A-Z][A-Za-z ]{0,14}:)( +)(\S.*)$")   # "Poke it: text"
-ITEM = re.compile(r"^((?:[-*]|\d+[.)]) +)(\S.*)$")
-DRAWING = re.compile(r"[\u2500-\u259f\u25a0-\u25ff]")  # box drawing, ▶ ◀: a picture in text
-STACK_AT = 22  # a term wider than this (characters) goes above its text, not beside it
-
-
-def prose_entries(lines):
-    """A comment paragraph's lines as entries (dicts): "p" a plain line, "row" an aligned
-    "term  text" line, "item" a list item, "pre" a drawing or another indented line. A line
-    indented under an entry's text (the comment's own hanging indent) continues that entry, so a
-    wrapped definition is one entry however it was wrapped."""
-    labels = any((m := LABEL.match(l)) and len(m.group(2)) >= 2 for l in lines)
-    out = []
-    for line in lines:
-        indent = len(line) - len(line.lstrip(" "))
-        indent = indent if indent > 1 else 0  # "/* Text" leaves one space: not an indent
-        text = line.strip()
-        last = out[-1] if out else None
-        if last and last["kind"] in ("row", "item") and indent >= last["col"] - 1 and \
-                not DRAWING.search(text):
-            last["parts"].append((indent - last["col"], text))
-            continue
-        m = (LABEL.match(text) if labels else None) or ROW.match(text)
-        if DRAWING.search(text):
-            out.append({"kind": "pre", "text": line})
-        elif m and len(m.group(1)) <= 40:
-            out.append({"kind": "row", "term": m.group(1), "parts": [(0, m.group(3))], "at": indent,
-                        "col": indent + len(m.group(1)) + len(m.group(2))})
-        elif last and last["kind"] == "row" and indent == last["at"] and indent:
-            out.append({"kind": "row", "term": text, "parts": [], "at": indent, "col": 999})
-        elif ITEM.match(text):
-            m = ITEM.match(text)
-            out.append({"kind": "item", "parts": [(0, m.group(2))], "col": indent + len(m.group(1))})
-        elif indent and not (last and last["kind"] == "p"):
-            out.append({"kind": "pre", "text": line})
-        else:
-            out.append({"kind": "p", "text": text})
-    return out
-
-
-def joined(parts):
-    """An entry's lines as HTML: a wrapped sentence joins with a space; a line that ends a
-    sentence or a command (".", ";", ":", ")", a number) keeps its line break, and so does the
-    next command under "Run it:"."""
-    html_ = inline(parts[0][1])
-    for (_, prev), (deeper, text) in zip(parts, parts[1:]):
-        wrap = deeper > 0 or re.search(r"[a-z,]$", prev) is not None
-        html_ += (" " if wrap else "<br>") + inline(text)
-    return html_
-
-
-def prose_html(text):
-    """A comment's text as HTML: paragraphs of prose; aligned "term  text" lines as rows whose
-    text wraps under itself (not under the term); lists; drawings kept as they are."""
-    out = []
-    for para in re.split(r"\n\s*\n", text):
-        lines = para.split("\n")
-        sep = re.match(r"^-{2,}\s*(.*?)\s*-{2,}$", para.strip())
-        if sep and len(lines) == 1:
-            out.append(f'<h3 class="sep">{inline(sep.group(1))}</h3>')
-            continue
-        entries = prose_entries(lines)
-        k = 0
-        while k < len(entries):
-            kind = entries[k]["kind"]
-            j = k
-            while j < len(entries) and entries[j]["kind"] == kind:
-                j += 1
-            group = entries[k:j]
-            if kind == "p":
-                out.append(f"<p>{inline(' '.join(e['text'] for e in group))}</p>")
-            elif kind == "pre":
-                out.append('<div class="pre">' + "\n".join(inline(e["text"]) for e in group) + "</div>")
-            elif kind == "item":
-                out.append('<ul class="lines">' + "".join(f"<li>{joined(e['parts'])}</li>" for e in group)
-                           + "</ul>")
-            else:
-                width = max(len(e["term"]) for e in group if e["parts"]) if any(e["parts"] for e in group) \
-                    else STACK_AT + 1
-                stacked = " stacked" if width > STACK_AT else ""
-                rows = [f'<div class="row{stacked}"><span class="term">{inline(e["term"])}</span>'
-                        f'<span class="def">{joined(e["parts"]) if e["parts"] else ""}</span></div>'
-                        for e in group]
-                out.append(f'<div class="rows" style="--term: {min(width, STACK_AT) + 1}ch">'
-                           + "".join(rows) + "</div>")
-            k = j
-    return "".join(out)
-
-
-def inline(s):
-    s = html.escape(s, quote=False)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
 
 
 def pandoc(text, zh=False):
@@ -902,7 +642,7 @@ def build(repo, out):
             if f.lower().endswith(IMAGE_EXT):
                 shutil.copyfile(os.path.join(img, f), os.path.join(out, "docs/img", f))
     site.missing_page()
-    write_search(site)
+    site.search.write(out)
     n = sum(len(fs) for _, _, fs in os.walk(out))
     print(f"docs: {len(done)} pages, {len(repo.sources)} source files side by side, {n} files in {out}/")
 
