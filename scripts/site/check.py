@@ -345,7 +345,7 @@ def nav_problems(site, rel, p, chapters):
         out.append(f"docs-check: {rel}: no search box in the header")
     for text in p.get("cjkSpaces", [])[:5]:
         out.append(f"docs-check: {rel}: a space between two Chinese characters: “{text}” "
-                   f"(a line break is joined by the build; a typed space is the page's: reword it)")
+                   f"(the build joins those it can see: is it in generated text or raw HTML?)")
     if not CHAPTER_HTML.match(rel):
         return out
     seq = chapters["zh" if rel.startswith("docs/zh/") else "en"]

@@ -23,9 +23,9 @@ local function punct(cp)
 end
 
 -- A Chinese page (build.py sets WORKBOOK_LANG=zh for pandoc): a space typed next to full-width
--- punctuation goes too ("**只对了一半。** 水位"). One typed between two Chinese characters stays:
--- it may be meant ("比值 堆 / 公共超时" groups differently without it), so make docs-check
--- reports it for the writer to reword, unless it is the one in a chapter's name, "第 1 章 监听器".
+-- punctuation or between two Chinese characters goes too ("**只对了一半。** 水位", "见 [答案]"),
+-- except the one in a chapter's name, "第 1 章 监听器", which separates number and title. (Where
+-- a space was meant to group words, "比值 堆 / 公共超时", reword: "最小堆与公共超时之比".)
 local ZH = os.getenv("WORKBOOK_LANG") == "zh"
 
 local TEXT = {Str = true, Emph = true, Strong = true, Link = true, Span = true,
@@ -39,12 +39,20 @@ local function edge(inline, last)
   return utf8.codepoint(s, 1)
 end
 
+local function chapter_number(inlines, i)
+  -- inlines[i - 1] is "章", after "第" and a number: Str "第", Space, Str "1", Space, Str "章"
+  return i >= 6 and inlines[i - 1].t == "Str" and inlines[i - 1].text:match("章$") and
+    inlines[i - 3].t == "Str" and inlines[i - 3].text:match("^[0-9]+$") and
+    inlines[i - 5].t == "Str" and inlines[i - 5].text:match("第$")
+end
+
 function Inlines(inlines)
   for i = #inlines - 1, 2, -1 do
     local a, b = edge(inlines[i - 1], true), edge(inlines[i + 1], false)
     local t = inlines[i].t
     if a and b and ((t == "SoftBreak" and ((cjk(a) and cjk(b)) or punct(a) or punct(b))) or
-        (t == "Space" and ZH and (punct(a) or punct(b)))) then
+        (t == "Space" and ZH and (punct(a) or punct(b) or
+                                  (cjk(a) and cjk(b) and not chapter_number(inlines, i))))) then
       inlines:remove(i)
     end
   end
