@@ -2,7 +2,9 @@
 # tests/docs.bats — the docs site (make docs, docs-sync, docs-check, serve-docs) in scratch
 # copies of the checkout: the code a page shows is the code in the source, a missing region
 # fails the build by name, no page carries C pasted by hand, the language switch finds its
-# counterpart, and docs-check catches a broken link, anchor, image, column or width.
+# counterpart, and docs-check catches a broken link, anchor, image, column or width; the
+# navigation (previous/next, contents), the search typed in Chromium, figure text size, no
+# stray spaces between Chinese characters, shell colouring and title links.
 
 load helpers
 
@@ -196,4 +198,153 @@ setup() {
     wait_exit "$BG_PID" 20
     run ss -ltnH "sport = :$port"
     assert_output ''
+}
+
+@test "Chinese pages: a line break or a typed space between two Chinese characters is no space on the site (code keeps its own); docs-check catches one that gets through" {
+    scratch "$S"
+    printf '# 测试页\n\n服务器等待新连接，\n等发送缓冲区腾出空间。\n阻塞调用一次只能等*一件*\n事。**只对了一半。** 见 [勘误](../errata.md)，\nlibevent 和第 1 章 监听器，或者 第 2 章。\n\n```\n中 文\n```\n\n行内代码 `中 文` 保留。\n' \
+        >"$S/docs/zh/cjk-test.md"
+    run make -s -C "$S" docs
+    assert_success
+    page="$S/build/site/docs/zh/cjk-test.html"
+    grep -qF '<p>服务器等待新连接，等发送缓冲区腾出空间。阻塞调用一次只能等<em>一件</em>事。<strong>只对了一半。</strong>见<a href="../errata.html">勘误</a>，libevent 和第 1 章 监听器，或者第 2 章。</p>' "$page"
+    grep -qF '<pre><code>中 文' "$page"
+    grep -qF '<code>中 文</code>' "$page"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-test.html
+    assert_success
+    sed 's|</main>|<p>腾出空间。 阻塞调用</p></main>|' "$page" >"$S/build/site/docs/zh/cjk-bad.html"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-bad.html
+    assert_failure
+    assert_output --partial 'docs-check: docs/zh/cjk-bad.html: a space between two Chinese characters: “腾出空间。 阻塞调用”'
+}
+
+@test "previous/next: each chapter page links its neighbours in the chapters' order, per language; a new chapter's page joins by itself; docs-check fails a chapter page without them" {
+    scratch "$S"
+    printf '# Chapter 8 — a new chapter\n\n## What and why\n\ntext\n\n## Run it\n\ntext\n' >"$S/docs/08-new-chapter.md"
+    run make -s -C "$S" docs
+    assert_success
+    site="$S/build/site"
+    grep -q '<a rel="next" href="08-new-chapter.html">' "$site/docs/07-redis-multiplexer.html"
+    grep -q '<a rel="prev" href="07-redis-multiplexer.html">' "$site/docs/08-new-chapter.html"
+    grep -q '<a rel="next" href="../index.html">' "$site/docs/08-new-chapter.html"
+    grep -q '<a rel="prev" href="../index.html">' "$site/docs/00-why-event-loop.html"
+    # the Chinese chain stays Chinese: chapter 7 (no Chinese chapter 8 yet) leads to the Chinese contents
+    grep -q '<a rel="next" href="index.html">' "$site/docs/zh/07-redis-multiplexer.html"
+    grep -q '<a rel="prev" href="06-redis-relay.html">' "$site/docs/zh/07-redis-multiplexer.html"
+    # a contents box on a page with sections, linking to them
+    grep -q '<nav class="toc" aria-label="On this page">.*<a href="#run-it">Run it</a>' "$site/docs/08-new-chapter.html"
+    grep -q '<nav class="toc" aria-label="本页目录">' "$site/docs/zh/01-listener.html"
+    # the whole chain, checked in Chromium, and a chapter page that lost its links
+    pages=()
+    for p in "$site"/docs/[0-9][0-9]-*.html "$site"/docs/zh/[0-9][0-9]-*.html; do pages+=("${p#"$site"/}"); done
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
+    assert_success
+    sed 's|<nav class="pager"|<nav class="gone"|g' "$site/docs/03-timers.html" >"$site/docs/33-no-pager.html"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/33-no-pager.html
+    assert_failure
+    assert_output --partial 'docs-check: docs/33-no-pager.html: no previous chapter link'
+    assert_output --partial 'docs-check: docs/33-no-pager.html: no next chapter link'
+}
+
+@test "search: the index holds every Markdown page of both languages; typed into the box in Chromium it finds the page (Chinese by character pairs); without its index it fails by name" {
+    site="$BATS_TEST_TMPDIR/site"
+    cp -r "$BASE/build/site" "$site"
+    run /usr/bin/python3 - "$site" <<'PY'
+import json, os, sys
+site = sys.argv[1]
+text = open(os.path.join(site, "search-index.js"), encoding="utf-8").read()
+idx = json.loads(text[text.index("=") + 1:].strip().rstrip(";"))
+pages = {d[0] for d in idx["docs"]}
+for rel in ["index.html", "docs/zh/index.html", "docs/01-listener.html", "docs/zh/01-listener.html",
+            "docs/errata.html", "docs/zh/glossary.html"]:
+    assert rel in pages, rel
+for md in os.listdir(os.path.join(site, "docs")):
+    if md.endswith(".html") and md != "zh-missing.html":
+        assert "docs/" + md in pages, md
+# a posting is a section's number, or [number, count]
+docs = lambda t: {idx["docs"][p if isinstance(p, int) else p[0]][0] for p in idx["terms"].get(t, [])}
+assert "docs/01-listener.html" in docs("evconnlistener"), "evconnlistener"
+assert "docs/01-listener.html" in docs("bind"), "an identifier's parts"
+assert "docs/zh/01-listener.html" in docs("监听"), "a Chinese bigram"
+assert "01_listener/listener.c.html" in docs("on_accept"), "a source page, by function"
+assert any(d[:2] == ["01_listener/listener.c.html", "on_accept"] for d in idx["docs"]), "its anchor"
+print(len(idx["docs"]), "sections", len(idx["terms"]), "terms")
+PY
+    assert_success
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
+        index.html docs/zh/index.html docs/zh/01-listener.html docs/04-signals.html docs/zh/04-signals.html docs/05-watermarks.html
+    assert_success
+    [ -s "$BATS_TEST_TMPDIR/shots/search-1.png" ]
+    [ -s "$BATS_TEST_TMPDIR/shots/search-2.png" ]
+    rm "$site/search-index.js"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" index.html
+    assert_failure
+    assert_output --partial "docs-check: index.html: search for 'self-pipe' showed no results"
+}
+
+@test "figures: every picture's smallest text is at least 14 px at 1280 px wide, in both languages; a picture with small text fails by name" {
+    site="$BATS_TEST_TMPDIR/site"
+    cp -r "$BASE/build/site" "$site"
+    pages=()
+    for p in $(grep -l '<img src="[^"]*\.svg"' "$site"/docs/*.html "$site"/docs/zh/*.html); do pages+=("${p#"$site"/}"); done
+    [ "${#pages[@]}" -ge 10 ]
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
+    assert_success
+    refute_output --partial 'figure text'
+    # gnuplot's 12-point text in a 1000-unit drawing: shown wider than the column, as needed
+    grep -qE '<img src="img/00-why.svg"[^>]* width="1[0-9]{3}"' "$site/docs/00-why-event-loop.html"
+    sed -i 's/font-size="14.00"/font-size="7.00"/g' "$site/docs/img/01-loop.svg"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-listener.html docs/zh/01-listener.html
+    assert_failure
+    assert_output --regexp 'docs-check: docs/01-listener.html: figure text too small: [0-9.]+ px in docs/img/01-loop.svg'
+    assert_output --regexp 'docs-check: docs/zh/01-listener.html: figure text too small: [0-9.]+ px in docs/img/01-loop.svg'
+}
+
+@test "shell blocks: a # comment is coloured on every line and words like test or in are plain; transcripts get prompt and output; path links show titles; source comments keep their alignment as rows" {
+    site="$BASE/build/site"
+    # README: make chapter1 / make test, each with a comment
+    grep -qF 'make test       <span class="c1"># build everything and run the whole test suite</span>' "$site/index.html"
+    grep -qF 'make chapter1   <span class="c1"># build chapter 1' "$site/index.html"
+    # no shell keyword or builtin colours in the command blocks
+    run grep -cE '<pre class="hl (sh|console)">.*<span class="(k|nb)">' "$site/docs/04-signals.html"
+    assert_output 0
+    # every sh line of chapter 4 that has a comment has it coloured
+    run /usr/bin/python3 - "$site/docs/04-signals.html" <<'PY'
+import html, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+blocks = re.findall(r'<pre class="hl sh"><code>(.*?)</code></pre>', page, re.S)
+assert blocks, "no sh blocks"
+n = 0
+for b in blocks:
+    for line in b.split("\n"):
+        plain = html.unescape(re.sub(r"<[^>]+>", "", line))
+        if re.search(r"(^|\s)#", plain):
+            assert '<span class="c1">#' in line, line
+            n += 1
+print(n, "comments")
+PY
+    assert_success
+    # a transcript: "$ " prompts marked, output plain
+    grep -q '<pre class="hl console"><code><span class="gp">\$ </span>' "$site/docs/02-redis-client.html"
+    # a link written as a path shows the page's title (the path in its tooltip)
+    grep -qF '<a href="docs/errata.html" title="docs/errata.md">Errata' "$site/index.html"
+    grep -qF 'title="docs/answers.md#ex-1-3">1.3 What breaks without the accept pause</a>' "$site/docs/01-listener.html"
+    # the header comment's "register  ..." lines: rows, their wrapped text joined
+    grep -qF '<span class="term">register</span><span class="def">evconnlistener_new_bind() puts the listening socket into the event base with a callback attached;</span>' \
+        "$site/01_listener/listener.c.html"
+}
+
+@test "a new picture drawn with 10-point text is shown just wide enough for 14 px text, if it fits; one that cannot fit fails docs-check" {
+    scratch "$S"
+    sed 's/font-size="14.00"/font-size="10.00"/g' "$S/docs/img/04-selfpipe.svg" >"$S/docs/img/99-small.svg"
+    sed 's/font-size="14.00"/font-size="6.00"/g' "$S/docs/img/06-relay.svg" >"$S/docs/img/99-tiny.svg"
+    printf '\n![small text](img/99-small.svg)\n' >>"$S/docs/errata.md"
+    printf '\n![tiny text](img/99-tiny.svg)\n' >>"$S/docs/answers.md"
+    run make -s -C "$S" docs
+    assert_success
+    grep -qE '<img src="img/99-small.svg" width="[0-9]+" alt="small text"' "$S/build/site/docs/errata.html"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/errata.html docs/answers.html
+    assert_failure
+    refute_output --partial 'docs-check: docs/errata.html:'
+    assert_output --regexp 'docs-check: docs/answers.html: figure text too small: [0-9.]+ px in docs/img/99-tiny.svg'
 }

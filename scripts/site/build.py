@@ -10,10 +10,16 @@ Why this shape (docs/site.md says more): pandoc (Debian's) turns each page's Git
 Markdown into HTML, so the pages render as on GitHub; Pygments (python3-pygments) colours the
 code; this script only does what no packaged tool does for us — fill code regions, lay out the
 C files side by side (annotate.py), rewrite links between .md/.c files to the site's .html pages,
-and put the same header (chapter nav, language switch) on every page. Standard library otherwise.
+put the same header (chapter nav, search box, language switch) on every page, a contents box and
+previous/next links on the chapter pages, and write the search index (search.js reads it).
+Beside it: annotate.py (comments from code), prose.py (a comment's text as HTML), regions.py
+(code regions), highlight.py (colours), search_index.py (the index), svgtext.py (pictures' text
+size), cjk.lua (a pandoc filter: line breaks in Chinese paragraphs do not become spaces),
+search.js and site.css. Standard library otherwise.
 """
 import concurrent.futures
 import html
+import math
 import os
 import re
 import shutil
@@ -23,12 +29,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotate  # noqa: E402
 import regions  # noqa: E402
+import svgtext  # noqa: E402
+from highlight import highlight_blocks, token_lines  # noqa: E402
+from prose import prose_html  # noqa: E402
+from search_index import CJK_RUN, SearchIndex  # noqa: E402
 
 try:
     from pygments import lex
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import CLexer, get_lexer_by_name, get_lexer_for_filename
-    from pygments.token import STANDARD_TYPES
     from pygments.util import ClassNotFound
 except ImportError:  # `need` says what to install
     lex = None
@@ -36,6 +45,7 @@ except ImportError:  # `need` says what to install
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHAPTER_DIR = re.compile(r"^[0-9][0-9]_[^/]+$")
 CHAPTER_PAGE = re.compile(r"^([0-9][0-9])-.*\.md$")
+FIGURE_MIN_PX = 14  # a picture's smallest text on the page, at most widths (docs-check checks it)
 IMAGE_EXT = (".svg", ".png", ".jpg", ".jpeg", ".gif")
 ZH = "docs/zh"
 
@@ -112,44 +122,6 @@ def is_zh(rel):
     return rel.startswith(ZH + "/") or rel.endswith(".zh.md")
 
 
-# ---- highlighting ------------------------------------------------------------------------------
-
-def token_lines(text, lexer):
-    """The text as HTML, one string per line, tokens as <span class=...> (Pygments' short names)."""
-    lines, cur = [], []
-    for ttype, value in lex(text, lexer):
-        cls = ""
-        t = ttype
-        while t is not None and not cls:
-            cls = STANDARD_TYPES.get(t, "")
-            t = t.parent
-        parts = value.split("\n")
-        for k, part in enumerate(parts):
-            if k:
-                lines.append("".join(cur))
-                cur = []
-            if part:
-                esc = html.escape(part, quote=False)
-                cur.append(f'<span class="{cls}">{esc}</span>' if cls else esc)
-    lines.append("".join(cur))
-    return lines
-
-
-LANGS = {"c": "c", "h": "c", "sh": "bash", "bash": "bash", "shell": "bash", "diff": "diff",
-         "make": "make", "makefile": "make", "python": "python", "py": "python"}
-
-
-def highlight_blocks(body):
-    def repl(m):
-        lang = LANGS.get(m.group(1))
-        if not lang:
-            return m.group(0)
-        code = html.unescape(m.group(2))
-        lines = token_lines(code, get_lexer_by_name(lang, stripnl=False, ensurenl=False))
-        return f'<pre class="hl {m.group(1)}"><code>' + "\n".join(lines) + "</code></pre>"
-    return re.sub(r'<pre class="([\w+-]+)"><code>(.*?)</code></pre>', repl, body, flags=re.S)
-
-
 # ---- page frame --------------------------------------------------------------------------------
 
 def short_title(title):
@@ -165,6 +137,7 @@ class Site:
         self.wanted = set()  # other repo files and folders the pages link to
         self.source_funcs = {}  # source rel -> {function name}
         self.css = "site.css"
+        self.search = SearchIndex()  # every page adds its sections
 
     def write(self, rel_out, text):
         full = os.path.join(self.out, rel_out)
@@ -200,6 +173,35 @@ class Site:
             out.append((f"{num} {label}" if num else label, rel))
         return out
 
+    def chapter_pages(self, zh):
+        """The chapter pages of one language in reading order: docs/NN-*.md or docs/zh/NN-*.md,
+        whatever is there (a new chapter's page joins by being added)."""
+        d = ZH if zh else "docs"
+        full = os.path.join(self.repo.root, d)
+        return [f"{d}/{f}" for f in sorted(os.listdir(full)) if CHAPTER_PAGE.match(f)] \
+            if os.path.isdir(full) else []
+
+    def pager(self, rel, rel_out, zh):
+        """Previous / next chapter links (the first chapter's previous and the last one's next
+        is the contents page), or "" for a page that is not a chapter."""
+        seq = self.chapter_pages(zh)
+        if rel not in seq:
+            return ""
+        home = f"{ZH}/README.md" if zh and self.repo.exists(f"{ZH}/README.md") else "README.md"
+        k = seq.index(rel)
+        prev = seq[k - 1] if k > 0 else home
+        nxt = seq[k + 1] if k + 1 < len(seq) else home
+        words = ("上一章", "下一章", "目录") if zh else ("Previous", "Next", "Contents")
+
+        def link(target, rel_attr, word, arrow_first):
+            name = words[2] if target == home else self.titles.get(target, target)
+            href = rel_href(rel_out, out_path(self.repo, target))
+            text = (f'<span class="dir">{"← " + word if arrow_first else word + " →"}</span> '
+                    f'<span class="to">{html.escape(name)}</span>')
+            return f'<a rel="{rel_attr}" href="{html.escape(href)}">{text}</a>'
+        return (f'<nav class="pager" aria-label="{"章节" if zh else "chapters"}">'
+                f'{link(prev, "prev", words[0], True)}{link(nxt, "next", words[1], False)}</nav>')
+
     def frame(self, rel_out, title, body, lang, switch_to, source_rel=None, kind="page"):
         """One page: header (home, chapter nav, language switch), then body."""
         zh = lang == "zh"
@@ -217,6 +219,11 @@ class Site:
         else:
             href = rel_href(rel_out, "zh-missing.html")
         label = "English" if zh else "中文"
+        root = html.escape(rel_href(rel_out, "index.html")[:-len("index.html")] or "./")
+        hint = "搜索（中英文）" if zh else "Search (English, 中文)"
+        search = (f'<div class="search" role="search"><input type="search" id="search-box" '
+                  f'placeholder="{hint}" aria-label="{hint}" autocomplete="off" spellcheck="false">'
+                  f'<ol id="search-results" hidden></ol></div>')
         switch = f'<a class="lang" hreflang="{"en" if zh else "zh"}" href="{href}">{label}</a>'
         return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if zh else 'en'}">
@@ -225,9 +232,10 @@ class Site:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <link rel="stylesheet" href="{rel_href(rel_out, self.css)}">
+<script src="{rel_href(rel_out, "search.js")}" data-root="{root}" defer></script>
 </head>
 <body class="{kind}">
-<header class="top"><nav>{' '.join(nav)}</nav>{switch}</header>
+<header class="top"><nav>{' '.join(nav)}</nav>{search}{switch}</header>
 <main>
 {body}
 </main>
@@ -296,16 +304,122 @@ class Site:
         label = "源代码（注释与代码并排）：" if zh else "Annotated source, side by side:"
         return f'<p class="sources">{label} {links}</p>'
 
+    def size_pictures(self, rel, body):
+        """An SVG whose smallest text would be under FIGURE_MIN_PX at its own size is shown wider,
+        just enough (svgtext.py): at 1280 px the figure may be up to 1220 px wide, so a picture
+        drawn with 10-point labels is still readable on a projector. (make docs-check measures
+        the result; a picture too wide for that must be drawn with bigger text or narrower.)"""
+        base = os.path.dirname(rel)
+
+        def repl(m):
+            src = html.unescape(m.group(2))
+            path = os.path.normpath(os.path.join(self.repo.root, base, src))
+            if not path.endswith(".svg") or not os.path.isfile(path) or " width=" in m.group(0):
+                return m.group(0)
+            font, width = svgtext.smallest_text(path)
+            if not font:
+                return m.group(0)
+            need = width * FIGURE_MIN_PX / font  # px wide for the smallest text to be FIGURE_MIN_PX
+            natural = svgtext.natural_width_px(path)
+            if natural and natural >= need:
+                return m.group(0)
+            return f'{m.group(1)} width="{math.ceil(need) + 1}"{m.group(3)}'
+        return re.sub(r'(<img src="([^"]+)")([^>]*>)', repl, body)
+
+    def title_of(self, rel):
+        if rel not in self.titles:
+            self.titles[rel] = first_heading(self.repo.read(rel), rel)
+        return self.titles[rel]
+
+    def link_titles(self, rel, body):
+        """A link whose text is the path of the page it leads to ([`docs/errata.md`](errata.md))
+        shows that page's title instead; the path stays in its tooltip. In a table cell, the
+        title up to its first colon or question mark ("Chapter 1 — the listener"), to keep the
+        column narrow."""
+        cells = re.split(r"(<td\b[^>]*>.*?</td>)", body, flags=re.S)
+        return "".join(self._link_titles(rel, c, k % 2 == 1) for k, c in enumerate(cells))
+
+    def _link_titles(self, rel, body, short):
+        base = os.path.dirname(rel)
+
+        def repl(m):
+            before, href, text, after = m.group(1) or "", html.unescape(m.group(2)), m.group(3), m.group(4) or ""
+            plain = html.unescape(re.sub(r"</?code>", "", text)).strip()
+            path, _, frag = href.partition("#")
+            ppath, _, pfrag = plain.partition("#")
+            if not path.endswith(".md") or re.match(r"^[a-z][a-z0-9+.-]*:", path, re.I) or \
+                    not ppath.endswith(".md") or os.path.basename(ppath) != os.path.basename(path) or \
+                    pfrag != frag:
+                return m.group(0)
+            target = os.path.normpath(os.path.join(base, path))
+            if target.startswith("..") or not self.repo.exists(target):
+                return m.group(0)
+            # docs/answers.md#ex-1-3: the heading there ("1.3 What breaks without ..."); else the title
+            title = section_heading(self.repo.read(target), frag) if frag else self.title_of(target)
+            if not title or title == target:
+                return m.group(0)
+            if short:
+                title = re.split(r"[:?：？]", title)[0].strip() or title
+            if is_zh(rel):  # a Chinese title between Chinese words: no spaces (cjk.lua's rule)
+                before = "" if CJK_RUN.match(title) else before
+                after = "" if CJK_RUN.match(title[-1]) else after
+            return (f'{before}<a href="{m.group(2)}" title="{html.escape(plain)}">'
+                    f"{html.escape(title, quote=False)}</a>{after}")
+        return re.sub(r'((?<=[\u3001-\u303f\u3400-\u9fff\uff01-\uff60]) )?<a href="([^"]*)">'
+                      r'((?:<code>)?[^<>]*(?:</code>)?)</a>( (?=[\u3001-\u303f\u3400-\u9fff\uff01-\uff60]))?',
+                      repl, body)
+
+    @staticmethod
+    def toc(body, zh):
+        """"On this page": the page's h2 headings, with their h3s under them."""
+        heads = re.findall(r'<h([23]) id="([^"]+)">(.*?)</h\1>', body, flags=re.S)
+        if sum(1 for h in heads if h[0] == "2") < 2:
+            return ""
+        items, open_sub = [], False
+        for level, hid, text in heads:
+            text = re.sub(r"<(?!/?code\b)[^>]+>", "", text)  # no links inside the toc's links
+            a = f'<a href="#{hid}">{text}</a>'
+            if level == "2":
+                if open_sub:
+                    items.append("</ol></li>")
+                    open_sub = False
+                elif items:
+                    items.append("</li>")
+                items.append(f"<li>{a}")
+            elif items:  # an h3 under the last h2
+                if not open_sub:
+                    items.append("<ol>")
+                    open_sub = True
+                items.append(f"<li>{a}</li>")
+        items.append("</ol></li>" if open_sub else "</li>")
+        label = "本页目录" if zh else "On this page"
+        return (f'<nav class="toc" aria-label="{label}"><details open><summary>{label}</summary>'
+                f'<ol>{"".join(items)}</ol></details></nav>')
+
     def md_page(self, rel, pandoc_html):
         rel_out = out_path(self.repo, rel)
         zh = is_zh(rel)
-        body = self.rewrite_links(rel, rel_out, pandoc_html)
+        body = self.link_titles(rel, pandoc_html)
+        body = self.rewrite_links(rel, rel_out, body)
         body = highlight_blocks(body)
+        # a picture alone in its paragraph may be wider than the text column (site.css)
+        body = re.sub(r"<p>(<img [^>]*>)</p>", r'<p class="figure">\1</p>', body)
+        body = self.size_pictures(rel, body)
+        self.search.add_page(rel_out, self.titles.get(rel, rel), body, zh)
         folder = self.chapter_folder(rel)
         if folder:
             body = self.autolink_functions(folder, rel_out, body)
             box = self.source_box(folder, rel_out, zh)
             body = re.sub(r"(</h1>)", r"\1" + box.replace("\\", "\\\\"), body, count=1)
+        pager = self.pager(rel, rel_out, zh)
+        top = self.toc(body, zh) + pager.replace('class="pager"', 'class="pager top"')
+        if "</h1>" in body:
+            end = body.index("</h1>") + len("</h1>")
+            box_end = body.find("</p>", end) + 4 if body.startswith('<p class="sources">', end) else end
+            body = body[:box_end] + top + body[box_end:]
+        else:
+            body = top + body
+        body += pager
         title = self.titles.get(rel, rel)
         self.write(rel_out, self.frame(rel_out, title, body, "zh" if zh else "en",
                                        zh_counterpart(rel), kind="doc"))
@@ -347,6 +461,7 @@ class Site:
                             f'<span class="txt">{code_html[i]}</span></span>')
             rows.append(f'<section class="sec"{ids}><div class="prose">{extra}{prose}</div>'
                         f'<div class="code"><pre>' + "".join(code) + "</pre></div></section>")
+        self.search.add_source(rel, rel_out, secs)
         folder = rel.split("/")[0]
         chapter = next((p for p in (f"docs/{f}" for f in sorted(os.listdir(
             os.path.join(self.repo.root, "docs")))) if self.chapter_folder(p) == folder), None)
@@ -415,37 +530,30 @@ class Site:
                                                  body, "zh", "README.md", kind="note"))
 
 
-def prose_html(text):
-    """A comment's text as HTML: paragraphs; aligned or listed lines keep their line breaks."""
-    out = []
-    for para in re.split(r"\n\s*\n", text):
-        lines = para.split("\n")
-        sep = re.match(r"^-{2,}\s*(.*?)\s*-{2,}$", para.strip())
-        if sep and len(lines) == 1:
-            out.append(f'<h3 class="sep">{inline(sep.group(1))}</h3>')
-        elif any(re.search(r"\S {2,}\S", l) or (k and l.startswith(" ")) for k, l in enumerate(lines)):
-            out.append('<div class="pre">' + "\n".join(inline(l) for l in lines) + "</div>")
-        elif len(lines) > 1 and any(re.match(r"^(-|\*|\d+[.)])\s", l) for l in lines[1:]):
-            out.append('<p class="lines">' + "\n".join(inline(l) for l in lines) + "</p>")
-        else:
-            out.append(f"<p>{inline(' '.join(l.strip() for l in lines))}</p>")
-    return "".join(out)
-
-
-def inline(s):
-    s = html.escape(s, quote=False)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
-
-
-def pandoc(text):
+def pandoc(text, zh=False):
+    env = dict(os.environ, WORKBOOK_LANG="zh" if zh else "en")  # cjk.lua reads it
     try:
-        r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none"],
-                           input=text, capture_output=True, text=True, check=False)
+        r = subprocess.run(["pandoc", "-f", "gfm", "-t", "html5", "--no-highlight", "--wrap=none",
+                            "--lua-filter", os.path.join(HERE, "cjk.lua")],
+                           input=text, capture_output=True, text=True, check=False, env=env)
     except FileNotFoundError:
         die("docs: pandoc is missing: apt-get install pandoc (scripts/deps.sh docs)")
     if r.returncode:
         raise SystemExit(f"docs: pandoc failed: {r.stderr.strip()}")
     return r.stdout
+
+
+def section_heading(text, frag):
+    """The heading an #anchor of a Markdown page names: after an <a id="frag"></a>, or the
+    heading whose GitHub-style anchor is frag; None if there is none."""
+    m = re.search(r'<a id="' + re.escape(frag) + r'"></a>\s*\n#+ (.+)', text)
+    if m:
+        return re.sub(r"[`*]", "", m.group(1)).strip()
+    for h in re.findall(r"^#+ (.+)$", text, re.M):
+        slug = re.sub(r"[^\w\- ]", "", re.sub(r"[`*]", "", h).strip().lower()).replace(" ", "-")
+        if slug == frag:
+            return re.sub(r"[`*]", "", h).strip()
+    return None
 
 
 def first_heading(text, default):
@@ -507,7 +615,7 @@ def build(repo, out):
             site.titles.setdefault(rel, first_heading(texts[rel], rel))
         # pandoc takes about a second to start here: run a few at once
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r])), batch)))
+            htmls = dict(zip(batch, pool.map(lambda r: pandoc(caption_markers(repo, r, texts[r]), is_zh(r)), batch)))
         for rel in batch:
             site.md_page(rel, htmls[rel])
         batch = sorted(w for w in site.wanted if w.endswith(".md") and w not in done)
@@ -534,6 +642,7 @@ def build(repo, out):
             if f.lower().endswith(IMAGE_EXT):
                 shutil.copyfile(os.path.join(img, f), os.path.join(out, "docs/img", f))
     site.missing_page()
+    site.search.write(out)
     n = sum(len(fs) for _, _, fs in os.walk(out))
     print(f"docs: {len(done)} pages, {len(repo.sources)} source files side by side, {n} files in {out}/")
 

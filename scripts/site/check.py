@@ -10,13 +10,18 @@ screenshot (SHOTS/<page path with / as __>.png) and fails on:
   - a link to a page or file of the site that does not exist, or to an #anchor the page lacks;
   - an image that did not load; anything fetched from the network (the site is offline);
   - a source page without both columns (prose and code, side by side) or missing lines;
-  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied.
+  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied;
+  - a chapter page without previous/next links in the chapters' order (per language), a page
+    without the search box, a picture whose smallest text is under 14 px as shown, a space
+    between two Chinese characters in a Chinese page outside code;
+  - a search typed into the box (SEARCHES) that does not find the page it should.
 Prints one line per problem, "docs-check: PAGE: what", then a summary; exits 1 if any.
 """
 import base64
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +29,9 @@ import tempfile
 import threading
 import time
 from urllib.parse import unquote, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgtext  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 800
 PAGE_TIMEOUT = 30
@@ -34,7 +42,37 @@ PROBE = r"""
   for (const e of document.querySelectorAll('[id]')) r.ids.push(e.id);
   for (const a of document.querySelectorAll('a[href]')) r.links.push(a.href);
   for (const i of document.images)
-    r.images.push({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0});
+    r.images.push({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0,
+                   width: i.getBoundingClientRect().width});
+  const pager = document.querySelector('main nav.pager:not(.top)');
+  r.pager = pager && {prev: (pager.querySelector('a[rel=prev]') || {}).href || null,
+                      next: (pager.querySelector('a[rel=next]') || {}).href || null};
+  r.searchBox = !!document.querySelector('header #search-box');
+  r.cjkSpaces = [];
+  if (document.documentElement.lang.startsWith('zh')) {
+    // text of each block, code replaced by \u0001: a space between two CJK characters there
+    // came from the page's own text (a line break inside a paragraph, say), not from code.
+    // The site's own bars (header, contents, previous/next) put spaces between their links.
+    const BLOCKS = 'p, li, td, th, h1, h2, h3, h4, h5, h6, dt, dd, figcaption, caption, summary, ' +
+                   'blockquote, div, main, body';
+    const texts = new Map();
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement, block = el.closest(BLOCKS);
+      if (el.closest('header.top, nav.toc, nav.pager')) continue;
+      const inCode = el.closest('pre, code, kbd, samp, script, style, textarea');
+      texts.set(block, (texts.get(block) || '') + (inCode ? '\u0001' : n.nodeValue));
+    }
+    const C = '[\u2e80-\u2fff\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]';
+    // (the space in a chapter's name, "第 1 章 监听器", separates number and title: allowed)
+    const re = new RegExp(C + '[ \\t\\n\\r\\u00a0]+' + C, 'g');
+    for (const t of texts.values())
+      for (const m of t.matchAll(re)) {
+        if (/第\s*[0-9]+\s*章$/.test(t.slice(Math.max(0, m.index - 8), m.index + 1))) continue;
+        const around = t.slice(Math.max(0, m.index - 8), m.index + m[0].length + 8);
+        r.cjkSpaces.push(around.replace(/\s+/g, ' ').replace(/\u0001/g, '`…`'));
+      }
+  }
   for (const e of performance.getEntriesByType('resource'))
     if (!e.name.startsWith('file:')) r.remote.push(e.name);
   r.scrollWidth = document.documentElement.scrollWidth;
@@ -61,6 +99,24 @@ PROBE = r"""
   return r;
 })()
 """
+
+
+SEARCH_RESULTS = r"""
+(() => {
+  const r = document.getElementById('search-results');
+  if (!r || r.hidden || !r.children.length) return null;
+  return [...r.querySelectorAll('a')].map(a => a.href);
+})()
+"""
+
+# The search box, tried as a reader would: on PAGE, type QUERY; PAGE2 must be among the results.
+SEARCHES = [
+    ("index.html", "self-pipe", "docs/04-signals.html"),
+    ("docs/zh/index.html", "信号处理函数", "docs/zh/04-signals.html"),
+    ("docs/zh/01-listener.html", "watermark", "docs/05-watermarks.html"),
+]
+FIGURE_MIN_PX = 14  # the smallest text of a figure, at 1280 px wide: readable on a projector
+CHAPTER_HTML = re.compile(r"^docs/(zh/)?[0-9][0-9]-[^/]*\.html$")
 
 
 class Browser:
@@ -147,6 +203,21 @@ class Browser:
         shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
         return r["result"]["value"], base64.b64decode(shot["data"])
 
+    def type_search(self, query, timeout=15):
+        """Type query into the page's search box as a reader would; the result links (hrefs),
+        once search.js has shown them, and a screenshot of the page with the results open."""
+        self.call("Runtime.evaluate", {"expression": "document.getElementById('search-box').focus()"})
+        self.call("Input.insertText", {"text": query})
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.call("Runtime.evaluate", {"expression": SEARCH_RESULTS, "returnByValue": True})
+            found = r.get("result", {}).get("value")
+            if found is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+        return found, base64.b64decode(shot["data"])
+
     def close(self):
         try:
             self.call("Browser.close", session=False, timeout=5)
@@ -171,7 +242,7 @@ def main():
         pages = sys.argv[3:]
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)
-    problems, probes = [], {}
+    problems, probes, searches = [], {}, []
     start = time.monotonic()
     jobs = max(1, int(os.environ.get("DOCS_CHECK_JOBS", "2")))
 
@@ -188,6 +259,19 @@ def main():
                 probes[rel] = probe
                 with open(os.path.join(shots, rel.replace("/", "__")[:-5] + ".png"), "wb") as f:
                     f.write(png)
+                for k, (page, query, want) in enumerate(SEARCHES):
+                    if page != rel:
+                        continue
+                    try:
+                        found, png = browser.type_search(query)
+                    except (TimeoutError, RuntimeError) as e:
+                        found, png = None, None
+                        problems.append(f"docs-check: {rel}: search for {query!r} failed: {e}")
+                    searches.append((page, query, want, found))
+                    if png:
+                        with open(os.path.join(shots, f"search-{k + 1}.png"), "wb") as f:
+                            f.write(png)
+                    browser.visit("file://" + os.path.join(site, rel))  # the box empty again
         except (TimeoutError, RuntimeError) as e:
             problems.append(f"docs-check: chromium: {e}")
         finally:
@@ -198,8 +282,15 @@ def main():
         t.start()
     for t in threads:
         t.join()
+    everything = sorted(os.path.relpath(os.path.join(d, f), site)  # the chain: every chapter page
+                        for d, _, fs in os.walk(site) for f in fs if f.endswith(".html"))
+    chapters = {lang: [p for p in everything if CHAPTER_HTML.match(p) and p.startswith("docs/zh/") == (lang == "zh")]
+                for lang in ("en", "zh")}
     for rel, p in sorted(probes.items()):
         problems += page_problems(site, rel, p, probes)
+        problems += nav_problems(site, rel, p, chapters)
+        problems += figure_problems(site, rel, p)
+    problems += search_problems(site, searches, probes)
     for msg in problems:
         print(msg, file=sys.stderr)
     took = time.monotonic() - start
@@ -243,6 +334,71 @@ def page_problems(site, rel, p, probes):
                 f"{c['prose']} with prose)")
         if c["lines"] != c["expected"] or c["max"] != c["expected"]:
             say(f"source page shows {c['lines']} of the file's {c['expected']} lines")
+    return out
+
+
+def nav_problems(site, rel, p, chapters):
+    """Every page has the search box; every chapter page its previous and next links, in the
+    chapters' order, within its language (the ends lead to the contents page)."""
+    out = []
+    if not p.get("searchBox"):
+        out.append(f"docs-check: {rel}: no search box in the header")
+    for text in p.get("cjkSpaces", [])[:5]:
+        out.append(f"docs-check: {rel}: a space between two Chinese characters: “{text}” "
+                   f"(the build joins those it can see: is it in generated text or raw HTML?)")
+    if not CHAPTER_HTML.match(rel):
+        return out
+    seq = chapters["zh" if rel.startswith("docs/zh/") else "en"]
+    k = seq.index(rel)
+    pager = p.get("pager") or {}
+    for side, want in (("prev", seq[k - 1] if k > 0 else None), ("next", seq[k + 1] if k + 1 < len(seq) else None)):
+        href = pager.get(side)
+        if not href:
+            out.append(f"docs-check: {rel}: no {'previous' if side == 'prev' else 'next'} chapter link")
+            continue
+        got = os.path.relpath(unquote(urlsplit(href).path), site)
+        if want and got != want:
+            out.append(f"docs-check: {rel}: its {side} link leads to {got}, not {want}")
+        if not want and os.path.basename(got) != "index.html":
+            out.append(f"docs-check: {rel}: its {side} link leads to {got}, not the contents page")
+    return out
+
+
+def figure_problems(site, rel, p):
+    """A picture's smallest text, as shown at 1280 px wide: at least FIGURE_MIN_PX."""
+    out = []
+    for img in p["images"]:
+        u = urlsplit(img["src"])
+        path = unquote(u.path)
+        if u.scheme != "file" or not path.endswith(".svg") or not img["ok"]:
+            continue
+        font, width = svgtext.smallest_text(path)
+        if not font or not width:
+            continue
+        px = font * img["width"] / width
+        if px < FIGURE_MIN_PX - 0.05:
+            out.append(f"docs-check: {rel}: figure text too small: {px:.1f} px in {shown(site, img['src'])} "
+                       f"(font {font:g} in a drawing {width:g} wide, shown {img['width']:.0f} px wide; "
+                       f"at least {FIGURE_MIN_PX} px: in its .dot, fontsize=14 for graph, node and edge, and a "
+                       f"layout narrow enough not to be shrunk, e.g. rankdir=TB)")
+    return out
+
+
+def search_problems(site, searches, probes):
+    out = []
+    for page, query, want, found in searches:
+        if not found:
+            out.append(f"docs-check: {page}: search for {query!r} showed no results")
+            continue
+        got = [os.path.relpath(unquote(urlsplit(h).path), site) for h in found]
+        if want not in got:
+            out.append(f"docs-check: {page}: search for {query!r} did not find {want} (found: {', '.join(got[:5])})")
+        for h, g in zip(found, got):
+            frag = unquote(urlsplit(h).fragment)
+            if not os.path.isfile(os.path.join(site, g)):
+                out.append(f"docs-check: {page}: search result {g} does not exist")
+            elif frag and g in probes and frag not in probes[g]["ids"]:
+                out.append(f"docs-check: {page}: search result {g}#{frag}: no such anchor")
     return out
 
 
