@@ -21,6 +21,7 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,7 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     int first = parse_args(argc, argv, &o);
+    signal(SIGPIPE, SIG_IGN); /* a server that hangs up must not kill us mid-write */
     struct client c = {.raw = o.raw, .exit_code = EXIT_RUNTIME};
     c.name = o.servername ? o.servername : o.host;
     snprintf(c.target, sizeof c.target, "%s:%d", o.host, o.port);
