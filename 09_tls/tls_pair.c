@@ -221,17 +221,12 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 }
 
 /* region: client_ended */
-/* The client ended its side. With a close_notify first it is a clean end;
- * a bare FIN is a "dirty shutdown". OpenSSL 3 reports that as an error
- * (SSL_R_UNEXPECTED_EOF_WHILE_READING), which libevent 2.1.12's
- * allow_dirty_shutdown does not recognise; SSL_OP_IGNORE_UNEXPECTED_EOF
- * (tls_terminator.c) turns it back into an end. Both go on to Redis. */
-static void client_ended(struct tls_pair *p, struct bufferevent *bev)
+/* The client ended its side, with a close_notify or with a bare FIN (a
+ * "dirty shutdown"; tls_terminator.c's SSL_OP_IGNORE_UNEXPECTED_EOF makes
+ * OpenSSL 3 report it as an end too, so the two look alike here). It may
+ * still read: Redis gets a FIN, answers what it read, and closes (rule 4). */
+static void client_ended(struct tls_pair *p)
 {
-    int clean = SSL_get_shutdown(bufferevent_openssl_get_ssl(bev)) & SSL_RECEIVED_SHUTDOWN;
-    if (p->t->opt->loop.trace)
-        fprintf(stderr, "%7.1f ms  %-8s  %s: %s\n", elapsed_ms(), "tls", p->peer,
-                clean ? "close_notify received" : "FIN without close_notify (dirty shutdown)");
     if (p->goodbye) {
         pair_free(p);
         return;
@@ -243,6 +238,7 @@ static void client_ended(struct tls_pair *p, struct bufferevent *bev)
 }
 /* endregion */
 
+/* region: on_client_event */
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct tls_pair *p = arg;
@@ -260,7 +256,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
             handshake_failed(p, "timed out");
     } else if (what & BEV_EVENT_EOF) {
         if (p->handshaken)
-            client_ended(p, bev);
+            client_ended(p);
         else if (EVUTIL_SOCKET_ERROR() == ECONNRESET) /* a reset, read as an end (dirty) */
             handshake_failed(p, evutil_socket_error_to_string(ECONNRESET));
         else
@@ -278,6 +274,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
         pair_free(p);
     }
 }
+/* endregion */
 
 /* region: pair_start */
 void pair_start(struct terminator *t, evutil_socket_t fd, const struct sockaddr *sa)

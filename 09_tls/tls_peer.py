@@ -8,7 +8,8 @@ byte it still received and how the server ended the stream.
            fin            a bare FIN (a "dirty shutdown": no close_notify)
            none           end nothing; wait for the server to end
     DATA (with \\r\\n escapes) is sent first. Prints the bytes received as
-    Python's repr, then "end: close_notify" or "end: FIN without close_notify".
+    Python's repr, then "end: close_notify", "end: FIN without close_notify"
+    or "end: alert REASON" (a fatal alert from the server).
 """
 import socket
 import ssl
@@ -77,5 +78,7 @@ while end is None:
         end = "close_notify"
     except ssl.SSLEOFError:
         end = "FIN without close_notify"
+    except ssl.SSLError as e:
+        end = "alert " + e.reason
 print(repr(received))
 print("end:", end)

@@ -147,9 +147,13 @@ static void parse_args(int argc, char **argv, struct options *o)
 /* ---- setting up and tearing down --------------------------------------------- */
 
 /* region: server_context */
-/* One context for every client: our certificate, TLS 1.2 or newer (a TLS
- * 1.0/1.1 hello fails the handshake), and a missing close_notify read as an
- * end of stream, not an error (tls_pair.c's client_ended says why). */
+/* One context for every client: our certificate, and TLS 1.2 or newer (a
+ * TLS 1.0/1.1 hello fails the handshake). SSL_OP_IGNORE_UNEXPECTED_EOF: a
+ * client's FIN without close_notify is an end, not an error. Without it
+ * OpenSSL 3 answers that FIN with a decode_error alert and a fatal error
+ * (SSL_R_UNEXPECTED_EOF_WHILE_READING), which libevent 2.1.12 reports as
+ * BEV_EVENT_ERROR even with allow_dirty_shutdown set (it knows only OpenSSL
+ * 1.1's SSL_ERROR_SYSCALL for that), and the replies in flight are lost. */
 static SSL_CTX *server_context(const struct options *o)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());

@@ -56,13 +56,14 @@ int tls_reason(struct bufferevent *bev, char *buf, size_t len)
         snprintf(buf, len, "no reason given");
         return 0;
     }
+    int code = ERR_GET_REASON(err);
     /* "error:0A00010B:SSL routines::wrong version number": the reason alone */
     const char *reason = ERR_reason_error_string(err);
     if (reason)
         snprintf(buf, len, "%s", reason);
     else
         ERR_error_string_n(err, buf, len);
-    return 1;
+    return code ? code : -1;
 }
 
 static void on_tls_info(const SSL *ssl, int where, int ret)

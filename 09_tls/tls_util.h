@@ -21,8 +21,8 @@ int tls_load_cert(SSL_CTX *ctx, const char *cert, const char *key);
 
 /* The reason for the first error that libevent saved for BEV (BEV may be
  * NULL) or OpenSSL queued on this thread, as "wrong version number", into
- * BUF. Returns 1, or 0 (and "no reason given") if there was none. Empties
- * both queues. */
+ * BUF. Returns its reason code (SSL_R_..., nonzero), or 0 (and "no reason
+ * given") if there was none. Empties both queues. */
 int tls_reason(struct bufferevent *bev, char *buf, size_t len);
 
 /* With --trace: each handshake step as a line on stderr, beside the loop's
