@@ -20,6 +20,7 @@
  * Read docs/09-tls.md beside this file.
  */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -121,6 +122,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         /* TCP, then the handshake, then the verification: all done. Only
          * now does the command go out, encrypted by the layer below. */
         c->connected = 1;
+        int one = 1; /* no Nagle: our last handshake record and the command go at once */
+        setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         bufferevent_write_buffer(bev, c->request);
         return;
     }

@@ -153,7 +153,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
     struct tls_pair *p = arg;
     trace_dispatch(bufferevent_getfd(bev), "event", "on_upstream_event");
     if (what & BEV_EVENT_CONNECTED) {
-        int one = 1; /* no Nagle: a small reply must not wait for an ACK */
+        int one = 1; /* no Nagle, as on the client's side */
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         p->upstream_connected = 1;
         pass_fin(p); /* the client may have ended already */
@@ -294,6 +294,8 @@ void pair_start(struct terminator *t, evutil_socket_t fd, const struct sockaddr 
         evutil_closesocket(fd);
         return;
     }
+    int one = 1; /* no Nagle on either side: a small reply must not wait for an ACK */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     p->t = t;
     p->client = bev;
     format_addr(sa, p->peer, sizeof p->peer);
