@@ -20,8 +20,8 @@
  * Read docs/09-tls.md beside this file.
  */
 #include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include <getopt.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -40,7 +40,7 @@
 struct tls_pair {
     struct terminator *t;
     struct bufferevent *client;   /* TLS: owns the SSL and the socket */
-    struct bufferevent *upstream; /* plaintext to Redis; NULL before the handshake and after Redis's end */
+    struct bufferevent *upstream; /* plaintext; NULL before the handshake, after Redis's end */
     int handshaken, upstream_connected;
     int client_eof; /* the client ended its side: Redis gets a FIN after its bytes */
     int fin_sent;

@@ -37,7 +37,8 @@
 #define DEFAULT_KEY "build/certs/server.key"
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
-#define LISTEN_BACKLOG 4096        /* as chapter 6: bursts of clients must not wait for SYN retries */
+/* As chapter 6: a burst of clients must not wait for SYN retries. */
+#define LISTEN_BACKLOG 4096
 
 static void print_stats(const struct terminator *t, const char *label)
 {
@@ -79,22 +80,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void usage(void)
 {
-    printf("usage: %s [options]\n"
-           "  Accept TLS clients; relay each, decrypted, to Redis over plain TCP.\n"
-           "  --host ADDR               listen address (default 127.0.0.1)\n"
-           "  --port PORT               listen port, 0 = any free port (default %d)\n"
-           "  --redis-host ADDR         Redis's IPv4 address (default %s)\n"
-           "  --redis-port PORT         Redis's plaintext port (default %d)\n"
-           "  --cert FILE               our certificate chain (default %s)\n"
-           "  --key FILE                its private key (default %s)\n"
-           "  --handshake-timeout MS    a client gets this long for its handshake; 0 = no\n"
-           "                            limit (default %d)\n"
-           "  --high BYTES              per-direction buffer before pausing the sender (default %d)\n"
-           "  --trace                   print the loop's steps and each handshake's on stderr\n"
-           "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
-           "  --help                    show this help; SIGUSR1 prints stats, SIGUSR2 what is registered\n",
-           prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_CERT,
-           DEFAULT_KEY, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HIGH);
+    printf(
+        "usage: %s [options]\n"
+        "  Accept TLS clients; relay each, decrypted, to Redis over plain TCP.\n"
+        "  --host ADDR               listen address (default 127.0.0.1)\n"
+        "  --port PORT               listen port, 0 = any free port (default %d)\n"
+        "  --redis-host ADDR         Redis's IPv4 address (default %s)\n"
+        "  --redis-port PORT         Redis's plaintext port (default %d)\n"
+        "  --cert FILE               our certificate chain (default %s)\n"
+        "  --key FILE                its private key (default %s)\n"
+        "  --handshake-timeout MS    a client gets this long for its handshake; 0 = no\n"
+        "                            limit (default %d)\n"
+        "  --high BYTES              per-direction buffer before pausing the sender (default %d)\n"
+        "  --trace                   print the loop's steps and each handshake's on stderr\n"
+        "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
+        "  --help                    show this help; SIGUSR1: stats, SIGUSR2: the events\n",
+        prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_CERT,
+        DEFAULT_KEY, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HIGH);
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
