@@ -7,7 +7,6 @@
 # tls_client prints replies with chapter 2's resp.c (its folder's parts.a).
 09_tls_LDLIBS := $(O)02_redis_client/parts.a
 $(O)09_tls/tls_client: $(O)02_redis_client/parts.a
-$(O)09_tls/tls_client.o: EXTRA_CFLAGS = -I02_redis_client
 
 CERTS_DIR ?= build/certs
 

@@ -37,8 +37,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "../02_redis_client/resp.h" /* chapter 2: RESP, printed like redis-cli */
 #include "common.h"
-#include "resp.h"
 #include "tls_util.h"
 #include "trace.h"
 

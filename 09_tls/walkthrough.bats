@@ -32,6 +32,6 @@ load tls
     assert_transcript 09-tls.md chapter9-terminator "$BATS_TEST_TMPDIR/terminator.out" "$PORT" 6391
 
     "$client" --trace --port "$PORT" --cacert "$CERTS/ca.crt" PING >"$BATS_TEST_TMPDIR/trace.out" 2>&1
-    sed -i 's/fd [0-9]*/fd 6/' "$BATS_TEST_TMPDIR/trace.out"
+    sed -Ei 's/fd [0-9]+/fd 6/' "$BATS_TEST_TMPDIR/trace.out"
     assert_transcript 09-tls.md chapter9-trace "$BATS_TEST_TMPDIR/trace.out"
 }
