@@ -31,3 +31,8 @@ chapter9: $(O)09_tls/tls_terminator $(O)09_tls/tls_client
 bench-chapter9: $(O)09_tls/tls_terminator
 	@scripts/deps.sh bench
 	@09_tls/bench-chapter9.sh
+
+## demo9                classroom mode: chapter 9 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo9: export DEMO_TRACE ?= --trace
+demo9: $(O)09_tls/tls_terminator $(O)09_tls/tls_client
+	@scripts/demo.sh 9
