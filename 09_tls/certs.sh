@@ -88,4 +88,4 @@ expired
 chmod 600 ./*.key
 rm -f ./*.srl
 touch .done
-echo "certs: made in $dir: $(ls ./*.crt | tr '\n' ' ')"
+echo "certs: made in $dir: ca.crt server.crt wrong-name.crt expired.crt untrusted.crt other-ca.crt client.crt (and their keys)"

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 state=${WORKBOOK_TLS_REDIS_STATE:-build/tls-redis}
 certs=${CERTS_DIR:-build/certs}
-prog=tls-redis
+prog="tls-redis"
 say() { echo "$prog: $*" >&2; }
 port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

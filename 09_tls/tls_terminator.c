@@ -155,7 +155,8 @@ static void parse_args(int argc, char **argv, struct options *o)
  * OpenSSL 3 answers that FIN with a decode_error alert and a fatal error
  * (SSL_R_UNEXPECTED_EOF_WHILE_READING), which libevent 2.1.12 reports as
  * BEV_EVENT_ERROR even with allow_dirty_shutdown set (it knows only OpenSSL
- * 1.1's SSL_ERROR_SYSCALL for that), and the replies in flight are lost. */
+ * 1.1's SSL_ERROR_SYSCALL for that; 2.2 adds OpenSSL 3's way, but only during
+ * the handshake), and the replies in flight are lost. */
 static SSL_CTX *server_context(const struct options *o)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
