@@ -41,6 +41,7 @@ struct tls_pair {
     struct terminator *t;
     struct bufferevent *client;   /* TLS: owns the SSL and the socket */
     struct bufferevent *upstream; /* plaintext; NULL before the handshake, after Redis's end */
+    struct event *ended; /* the client's end, handled after its last bytes (client_ended) */
     int handshaken, upstream_connected;
     int client_eof; /* the client ended its side: Redis gets a FIN after its bytes */
     int fin_sent;
@@ -57,6 +58,7 @@ void pair_free(struct tls_pair *p)
     LIST_REMOVE(p, link);
     if (p->upstream)
         bufferevent_free(p->upstream);
+    event_free(p->ended);
     bufferevent_free(p->client);
     p->t->clients_now--;
     free(p);
@@ -224,17 +226,32 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 /* The client ended its side, with a close_notify or with a bare FIN (a
  * "dirty shutdown"; tls_terminator.c's SSL_OP_IGNORE_UNEXPECTED_EOF makes
  * OpenSSL 3 report it as an end too, so the two look alike here). It may
- * still read: Redis gets a FIN, answers what it read, and closes (rule 4). */
-static void client_ended(struct tls_pair *p)
+ * still read: Redis gets a FIN, answers what it read, and closes (rule 4).
+ *
+ * A trap: libevent 2.1.12 reports the end *before* the bytes that came just
+ * ahead of it, when one read brought both (do_read calls the event callback
+ * before it commits the bytes and calls the read callback). Passing the FIN
+ * on at once would put it in front of those bytes. So on_client_event only
+ * activates p->ended; it runs once the current callbacks, on_client_read
+ * included, are done. And a second one: at the end, libevent also stops
+ * writing (conn_closed's stop_writing), even with replies still queued for
+ * the client; disabling and enabling EV_WRITE starts it again. */
+static void client_ended(evutil_socket_t fd, short what, void *arg)
 {
+    (void)fd;
+    (void)what;
+    struct tls_pair *p = arg;
+    trace_dispatch(bufferevent_getfd(p->client), "event", "client_ended");
     if (p->goodbye) {
         pair_free(p);
         return;
     }
     p->client_eof = 1;
+    bufferevent_disable(p->client, EV_WRITE);
+    bufferevent_enable(p->client, EV_WRITE); /* what is queued still goes out */
     pass_fin(p);
-    if (!p->upstream)
-        close_client(p); /* Redis had ended too: we are done */
+    if (!p->upstream && evbuffer_get_length(bufferevent_get_output(p->client)) == 0)
+        close_client(p); /* Redis had ended too, and all is sent: we are done */
 }
 /* endregion */
 
@@ -256,7 +273,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
             handshake_failed(p, "timed out");
     } else if (what & BEV_EVENT_EOF) {
         if (p->handshaken)
-            client_ended(p);
+            event_active(p->ended, EV_TIMEOUT, 1);
         else if (EVUTIL_SOCKET_ERROR() == ECONNRESET) /* a reset, read as an end (dirty) */
             handshake_failed(p, evutil_socket_error_to_string(ECONNRESET));
         else
@@ -280,7 +297,9 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 void pair_start(struct terminator *t, evutil_socket_t fd, const struct sockaddr *sa)
 {
     struct tls_pair *p = calloc(1, sizeof *p);
-    SSL *ssl = p ? SSL_new(t->ctx) : NULL;
+    if (p)
+        p->ended = evtimer_new(t->base, client_ended, p);
+    SSL *ssl = p && p->ended ? SSL_new(t->ctx) : NULL;
     /* BUFFEREVENT_SSL_ACCEPTING: we are the server; the handshake starts
      * with the client's first bytes. */
     struct bufferevent *bev =
@@ -290,6 +309,8 @@ void pair_start(struct terminator *t, evutil_socket_t fd, const struct sockaddr 
     if (!bev) {
         warnx_msg("cannot take a client: out of memory");
         SSL_free(ssl);
+        if (p && p->ended)
+            event_free(p->ended);
         free(p);
         evutil_closesocket(fd);
         return;

@@ -5,6 +5,7 @@
 # close_notify, half-close, dirty shutdown; bad input costs one connection.
 
 load ../tests/helpers
+load ../exercises/helpers
 load tls
 
 setup_file() {
@@ -106,6 +107,7 @@ PY
 @test "bad input costs one connection, with one log line each, and no descriptor" {
     start_terminator --handshake-timeout 300
     rcli_tls "$PORT" PING >/dev/null # warm: every lazily opened fd is open
+    no_clients
     fds=$(fd_count "$SERVER_PID")
     # plaintext, then garbage: each connection is closed on us, with nothing said
     for what in plain garbage; do
@@ -131,19 +133,60 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()  # RST
 PY
     wait_for_line "$SERVER_ERR" 'TLS handshake failed: Connection reset by peer' 5
+    # one that stalls in the middle of its ClientHello: the timeout ends it too
+    exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+    printf '\026\003\001\000\310\001\000\000\304\003\003' >&7
+    wait_count "$SERVER_ERR" 'TLS handshake failed: timed out' 2 5
+    exec 7<&-
     run cat "$SERVER_ERR"
     assert_line --regexp '^tls_terminator: 127\.0\.0\.1:[0-9]+: TLS handshake failed: (wrong version number|http request)$'
     assert_line --regexp '^tls_terminator: 127\.0\.0\.1:[0-9]+: TLS handshake failed: unsupported protocol$'
-    assert_equal "$(count_lines "$SERVER_ERR" 'TLS handshake failed')" 6
+    assert_equal "$(count_lines "$SERVER_ERR" 'TLS handshake failed')" 7
     # everyone else is unaffected, and every descriptor came back
     assert_equal "$(rcli_tls "$PORT" PING)" PONG
-    for _ in $(seq 50); do [ "$(fd_count "$SERVER_PID")" -eq "$fds" ] && break; sleep 0.05; done
+    no_clients
     assert_equal "$(fd_count "$SERVER_PID")" "$fds"
     run stats
-    assert_output --regexp 'handshakes_failed=6 '
+    assert_output --regexp 'handshakes_failed=7 '
 }
 
 stats() { signal_for_line USR1 'stats: '; }
+
+# no_clients: wait until the terminator has let go of every connection
+no_clients() {
+    local line
+    for _ in $(seq 100); do
+        line=$(stats)
+        [[ $line == *' clients_now=0 '* ]] && return 0
+        sleep 0.05
+    done
+    fail "the terminator still holds clients: $line"
+}
+
+@test "a TLS client that does not read: the terminator holds about --high, not 64 MiB; then every byte arrives" {
+    start_terminator
+    head -c 1048576 /dev/urandom | rcli_tls "$PORT" -x SET t09:mib >/dev/null
+    /usr/bin/python3 - "$PORT" "$CERTS/ca.crt" "$SERVER_PID" >"$BATS_TEST_TMPDIR/slow.out" <<'PY'
+import socket, ssl, sys, time
+port, ca, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.sendall(b"GET t09:mib\r\n" * 64)  # 64 replies of 1 MiB, none read yet
+time.sleep(1)
+rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
+print("rss_kib", rss, flush=True)
+want, got = 64 * (1048576 + len("$1048576\r\n\r\n")), 0
+s.settimeout(10)
+while got < want:
+    got += len(s.recv(1 << 20))
+print("bytes", got)
+PY
+    run cat "$BATS_TEST_TMPDIR/slow.out"
+    assert_line "bytes $((64 * (1048576 + 12)))" # each reply: "$1048576\r\n", the value, "\r\n"
+    rss=$(sed -n 's/^rss_kib //p' "$BATS_TEST_TMPDIR/slow.out")
+    echo "# terminator RSS with 64 MiB waiting: $rss KiB" >&3
+    [ -n "${WORKBOOK_SANITIZED-}" ] || [ "$rss" -lt 16384 ] || fail "RSS $rss KiB: the replies piled up in the terminator"
+}
 
 @test "Redis unreachable: the client's connection is reset, the log says why" {
     port=$(free_port)
