@@ -25,7 +25,7 @@ chapter9: $(O)09_tls/tls_terminator $(O)09_tls/tls_client
 	echo "try: redis-cli --tls --cacert $(CERTS_DIR)/ca.crt -p $(PORT) ping"; \
 	echo "     $(O)09_tls/tls_client --port $$2 --cacert $(CERTS_DIR)/ca.crt ping   (Redis's own TLS port; Ctrl-C here stops the terminator)"; \
 	scripts/run-demo.sh --pidfile build/tls_terminator.pid $(O)09_tls/tls_terminator --port $(PORT) \
-		--redis-port $$1 --cert $(CERTS_DIR)/server.crt --key $(CERTS_DIR)/server.key $(TRACE)
+		--redis-port $$1 --cert $(CERTS_DIR)/server.crt --key $(CERTS_DIR)/server.key
 
 ## bench-chapter9       redis-benchmark --tls: through tls_terminator, through stunnel4, straight to Redis's TLS port
 bench-chapter9: $(O)09_tls/tls_terminator
