@@ -188,6 +188,30 @@ PY
     [ -n "${WORKBOOK_SANITIZED-}" ] || [ "$rss" -lt 16384 ] || fail "RSS $rss KiB: the replies piled up in the terminator"
 }
 
+@test "out of descriptors (EMFILE): accepting pauses with a log line, then TLS clients are served again" {
+    start_server tls_terminator bash -c 'ulimit -n 24; exec "$@"' _ "$TERMINATOR" --port 0 \
+        --redis-port "$REDIS_PORT" --cert "$CERTS/server.crt" --key "$CERTS/server.key"
+    # 12 TLS clients that stay: each costs two descriptors once its handshake is done
+    /usr/bin/python3 - "$PORT" "$CERTS/ca.crt" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<'PY' &
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+held = []
+for _ in range(12):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+        held.append(ctx.wrap_socket(s, server_hostname="localhost"))
+    except (OSError, ssl.SSLError) as e:
+        print("refused:", type(e).__name__, flush=True)
+print("held", len(held), flush=True)
+time.sleep(0.5)
+PY
+    holder=$!
+    wait_for_line "$SERVER_ERR" 'accept failed: Too many open files; pausing accepts' 10
+    wait "$holder"
+    no_clients
+    assert_equal "$(rcli_tls "$PORT" PING)" PONG
+}
+
 @test "Redis unreachable: the client's connection is reset, the log says why" {
     port=$(free_port)
     start_server tls_terminator "$TERMINATOR" --port 0 --redis-port "$port" \
