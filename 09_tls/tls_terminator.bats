@@ -75,7 +75,7 @@ peer() { timeout 10 "$WORKBOOK_ROOT/09_tls/tls_peer.py" "$1" "$CERTS/ca.crt" "${
     assert_equal "$(count_lines "$SERVER_ERR" '^tls_terminator: ')" 0
 }
 
-@test "python3-redis ssl=True: pub/sub and BLPOP behave as on Redis's TLS port" {
+@test "python3-redis ssl=True: pub/sub, BLPOP and QUIT behave as on Redis's TLS port" {
     start_terminator
     pubsub_blpop() {
         /usr/bin/python3 - "$1" "$CERTS/ca.crt" "$REDIS_PORT" <<'PY'
@@ -94,11 +94,25 @@ threading.Timer(0.2, lambda: redis.Redis(port=plain).rpush("t09:q", "job")).star
 t = time.monotonic()
 print("BLPOP:", r.blpop("t09:q", timeout=5), "waited", time.monotonic() - t > 0.1)
 print("PING:", r.ping())
+# QUIT, then PING on the same connection: the close reaches redis-py as a
+# ConnectionError (no retries: redis-py 5 and later would reconnect)
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+q = redis.Redis(port=port, ssl=True, ssl_ca_certs=ca, single_connection_client=True,
+                retry=Retry(NoBackoff(), 0))
+print("QUIT:", q.execute_command("QUIT"))
+try:
+    print("PING:", q.ping())
+except redis.exceptions.ConnectionError as e:
+    print("ConnectionError:", type(e).__name__)
 PY
     }
     run pubsub_blpop "$TLS_PORT"
     assert_line --index 1 --partial "'data': b'over tls'"
     assert_line --index 2 "BLPOP: (b't09:q', b'job') waited True"
+    assert_line --index 4 'QUIT: True'
+    assert_line --index 5 --regexp '^ConnectionError: '
+    refute_output --partial 'ResponseError'
     direct=$output
     run pubsub_blpop "$PORT"
     assert_output "$direct"
