@@ -81,12 +81,15 @@ check_base() {
     need "python3-redis"      python3-redis  ""             have_python_redis
     need "tmux (make demoN)"  tmux           tmux           command -v tmux
     need "strace (make strace-chapterN)" strace "" command -v strace
+    need "openssl (make certs, chapter 9's tests)" openssl openssl command -v openssl
+    need "OpenSSL headers (pkg-config openssl)" libssl-dev openssl pkg-config --exists openssl libevent_openssl
 }
 
 check_extra() {
     case $1 in
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
-               need "redis-benchmark" redis-tools "" command -v redis-benchmark ;;
+               need "redis-benchmark" redis-tools "" command -v redis-benchmark
+               need "stunnel4 (bench-chapter9)" stunnel4 stunnel command -v stunnel4 ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;

@@ -157,5 +157,34 @@ server echo_epoll drive_echo "$bin/00_why_event_loop/echo_epoll" --port 0
 server echo_libevent drive_loadgen "$bin/00_why_event_loop/echo_libevent" --port 0
 foreground loadgen-refused 1 "$bin/00_why_event_loop/loadgen" --port "$(free_port)" --connections 3
 
+# chapter 9: TLS (a Redis with a TLS port, the chapter's certificates); the
+# terminator meets a good client, plaintext, a dirty close and a held one
+09_tls/certs.sh "$work/certs" >/dev/null
+tls_port=$(free_port)
+start_private_redis "$work" --tls-port "$tls_port" --tls-cert-file "$work/certs/server.crt" \
+    --tls-key-file "$work/certs/server.key" --tls-ca-cert-file "$work/certs/ca.crt" \
+    --tls-auth-clients no || exit 1
+tls_redis_pid=$REDIS_PID
+tls_plain_port=$REDIS_PORT
+wait_listening "$tls_port" 10
+tls_client=("$bin/09_tls/tls_client" --cacert "$work/certs/ca.crt" --port "$tls_port")
+foreground tls_client-command 0 "${tls_client[@]}" SET memcheck:tls value
+foreground tls_client-trace 0 "${tls_client[@]}" --trace PING
+foreground tls_client-wrong-name 1 "${tls_client[@]}" --servername other.example PING
+foreground tls_client-untrusted 1 "$bin/09_tls/tls_client" --cacert "$work/certs/other-ca.crt" \
+    --port "$tls_port" PING
+drive_terminator() {
+    redis-cli --tls --cacert "$work/certs/ca.crt" -p "$1" set memcheck:key value >/dev/null
+    redis-cli --tls --cacert "$work/certs/ca.crt" -p "$1" get memcheck:key >/dev/null
+    printf 'PING\r\n' | nc -N 127.0.0.1 "$1" >/dev/null
+    09_tls/tls_peer.py "$1" "$work/certs/ca.crt" fin 'PING\r\n' >/dev/null
+    (sleep 3 | openssl s_client -quiet -CAfile "$work/certs/ca.crt" -connect "127.0.0.1:$1" \
+        >/dev/null 2>&1 &)
+    sleep 1
+}
+server tls_terminator drive_terminator "$bin/09_tls/tls_terminator" --port 0 \
+    --redis-port "$tls_plain_port" --cert "$work/certs/server.crt" --key "$work/certs/server.key"
+kill "$tls_redis_pid" 2>/dev/null
+
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,276 @@
+/*
+ * 09_tls/tls_terminator.c — chapter 9: TLS in, plaintext Redis out. Clients
+ * speak TLS to us; each gets its own plaintext connection to Redis, made
+ * once its handshake is done. What stunnel does, in libevent: the client's
+ * bufferevent is layered on OpenSSL (bufferevent_openssl_socket_new), and
+ * from there on the pair is chapter 6's relay (tls_pair.c).
+ *
+ * This file is the server around the pairs: options, the TLS context, the
+ * listener, signals, and main wiring them up in the order they happen.
+ *
+ * Run it:  make certs chapter9
+ *          redis-cli --tls --cacert build/certs/ca.crt -p 6391 ping
+ *          09_tls/tls_terminator --trace ...   shows each handshake step
+ *
+ * Watch for: a client that sends plaintext, garbage, an old TLS version, or
+ * stalls in the handshake costs only its own connection, with one line:
+ *   tls_terminator: 127.0.0.1:41234: TLS handshake failed: wrong version number
+ * Read docs/09-tls.md beside this file.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "terminator.h"
+#include "tls_util.h"
+
+#define DEFAULT_PORT 6391
+#define DEFAULT_REDIS_HOST "127.0.0.1"
+#define DEFAULT_REDIS_PORT 6379
+#define DEFAULT_CERT "build/certs/server.crt"
+#define DEFAULT_KEY "build/certs/server.key"
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
+/* As chapter 6: a burst of clients must not wait for SYN retries. */
+#define LISTEN_BACKLOG 4096
+
+static void print_stats(const struct terminator *t, const char *label)
+{
+    printf("%s: clients_now=%ld clients_total=%ld handshakes_failed=%ld upstream_errors=%ld\n",
+           label, t->clients_now, t->clients_total, t->handshakes_failed, t->upstream_errors);
+}
+
+static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    (void)salen;
+    struct terminator *t = arg;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
+    t->clients_total++;
+    pair_start(t, fd, sa);
+}
+
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    (void)listener;
+    accept_pause_after_error(&((struct terminator *)arg)->pause);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct terminator *t = arg;
+    trace_dispatch(sig, "signal", "on_signal");
+    if (sig == SIGUSR1) {
+        print_stats(t, "stats");
+        return;
+    }
+    printf("shutdown: caught %s; closing %ld client%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+           t->clients_now, t->clients_now == 1 ? "" : "s");
+    event_base_loopexit(t->base, NULL);
+}
+
+/* ---- command line ------------------------------------------------------------ */
+
+static void usage(void)
+{
+    printf(
+        "usage: %s [options]\n"
+        "  Accept TLS clients; relay each, decrypted, to Redis over plain TCP.\n"
+        "  --host ADDR               listen address (default 127.0.0.1)\n"
+        "  --port PORT               listen port, 0 = any free port (default %d)\n"
+        "  --redis-host ADDR         Redis's IPv4 address (default %s)\n"
+        "  --redis-port PORT         Redis's plaintext port (default %d)\n"
+        "  --cert FILE               our certificate chain (default %s)\n"
+        "  --key FILE                its private key (default %s)\n"
+        "  --handshake-timeout MS    a client gets this long for its handshake; 0 = no\n"
+        "                            limit (default %d)\n"
+        "  --high BYTES              per-direction buffer before pausing the sender (default %d)\n"
+        "  --trace                   print the loop's steps and each handshake's on stderr\n"
+        "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
+        "  --help                    show this help; SIGUSR1: stats, SIGUSR2: the events\n",
+        prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_CERT,
+        DEFAULT_KEY, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HIGH);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option options[] = {
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"redis-host", required_argument, NULL, 'R'},
+        {"redis-port", required_argument, NULL, 'P'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},
+        {"handshake-timeout", required_argument, NULL, 'T'},
+        {"high", required_argument, NULL, 'w'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *host = "127.0.0.1", *redis_host = DEFAULT_REDIS_HOST;
+    int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
+    *o = (struct options){.cert = DEFAULT_CERT,
+                          .key = DEFAULT_KEY,
+                          .handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+                          .high = DEFAULT_HIGH};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'H': host = optarg; break;
+        case 'p': port = parse_port_option("--port", optarg); break;
+        case 'R': redis_host = optarg; break;
+        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
+        case 'c': o->cert = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'T':
+            o->handshake_timeout_ms = parse_long_option("--handshake-timeout", optarg, 0, 3600000);
+            break;
+        case 'w': o->high = parse_long_option("--high", optarg, 4096, 1L << 30); break;
+        case 't': o->loop.trace = 1; break;
+        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 'h': usage(); exit(EXIT_CLEAN);
+        default: bad_option(argv);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+    parse_ipv4_option(&o->listen_addr, "--host", host, port);
+    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+}
+
+/* ---- setting up and tearing down --------------------------------------------- */
+
+/* region: server_context */
+/* One context for every client: our certificate, and TLS 1.2 or newer (a
+ * TLS 1.0/1.1 hello fails the handshake). SSL_OP_IGNORE_UNEXPECTED_EOF: a
+ * client's FIN without close_notify is an end, not an error. Without it
+ * OpenSSL 3 answers that FIN with a decode_error alert and a fatal error
+ * (SSL_R_UNEXPECTED_EOF_WHILE_READING), which libevent 2.1.12 reports as
+ * BEV_EVENT_ERROR even with allow_dirty_shutdown set (it knows only OpenSSL
+ * 1.1's SSL_ERROR_SYSCALL for that; 2.2 adds OpenSSL 3's way, but only during
+ * the handshake), and the replies in flight are lost. */
+static SSL_CTX *server_context(const struct options *o)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    char why[TLS_REASON_LEN];
+    if (!ctx) {
+        tls_reason(NULL, why, sizeof why);
+        warnx_msg("cannot create a TLS context: %s", why);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    if (tls_load_cert(ctx, o->cert, o->key) != 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (o->loop.trace)
+        tls_trace_handshake(ctx);
+    return ctx;
+}
+/* endregion */
+
+static int listen_for_clients(struct terminator *t)
+{
+    const struct sockaddr_in *addr = &t->opt->listen_addr;
+    t->listener =
+        evconnlistener_new_bind(t->base, on_accept, t, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
+    if (!t->listener) {
+        char want[ADDR_STRLEN];
+        warnx_msg("cannot listen on %s: %s",
+                  format_addr((const struct sockaddr *)addr, want, sizeof want),
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return -1;
+    }
+    if (accept_pause_init(&t->pause, t->listener) != 0)
+        return -1;
+    evconnlistener_set_error_cb(t->listener, on_accept_error);
+    return 0;
+}
+
+static int add_signals(struct terminator *t)
+{
+    t->on_sigint = evsignal_new(t->base, SIGINT, on_signal, t);
+    t->on_sigterm = evsignal_new(t->base, SIGTERM, on_signal, t);
+    t->on_sigusr1 = evsignal_new(t->base, SIGUSR1, on_signal, t);
+    t->on_sigusr2 = evsignal_new(t->base, SIGUSR2, trace_on_sigusr2, t->base);
+    if (!t->on_sigint || !t->on_sigterm || !t->on_sigusr1 || !t->on_sigusr2 ||
+        evsignal_add(t->on_sigint, NULL) != 0 || evsignal_add(t->on_sigterm, NULL) != 0 ||
+        evsignal_add(t->on_sigusr1, NULL) != 0 || evsignal_add(t->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot create or add the signal events");
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything, newest first; safe on a half-made terminator. */
+static void terminator_close(struct terminator *t)
+{
+    while (!LIST_EMPTY(&t->pairs))
+        pair_free(LIST_FIRST(&t->pairs));
+    struct event *events[] = {t->on_sigusr2, t->on_sigusr1, t->on_sigterm, t->on_sigint};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (events[i])
+            event_free(events[i]);
+    accept_pause_free(&t->pause);
+    if (t->listener)
+        evconnlistener_free(t->listener);
+    SSL_CTX_free(t->ctx);
+    if (t->base)
+        event_base_free(t->base);
+    libevent_global_shutdown();
+}
+
+int main(int argc, char **argv)
+{
+    common_init(argv[0]);
+    struct options o;
+    parse_args(argc, argv, &o);
+    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill us */
+
+    struct terminator t = {.opt = &o};
+    LIST_INIT(&t.pairs);
+    if (o.loop.trace) {
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    t.ctx = server_context(&o);
+    if (!t.ctx)
+        return EXIT_RUNTIME;
+    t.base = open_event_base(o.loop.backend);
+    if (!t.base) {
+        warnx_msg("cannot create the event base: %s",
+                  o.loop.backend ? "that backend is not available here" : "out of memory");
+        terminator_close(&t);
+        return EXIT_RUNTIME;
+    }
+    if (listen_for_clients(&t) != 0 || add_signals(&t) != 0) {
+        terminator_close(&t);
+        return EXIT_RUNTIME;
+    }
+
+    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(t.base));
+    printf("listening on %s\n",
+           format_local_addr(evconnlistener_get_fd(t.listener), bound, sizeof bound));
+    printf("terminating TLS for Redis at %s\n",
+           format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis));
+    if (o.loop.trace)
+        trace_dump_events(t.base);
+
+    event_base_dispatch(t.base);
+
+    print_stats(&t, "summary");
+    terminator_close(&t);
+    return EXIT_CLEAN;
+}
