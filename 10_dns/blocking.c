@@ -43,7 +43,7 @@ enum blocking_result blocking_lookup(const struct sockaddr_in *server, const cha
                 break; /* this try timed out: send again */
             ssize_t n = recv(fd, in, sizeof in, 0);
             if (n < 0 && errno == ECONNREFUSED) {
-                i = attempts; /* nothing listens there: no point trying again */
+                result = BLOCKING_REFUSED; /* nothing listens there: no point trying again */
                 break;
             }
             if (n < 0 || dns_parse_reply(in, (size_t)n, reply) != 0 || reply->id != id)

@@ -11,7 +11,13 @@
 
 #include "dns_packet.h"
 
-enum blocking_result { BLOCKING_ANSWER, BLOCKING_NXDOMAIN, BLOCKING_FAILED, BLOCKING_TIMEOUT };
+enum blocking_result {
+    BLOCKING_ANSWER,
+    BLOCKING_NXDOMAIN,
+    BLOCKING_FAILED,  /* the server answered another rcode (SERVFAIL, REFUSED) */
+    BLOCKING_TIMEOUT, /* no reply within TIMEOUT_MS, ATTEMPTS times */
+    BLOCKING_REFUSED  /* the port is closed: the kernel said so (ICMP) */
+};
 
 /* Ask SERVER for NAME's A records; wait up to TIMEOUT_MS for each of ATTEMPTS
  * tries. REPLY gets what came back (its addresses when BLOCKING_ANSWER). */

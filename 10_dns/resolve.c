@@ -194,9 +194,11 @@ static void blocking_one(struct resolver *r, struct lookup *l)
         r->nxdomain++;
         if (!r->opt->quiet)
             log_ms("%s: NXDOMAIN (no such name)", l->name);
-    } else if (result == BLOCKING_TIMEOUT) {
+    } else if (result == BLOCKING_TIMEOUT || result == BLOCKING_REFUSED) {
         r->timeouts++;
-        log_ms("%s: no answer (timed out after %ld attempts)", l->name, r->opt->attempts);
+        log_ms("%s: no answer (%s)", l->name,
+               result == BLOCKING_REFUSED ? "port unreachable: nothing listens there"
+                                          : "timed out");
     } else {
         r->failed++;
         log_ms("%s: failed: the server answered %s", l->name, dns_rcode_name(reply.rcode));
@@ -225,6 +227,9 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
         /* one blocking lookup per callback, like a server that blocks once
          * per request; then back to the loop, which runs the heartbeat late */
         blocking_one(r, &r->lookups[r->next++]);
+        /* the loop's cached "now" is from before the blocking call: renew it,
+         * or the next kick would be due before the late heartbeat */
+        event_base_update_cache_time(r->base);
         if (r->next < r->opt->names.count)
             event_add(r->kick, &now);
         break;
@@ -333,12 +338,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 /* ---- setting up and tearing down --------------------------------------------------- */
 
+/* libevent's own messages (evdns: "Nameserver ... has failed"), named as
+ * ours; its debug messages are not wanted here. */
+static void on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_MSG)
+        warnx_msg("libevent: %s", msg);
+}
+
 /* region: evdns-setup */
 /* An evdns base that knows one nameserver — ours — and nothing from
  * /etc/resolv.conf, with our timeout, attempts and in-flight limit. */
 static int setup_dns(struct resolver *r)
 {
     char n[16];
+    event_set_log_callback(on_libevent_log);
     r->dns = evdns_base_new(r->base, 0); /* 0: no resolv.conf, no nameservers yet */
     if (!r->dns) {
         warnx_msg("cannot create the evdns base: out of memory");
