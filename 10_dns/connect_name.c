@@ -125,12 +125,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"server", required_argument, NULL, 's'},     {"name", required_argument, NULL, 'n'},
-        {"redis-port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"server", required_argument, NULL, 's'},
+        {"name", required_argument, NULL, 'n'},
+        {"redis-port", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    *o = (struct options){.name = DEFAULT_NAME, .timeout_s = "1",
-                          .redis_port = DEFAULT_REDIS_PORT};
+    *o = (struct options){.name = DEFAULT_NAME, .timeout_s = "1", .redis_port = DEFAULT_REDIS_PORT};
     struct sockaddr_in check;
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {

@@ -208,7 +208,7 @@ int dns_parse_reply(const uint8_t *msg, size_t len, struct dns_reply *r)
 
 const char *dns_rcode_name(int rcode)
 {
-    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL",
+    static const char *const names[] = {"NOERROR",  "FORMERR", "SERVFAIL",
                                         "NXDOMAIN", "NOTIMP",  "REFUSED"};
     static char other[16];
     if (rcode >= 0 && rcode < (int)(sizeof names / sizeof names[0]))

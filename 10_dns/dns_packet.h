@@ -24,9 +24,9 @@
 #include <stdint.h>
 
 #define DNS_HEADER_LEN 12
-#define DNS_MAX_UDP 512    /* a classic DNS message over UDP, no EDNS */
-#define DNS_MAX_NAME 253   /* "a.b.c" text, without the final dot */
-#define DNS_MAX_LABEL 63   /* one label's length */
+#define DNS_MAX_UDP 512     /* a classic DNS message over UDP, no EDNS */
+#define DNS_MAX_NAME 253    /* "a.b.c" text, without the final dot */
+#define DNS_MAX_LABEL 63    /* one label's length */
 #define DNS_MAX_POINTERS 16 /* compression pointers followed in one name */
 #define DNS_MAX_ADDRS 16    /* addresses dns_parse_reply keeps */
 

@@ -37,8 +37,8 @@
 
 #define DEFAULT_PORT 5310
 #define DEFAULT_ZONE "10_dns/workbook.zone"
-#define RECV_BUF 4096  /* larger than any query: a longer packet is still read whole */
-#define READ_BATCH 64  /* datagrams read per callback, so timers get their turn */
+#define RECV_BUF 4096 /* larger than any query: a longer packet is still read whole */
+#define READ_BATCH 64 /* datagrams read per callback, so timers get their turn */
 #define ANSWER_TTL 60
 /* The socket's receive buffer. Linux's default (rmem_default, ~208 KiB) holds
  * only a few hundred small datagrams: a resolver sending 2,000 queries at once
@@ -76,7 +76,7 @@ struct server {
     evutil_socket_t fd;
     struct event *readable;
     struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
-    TAILQ_HEAD(, delayed) delayed;
+    TAILQ_HEAD(delayed_list, delayed) delayed;
     long delayed_now;
     struct stats st;
 };
@@ -114,8 +114,7 @@ static size_t add_answers(const struct zone *zone, uint8_t *out, size_t len, con
             continue;
         }
         const struct zone_record *r;
-        STAILQ_FOREACH(r, zone, next)
-        {
+        for (r = STAILQ_FIRST(zone); r; r = STAILQ_NEXT(r, next)) {
             if (r->type != type || strcasecmp(r->name, name) != 0)
                 continue;
             size_t n = dns_reply_add(out, DNS_MAX_UDP, len, name, type, ANSWER_TTL, r->addr,
@@ -280,10 +279,14 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},    {"zone", required_argument, NULL, 'z'},
-        {"delay", required_argument, NULL, 'd'},   {"drop", required_argument, NULL, 'D'},
-        {"verbose", no_argument, NULL, 'v'},       {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"zone", required_argument, NULL, 'z'},
+        {"delay", required_argument, NULL, 'd'},
+        {"drop", required_argument, NULL, 'D'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int port = DEFAULT_PORT, opt;
@@ -395,8 +398,7 @@ int main(int argc, char **argv)
     printf("backend: %s\n", event_base_get_method(s.base));
     printf("zone: %s, %d records\n", o.zone_file, zone_count(&s.zone));
     if (o.delay_ms > 0 || o.drop_percent > 0)
-        printf("playing a slow resolver: delay %ld ms, drop %ld%%\n", o.delay_ms,
-               o.drop_percent);
+        printf("playing a slow resolver: delay %ld ms, drop %ld%%\n", o.delay_ms, o.drop_percent);
     printf("listening on %s\n", format_local_addr(s.fd, bound, sizeof bound));
     if (o.loop.trace)
         trace_dump_events(s.base);

@@ -12,9 +12,9 @@
  *               and the heartbeat is late by a whole delay each time
  *
  * Run it:  10_dns/dns_server --port 5310 --delay 50 &
- *          10_dns/resolve --server 127.0.0.1:5310 redis.workbook.test www.workbook.test nope.workbook.test
- *          10_dns/resolve --server 127.0.0.1:5310 --blocking redis.workbook.test www.workbook.test
- * Watch the summary's heartbeat_worst_late_ms: near 0 with evdns, a whole
+ *          10_dns/resolve --server 127.0.0.1:5310 redis.workbook.test www.workbook.test
+ * nope.workbook.test 10_dns/resolve --server 127.0.0.1:5310 --blocking redis.workbook.test
+ * www.workbook.test Watch the summary's heartbeat_worst_late_ms: near 0 with evdns, a whole
  * --delay with --blocking.
  */
 #include <getopt.h>
@@ -32,8 +32,9 @@
 #include "names.h"
 
 #define HEARTBEAT_MS 10
-#define LATE_REPORT_MS 5.0 /* a heartbeat later than this, and the worst so far, is printed */
-#define DEFAULT_TIMEOUT_S "5"
+#define LATE_REPORT_MS 5.0    /* a heartbeat later than this, and the worst so far, is printed */
+#define DEFAULT_TIMEOUT_S "5" /* evdns's own default */
+#define DEFAULT_TIMEOUT_MS 5000.0
 #define DEFAULT_ATTEMPTS 3
 #define DEFAULT_INFLIGHT 64 /* evdns's own default */
 #define DEADLINE_SLACK_MS 1000
@@ -45,6 +46,7 @@ struct options {
     const char *server; /* "127.0.0.1:5310" */
     struct sockaddr_in server_addr;
     const char *timeout_s; /* as evdns's "timeout:" option takes it: "0.5" */
+    double timeout_ms;     /* the same, as a number */
     long attempts, max_inflight;
     enum mode mode;
     int quiet;
@@ -92,6 +94,13 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 
 /* ---- one lookup's end ------------------------------------------------------------ */
 
+/* LINE += " " WORD, as far as it fits */
+static void append_word(char *line, size_t cap, const char *word)
+{
+    size_t n = strlen(line);
+    snprintf(line + n, cap - n, " %s", word);
+}
+
 static void print_addrs(const struct lookup *l, const struct evutil_addrinfo *ai)
 {
     char line[1024] = "", addr[INET6_ADDRSTRLEN];
@@ -99,8 +108,8 @@ static void print_addrs(const struct lookup *l, const struct evutil_addrinfo *ai
         const void *bytes = ai->ai_family == AF_INET
                                 ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
                                 : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-        if (evutil_inet_ntop(ai->ai_family, bytes, addr, sizeof addr) && strlen(line) < 900)
-            strcat(strcat(line, " "), addr);
+        if (evutil_inet_ntop(ai->ai_family, bytes, addr, sizeof addr))
+            append_word(line, sizeof line, addr);
     }
     log_ms("%s:%s", l->name, line);
 }
@@ -124,7 +133,7 @@ static void lookup_done(struct lookup *l)
  * libevent #1790). It does not say which; the time it took does. */
 static int took_full_timeout(const struct resolver *r, const struct lookup *l)
 {
-    double budget = atof(r->opt->timeout_s) * 1000.0 * (double)r->opt->attempts;
+    double budget = r->opt->timeout_ms * (double)r->opt->attempts;
     return elapsed_ms() - l->started_ms >= budget * 0.9;
 }
 
@@ -151,8 +160,8 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         log_ms("%s: no answer (timed out after %ld attempts)", l->name, r->opt->attempts);
     } else {
         r->failed++;
-        log_ms("%s: failed: %s (the server answered with an error: SERVFAIL or REFUSED)",
-               l->name, evutil_gai_strerror(result));
+        log_ms("%s: failed: %s (the server answered with an error: SERVFAIL or REFUSED)", l->name,
+               evutil_gai_strerror(result));
     }
     lookup_done(l);
 }
@@ -179,15 +188,14 @@ static void blocking_one(struct resolver *r, struct lookup *l)
     char addr[INET6_ADDRSTRLEN], line[1024] = "";
     l->started_ms = elapsed_ms();
     /* region: blocking-call */
-    enum blocking_result result = blocking_lookup(&r->opt->server_addr, l->name,
-                                                  (long)(atof(r->opt->timeout_s) * 1000),
-                                                  (int)r->opt->attempts, &reply);
+    enum blocking_result result = blocking_lookup(
+        &r->opt->server_addr, l->name, (long)r->opt->timeout_ms, (int)r->opt->attempts, &reply);
     /* endregion */
     if (result == BLOCKING_ANSWER) {
         r->answers++;
         for (int i = 0; i < reply.n_addrs; i++)
             if (evutil_inet_ntop(reply.family[i], reply.addr[i], addr, sizeof addr))
-                strcat(strcat(line, " "), addr);
+                append_word(line, sizeof line, addr);
         if (!r->opt->quiet)
             log_ms("%s:%s", l->name, line);
     } else if (result == BLOCKING_NXDOMAIN) {
@@ -281,13 +289,14 @@ static void usage(void)
 }
 
 /* "0.5": a number of seconds evdns's "timeout:" option takes, 0.01 to 60 */
-static const char *parse_timeout(const char *text)
+static void parse_timeout(struct options *o, const char *text)
 {
     char *end;
     double s = strtod(text, &end);
     if (end == text || *end || !(s >= 0.01 && s <= 60))
         usage_error("--timeout: '%s' is not a number of seconds from 0.01 to 60", text);
-    return text;
+    o->timeout_s = text;
+    o->timeout_ms = s * 1000.0;
 }
 
 static void parse_server(struct options *o, const char *text)
@@ -306,15 +315,22 @@ static void parse_server(struct options *o, const char *text)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"server", required_argument, NULL, 's'},  {"names", required_argument, NULL, 'n'},
-        {"serial", no_argument, NULL, 'S'},        {"blocking", no_argument, NULL, 'B'},
-        {"timeout", required_argument, NULL, 't'}, {"attempts", required_argument, NULL, 'a'},
-        {"max-inflight", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"server", required_argument, NULL, 's'},
+        {"names", required_argument, NULL, 'n'},
+        {"serial", no_argument, NULL, 'S'},
+        {"blocking", no_argument, NULL, 'B'},
+        {"timeout", required_argument, NULL, 't'},
+        {"attempts", required_argument, NULL, 'a'},
+        {"max-inflight", required_argument, NULL, 'm'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *names_file = NULL;
     int opt;
-    *o = (struct options){.timeout_s = DEFAULT_TIMEOUT_S, .attempts = DEFAULT_ATTEMPTS,
+    *o = (struct options){.timeout_s = DEFAULT_TIMEOUT_S,
+                          .timeout_ms = DEFAULT_TIMEOUT_MS,
+                          .attempts = DEFAULT_ATTEMPTS,
                           .max_inflight = DEFAULT_INFLIGHT};
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -322,7 +338,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'n': names_file = optarg; break;
         case 'S': o->mode = SERIAL; break;
         case 'B': o->mode = BLOCKING; break;
-        case 't': o->timeout_s = parse_timeout(optarg); break;
+        case 't': parse_timeout(o, optarg); break;
         case 'a': o->attempts = parse_long_option("--attempts", optarg, 1, 255); break;
         case 'm': o->max_inflight = parse_long_option("--max-inflight", optarg, 1, 65535); break;
         case 'q': o->quiet = 1; break;
@@ -382,9 +398,8 @@ static int add_events(struct resolver *r)
     static const struct timeval now = {0, 0};
     struct timeval beat = ms_to_timeval(HEARTBEAT_MS);
     const struct options *o = r->opt;
-    double budget = atof(o->timeout_s) * 1000.0 * (double)o->attempts;
-    long waves = o->mode == CONCURRENT ? 1 + 2L * o->names.count / o->max_inflight
-                                       : o->names.count;
+    double budget = o->timeout_ms * (double)o->attempts;
+    long waves = o->mode == CONCURRENT ? 1 + 2L * o->names.count / o->max_inflight : o->names.count;
     struct timeval limit = ms_to_timeval((long)(budget * (double)waves) + DEADLINE_SLACK_MS);
     r->kick = evtimer_new(r->base, on_kick, r);
     r->heartbeat = event_new(r->base, -1, EV_PERSIST, on_heartbeat, r);

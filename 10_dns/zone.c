@@ -32,7 +32,7 @@ static int parse_record(struct zone_record *r, const char *type, const char *val
         *why = "a CNAME needs a target name";
         if (!value || strlen(value) > DNS_MAX_NAME)
             return -1;
-        strcpy(r->target, value);
+        snprintf(r->target, sizeof r->target, "%s", value);
         return 0;
     }
     if (strcasecmp(type, "SERVFAIL") == 0) {
@@ -68,9 +68,12 @@ static int load_line(struct zone *zone, char *line, const char *file, int lineno
         /* why stays: too few or too many words */
     } else if (dns_write_name(scratch, sizeof scratch, &pos, name) != 0) {
         why = "not a valid DNS name";
-    } else if (strcpy(r->name, name), parse_record(r, type, value, &why) == 0) {
-        STAILQ_INSERT_TAIL(zone, r, next);
-        return 1;
+    } else {
+        snprintf(r->name, sizeof r->name, "%s", name);
+        if (parse_record(r, type, value, &why) == 0) {
+            STAILQ_INSERT_TAIL(zone, r, next);
+            return 1;
+        }
     }
     free(r);
     warnx_msg("%s:%d: %s", file, lineno, why);
@@ -115,16 +118,16 @@ int zone_count(const struct zone *zone)
 {
     int n = 0;
     const struct zone_record *r;
-    STAILQ_FOREACH(r, zone, next)
-    n++;
+    for (r = STAILQ_FIRST(zone); r; r = STAILQ_NEXT(r, next))
+        n++;
     return n;
 }
 
 const struct zone_record *zone_find(const struct zone *zone, const char *name, uint16_t type)
 {
     const struct zone_record *r;
-    STAILQ_FOREACH(r, zone, next)
-    if (strcasecmp(r->name, name) == 0 && (type == 0xffff || r->type == type))
-        return r;
+    for (r = STAILQ_FIRST(zone); r; r = STAILQ_NEXT(r, next))
+        if (strcasecmp(r->name, name) == 0 && (type == 0xffff || r->type == type))
+            return r;
     return NULL;
 }

@@ -24,9 +24,9 @@
 struct zone_record {
     STAILQ_ENTRY(zone_record) next;
     char name[DNS_MAX_NAME + 1];
-    uint16_t type;                   /* DNS_TYPE_A, _AAAA, _CNAME or ZONE_TYPE_SERVFAIL */
-    uint8_t addr[16];                /* A: 4 bytes, AAAA: 16 */
-    char target[DNS_MAX_NAME + 1];   /* CNAME */
+    uint16_t type;                 /* DNS_TYPE_A, _AAAA, _CNAME or ZONE_TYPE_SERVFAIL */
+    uint8_t addr[16];              /* A: 4 bytes, AAAA: 16 */
+    char target[DNS_MAX_NAME + 1]; /* CNAME */
 };
 
 STAILQ_HEAD(zone, zone_record);
