@@ -132,16 +132,24 @@ size_t dns_write_query(uint8_t *out, size_t cap, uint16_t id, const char *name, 
 size_t dns_reply_begin(uint8_t *out, size_t cap, const uint8_t *query, const struct dns_query *q,
                        int rcode)
 {
-    size_t len = q->question_end; /* header + question */
-    if (len > cap)
+    if (cap < DNS_HEADER_LEN)
         return 0;
-    memcpy(out, query, len); /* the question exactly as asked: same letters, same case */
+    memcpy(out, query, 4); /* the id; the flags are ours, below */
     uint16_t flags = DNS_FLAG_QR | DNS_FLAG_AA | (q->flags & (DNS_OPCODE_MASK | DNS_FLAG_RD));
     put16(out + 2, flags | (uint16_t)(rcode & DNS_RCODE_MASK));
-    put16(out + 6, 0); /* answers: none yet */
+    put16(out + 4, 1); /* the question, */
+    put16(out + 6, 0); /* no answers yet, */
     put16(out + 8, 0);
-    put16(out + 10, 0); /* what the query had there (EDNS, ...) is not copied */
-    return len;
+    put16(out + 10, 0); /* and nothing else (the query's EDNS record is not copied) */
+    /* The question is written again, not copied: its name may have used a
+     * pointer to bytes after it, which the reply does not have. Same letters,
+     * same case (evdns checks that the reply asks what it asked). */
+    size_t len = DNS_HEADER_LEN;
+    if (dns_write_name(out, cap, &len, q->name) != 0 || len + 4 > cap)
+        return 0;
+    put16(out + len, q->qtype);
+    put16(out + len + 2, q->qclass);
+    return len + 4;
 }
 /* endregion */
 

@@ -57,7 +57,7 @@ struct dns_query {
     char name[DNS_MAX_NAME + 1]; /* as sent: evdns randomises its letters' case */
     uint16_t qtype;
     uint16_t qclass;
-    size_t question_end; /* where the question ended (the reply copies it) */
+    size_t question_end; /* where the question ended */
 };
 
 /* What dns_parse_reply found in a reply. */
@@ -85,9 +85,9 @@ int dns_write_name(uint8_t *out, size_t cap, size_t *pos, const char *name);
 /* A query for NAME/QTYPE with ID, recursion desired. Its length, or 0. */
 size_t dns_write_query(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t qtype);
 
-/* Start a reply to Q: header (id, QR, AA, RD copied, RCODE, one question, no
- * answers yet) and the question copied from the query bytes QUERY. Returns
- * its length so far, or 0 if it does not fit. */
+/* Start a reply to Q (read from the bytes QUERY): header (id, QR, AA, RD
+ * copied, RCODE, one question, no answers yet) and Q's question. Returns its
+ * length so far, or 0 if it does not fit. */
 size_t dns_reply_begin(uint8_t *out, size_t cap, const uint8_t *query, const struct dns_query *q,
                        int rcode);
 

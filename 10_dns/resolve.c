@@ -415,22 +415,29 @@ static int add_events(struct resolver *r)
     return 0;
 }
 
-/* Newest first. evdns_base_free(dns, 1) ends what is still pending with
- * EVUTIL_EAI_CANCEL, while the lookups it points to still exist (libevent
- * #942: with 0, a pending evdns_getaddrinfo's memory is lost). */
+/* region: teardown */
+/* Newest first. Lookups may still be pending (Ctrl-C, our deadline):
+ * evdns_base_free(dns, 1) fails each of them, but only schedules the callbacks
+ * (EVUTIL_EAI_CANCEL) — run the loop once more so that they run and their
+ * memory is freed, while the lookups they point to still exist. (With 0, or
+ * without that last turn of the loop, the pending requests' memory is lost:
+ * libevent #942.) */
 static void resolver_close(struct resolver *r)
 {
     struct event *events[] = {r->on_sigint, r->deadline, r->heartbeat, r->kick};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);
-    if (r->dns)
+    if (r->dns) {
         evdns_base_free(r->dns, 1);
+        event_base_loop(r->base, EVLOOP_NONBLOCK); /* the cancelled callbacks run */
+    }
     free(r->lookups);
     if (r->base)
         event_base_free(r->base);
     libevent_global_shutdown();
 }
+/* endregion */
 
 static void print_summary(const struct resolver *r, double wall_ms)
 {
