@@ -184,9 +184,9 @@ PY
 # summary_field OUTPUT NAME: the number after NAME= in the summary line
 summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<"$1"; }
 
-@test "concurrent vs --serial vs --blocking, 10 names at --delay 100: wall time and the heartbeat" {
+@test "concurrent vs --serial vs --blocking, 6 names at --delay 100: wall time and the heartbeat" {
     start_dns --delay 100
-    for i in $(seq 10); do echo redis.workbook.test; done >"$BATS_TEST_TMPDIR/names"
+    for i in $(seq 6); do echo redis.workbook.test; done >"$BATS_TEST_TMPDIR/names"
     names=(--server "127.0.0.1:$PORT" --names "$BATS_TEST_TMPDIR/names" --quiet)
     run "$RESOLVE" "${names[@]}"
     assert_success
@@ -199,13 +199,13 @@ summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<
     blocking=$output
     echo "# $concurrent" "$serial" "$blocking" >&3
     # all at once: about one delay; the loop stays free
-    [ "$(summary_field "$concurrent" wall_ms)" -lt 900 ] || fail "$concurrent"
+    [ "$(summary_field "$concurrent" wall_ms)" -lt 500 ] || fail "$concurrent"
     [ "$(summary_field "$concurrent" heartbeat_worst_late_ms)" -lt 90 ] || fail "$concurrent"
-    # one after another: ten delays, but the loop still stays free
-    [ "$(summary_field "$serial" wall_ms)" -ge 1000 ] || fail "$serial"
+    # one after another: six delays, but the loop still stays free
+    [ "$(summary_field "$serial" wall_ms)" -ge 600 ] || fail "$serial"
     [ "$(summary_field "$serial" heartbeat_worst_late_ms)" -lt 90 ] || fail "$serial"
-    # blocking in a callback: ten delays, and the heartbeat waits a whole delay
-    [ "$(summary_field "$blocking" wall_ms)" -ge 1000 ] || fail "$blocking"
+    # blocking in a callback: six delays, and the heartbeat waits a whole delay
+    [ "$(summary_field "$blocking" wall_ms)" -ge 600 ] || fail "$blocking"
     [ "$(summary_field "$blocking" heartbeat_worst_late_ms)" -ge 80 ] || fail "$blocking"
     assert_line --regexp '^ *[0-9.]+ ms  heartbeat: [0-9.]+ ms late \(the loop was busy elsewhere\)$'
 }
@@ -298,7 +298,9 @@ summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<
 
 @test "SIGTERM: a summary line and exit 0, with replies still waiting for --delay" {
     start_dns --delay 5000
-    q +short redis.workbook.test >/dev/null || true
+    # one query, sent without waiting for its reply
+    python3 -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(bytes.fromhex("abcd01000001000000000000") + b"\x05redis\x08workbook\x04test\x00\x00\x01\x00\x01", ("127.0.0.1", int(sys.argv[1])))' "$PORT"
+    for _ in $(seq 50); do [[ $(stats) == *' delayed_now=1 '* ]] && break; sleep 0.1; done
     assert_regex "$(stats)" ' delayed_now=1 '
     kill -TERM "$SERVER_PID"
     wait_exit "$SERVER_PID"
