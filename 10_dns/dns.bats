@@ -51,6 +51,26 @@ free_udp_port() {
     assert_output --regexp 'flags: qr aa rd; QUERY: 1, ANSWER: 1,'
 }
 
+@test "on the wire: the query and reply bytes are exactly those of the page's picture (docs/img/10-dns-query.dot)" {
+    start_dns
+    run python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+q = bytes.fromhex("abcd 0100 0001 0000 0000 0000") + b"\x05redis\x08workbook\x04test\x00" + bytes.fromhex("0001 0001")
+s.sendto(q, ("127.0.0.1", int(sys.argv[1])))
+r = s.recv(600)
+print(len(q), len(r))
+print(r.hex(" "))
+PY
+    assert_success
+    assert_line --index 0 "37 53"
+    assert_line --index 1 "ab cd 85 00 00 01 00 01 00 00 00 00 05 72 65 64 69 73 08 77 6f 72 6b 62 6f 6f 6b 04 74 65 73 74 00 00 01 00 01 c0 0c 00 01 00 01 00 00 00 3c 00 04 7f 00 00 01"
+    # the picture says so too
+    dot=$BATS_TEST_DIRNAME/../docs/img/10-dns-query.dot
+    grep -q 'query: 37 bytes' "$dot" && grep -q 'reply: 53 bytes' "$dot" && grep -q 'c0 0c' "$dot"
+}
+
 @test "dig: NXDOMAIN for unknown names, REFUSED for other types and classes, SERVFAIL where the zone says" {
     start_dns
     run q nope.workbook.test

@@ -156,8 +156,17 @@ size_t dns_reply_begin(uint8_t *out, size_t cap, const uint8_t *query, const str
 size_t dns_reply_add(uint8_t *out, size_t cap, size_t len, const char *name, uint16_t type,
                      uint32_t ttl, const void *rdata, size_t rdlen)
 {
-    size_t pos = len;
-    if (dns_write_name(out, cap, &pos, name) != 0 || pos + 10 > cap)
+    size_t pos = len, at = DNS_HEADER_LEN;
+    char question[DNS_MAX_NAME + 1];
+    if (dns_read_name(out, len, &at, question) == 0 && strcmp(question, name) == 0) {
+        if (pos + 2 > cap)
+            goto full;
+        put16(out + pos, 0xc000 | DNS_HEADER_LEN); /* compression: "the name at byte 12" */
+        pos += 2;
+    } else if (dns_write_name(out, cap, &pos, name) != 0) {
+        goto full;
+    }
+    if (pos + 10 > cap)
         goto full;
     put16(out + pos, type);
     put16(out + pos + 2, DNS_CLASS_IN);

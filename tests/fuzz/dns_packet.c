@@ -11,15 +11,15 @@
  *     question ends inside the packet;
  *   - a parsed query, written again with dns_write_query, parses to the same
  *     id, name and type (parse(write(parse(x))) == parse(x));
- *   - a reply begun from it (dns_reply_begin) is a reply that dns_parse_reply
- *     reads, with the same id and rcode — even when the query's name pointed
- *     at bytes after its question (found by this harness: the reply once
- *     copied the question raw, pointer and all).
- * Run by `make fuzz` (tests/fuzz/fuzz.mk), or by hand:
+ *   - a reply begun from it (dns_reply_begin), and with one answer added, is a reply that
+ * dns_parse_reply reads, with the same id and rcode — even when the query's name pointed at bytes
+ * after its question (found by this harness: the reply once copied the question raw, pointer and
+ * all). Run by `make fuzz` (tests/fuzz/fuzz.mk), or by hand:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon tests/fuzz/dns_packet.c \
  *       10_dns/dns_packet.c -I10_dns -o /tmp/dns_packet && /tmp/dns_packet
  * tests/fuzz/corpus/dns_packet
  */
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(rlen > 0); /* a name we read always fits in a reply */
         check(dns_parse_reply(out, rlen, &reply) == 0);
         check(reply.id == q.id && reply.rcode == DNS_RCODE_NXDOMAIN && reply.n_addrs == 0);
+        /* an answer for the question's own name (written as a pointer) */
+        static const uint8_t addr[4] = {10, 0, 0, 1};
+        rlen = dns_reply_add(out, sizeof out, rlen, q.name, DNS_TYPE_A, 60, addr, sizeof addr);
+        check(rlen > 0);
+        check(dns_parse_reply(out, rlen, &reply) == 0);
+        check(reply.n_addrs == 1 && reply.family[0] == AF_INET &&
+              memcmp(reply.addr[0], addr, 4) == 0);
     }
     free(msg);
     return 0;
