@@ -81,6 +81,8 @@ check_base() {
     need "python3-redis"      python3-redis  ""             have_python_redis
     need "tmux (make demoN)"  tmux           tmux           command -v tmux
     need "strace (make strace-chapterN)" strace "" command -v strace
+    need "dig (bind9-dnsutils)" bind9-dnsutils bind       command -v dig
+    need "dnsmasq"            dnsmasq        dnsmasq        command -v dnsmasq
 }
 
 check_extra() {
