@@ -159,7 +159,7 @@ PY
     run "$RESOLVE" --server "127.0.0.1:$PORT" redis.workbook.test www.workbook.test \
         both.workbook.test v6.workbook.test nope.workbook.test
     assert_success
-    sorted=$(sed -E 's/^ *[0-9.]+ ms  //' <<<"$output" | grep -v '^summary' | sort)
+    sorted=$(sed -E 's/^ *[0-9.]+ ms  //' <<<"$output" | grep -v -e '^summary' -e '^heartbeat: ' | sort)
     assert_equal "$sorted" "$(printf '%s\n' 'both.workbook.test: 127.0.0.4 ::1' \
         'nope.workbook.test: NXDOMAIN (no such name)' 'redis.workbook.test: 127.0.0.1' \
         'v6.workbook.test: ::1' 'www.workbook.test: 127.0.0.2 127.0.0.3')"
@@ -246,7 +246,7 @@ summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<
     run "$RESOLVE" --server "127.0.0.1:$port" --timeout 1 redis.workbook.test v6.workbook.test \
         web.workbook.test nope.workbook.test
     assert_success
-    sorted=$(sed -E 's/^ *[0-9.]+ ms  //' <<<"$output" | grep -v '^summary' | sort)
+    sorted=$(sed -E 's/^ *[0-9.]+ ms  //' <<<"$output" | grep -v -e '^summary' -e '^heartbeat: ' | sort)
     assert_equal "$sorted" "$(printf '%s\n' 'nope.workbook.test: NXDOMAIN (no such name)' \
         'redis.workbook.test: 127.0.0.1' 'v6.workbook.test: ::1' 'web.workbook.test: 127.0.0.2')"
     # the same names from our server and from dnsmasq: the same addresses
