@@ -11,3 +11,8 @@ chapter10: $(O)10_dns/dns_server $(O)10_dns/resolve $(O)10_dns/connect_name
 ## bench-chapter10      1,000 names against dns_server --delay 50 and dnsmasq: concurrent vs serial vs blocking, wall time and heartbeat lateness
 bench-chapter10: $(O)10_dns/dns_server $(O)10_dns/resolve
 	@10_dns/bench.sh
+
+## demo10               classroom mode: chapter 10 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo10: export DEMO_TRACE ?= --trace
+demo10: $(O)10_dns/dns_server $(O)10_dns/resolve
+	@scripts/demo.sh 10
