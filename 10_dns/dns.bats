@@ -288,6 +288,9 @@ summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<
     run "$SERVER" --drop 101
     assert_failure 2
     assert_output --partial 'dns_server: --drop:'
+    run "$SERVER" --backend kqueue
+    assert_failure 2
+    assert_line --index 0 --partial "--backend: 'kqueue' is not one of epoll, poll, select"
     run "$SERVER" --port 0 --zone /nonexistent.zone
     assert_failure 1
     assert_output --regexp '^dns_server: cannot read the zone file /nonexistent.zone: No such file'

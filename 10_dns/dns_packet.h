@@ -94,8 +94,8 @@ size_t dns_reply_begin(uint8_t *out, size_t cap, const uint8_t *query, const str
 /* Append one answer record (NAME, TYPE, TTL, RDATA of RDLEN bytes; for a
  * CNAME, RDATA is the target's dotted text and RDLEN 0) and count it in the
  * header. A NAME that is the question's, letter for letter, is written as a
- * pointer to it (two bytes, c0 0c). The new length, or 0 if it does not fit (the reply is then left as
- * it was, with its TC flag set). */
+ * pointer to it (two bytes, c0 0c). The new length, or 0 if it does not fit (the reply is then left
+ * as it was, with its TC flag set). */
 size_t dns_reply_add(uint8_t *out, size_t cap, size_t len, const char *name, uint16_t type,
                      uint32_t ttl, const void *rdata, size_t rdlen);
 

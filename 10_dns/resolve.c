@@ -11,13 +11,14 @@
  *   --blocking  a blocking lookup (blocking.c) inside a callback: N delays,
  *               and the heartbeat is late by a whole delay each time
  *
+ * The command line is read in resolve_options.c (struct options: resolve.h).
+ *
  * Run it:  10_dns/dns_server --port 5310 --delay 50 &
  *          10_dns/resolve --server 127.0.0.1:5310 redis.workbook.test www.workbook.test
  * nope.workbook.test 10_dns/resolve --server 127.0.0.1:5310 --blocking redis.workbook.test
  * www.workbook.test Watch the summary's heartbeat_worst_late_ms: near 0 with evdns, a whole
  * --delay with --blocking.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,29 +30,12 @@
 
 #include "blocking.h"
 #include "common.h"
-#include "names.h"
+#include "resolve.h"
 
 #define HEARTBEAT_MS 10
-#define LATE_REPORT_MS 5.0    /* a heartbeat later than this, and the worst so far, is printed */
-#define DEFAULT_TIMEOUT_S "5" /* evdns's own default */
-#define DEFAULT_TIMEOUT_MS 5000.0
-#define DEFAULT_ATTEMPTS 3
-#define DEFAULT_INFLIGHT 64 /* evdns's own default */
+#define LATE_REPORT_MS 5.0 /* a heartbeat later than this, and the worst so far, is printed */
 #define DEADLINE_SLACK_MS 1000
 #define SOCKET_RCVBUF "1048576" /* room for a burst of replies (dns_server.c says why) */
-
-enum mode { CONCURRENT, SERIAL, BLOCKING };
-
-struct options {
-    const char *server; /* "127.0.0.1:5310" */
-    struct sockaddr_in server_addr;
-    const char *timeout_s; /* as evdns's "timeout:" option takes it: "0.5" */
-    double timeout_ms;     /* the same, as a number */
-    long attempts, max_inflight;
-    enum mode mode;
-    int quiet;
-    struct names names;
-};
 
 struct lookup {
     struct resolver *r;
@@ -267,89 +251,6 @@ static void on_sigint(evutil_socket_t sig, short what, void *arg)
     struct resolver *r = arg;
     printf("interrupted: %d of %d lookups finished\n", r->finished, r->opt->names.count);
     event_base_loopexit(r->base, NULL);
-}
-
-/* ---- command line --------------------------------------------------------------- */
-
-static void usage(void)
-{
-    printf("usage: %s --server ADDR:PORT [options] NAME...\n"
-           "  Resolve the NAMEs (A and AAAA) with evdns against one DNS server.\n"
-           "  --server ADDR:PORT   the DNS server to ask, e.g. 127.0.0.1:5310 (required)\n"
-           "  --names FILE         read the names from FILE, one a line (as well as the NAMEs)\n"
-           "  --serial             one lookup at a time (the next starts when one ends)\n"
-           "  --blocking           a blocking lookup inside a callback, one at a time\n"
-           "  --timeout SECONDS    wait this long for each attempt (default %s; 0.2 works)\n"
-           "  --attempts N         tries per lookup (default %d)\n"
-           "  --max-inflight N     requests evdns keeps in flight at once (default %d)\n"
-           "  --quiet              no line per answer (failures and the summary only)\n"
-           "  --help               show this help\n"
-           "Exit status: 0 every name answered (or NXDOMAIN), 1 a lookup failed or timed out.\n",
-           prog_name(), DEFAULT_TIMEOUT_S, DEFAULT_ATTEMPTS, DEFAULT_INFLIGHT);
-}
-
-/* "0.5": a number of seconds evdns's "timeout:" option takes, 0.01 to 60 */
-static void parse_timeout(struct options *o, const char *text)
-{
-    char *end;
-    double s = strtod(text, &end);
-    if (end == text || *end || !(s >= 0.01 && s <= 60))
-        usage_error("--timeout: '%s' is not a number of seconds from 0.01 to 60", text);
-    o->timeout_s = text;
-    o->timeout_ms = s * 1000.0;
-}
-
-static void parse_server(struct options *o, const char *text)
-{
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (!colon || (size_t)(colon - text) >= sizeof host)
-        usage_error("--server: '%s' is not ADDR:PORT (e.g. 127.0.0.1:5310)", text);
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    int port = (int)parse_long_option("--server's port", colon + 1, 1, 65535);
-    parse_ipv4_option(&o->server_addr, "--server", host, port);
-    o->server = text;
-}
-
-static void parse_args(int argc, char **argv, struct options *o)
-{
-    static const struct option options[] = {
-        {"server", required_argument, NULL, 's'},
-        {"names", required_argument, NULL, 'n'},
-        {"serial", no_argument, NULL, 'S'},
-        {"blocking", no_argument, NULL, 'B'},
-        {"timeout", required_argument, NULL, 't'},
-        {"attempts", required_argument, NULL, 'a'},
-        {"max-inflight", required_argument, NULL, 'm'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *names_file = NULL;
-    int opt;
-    *o = (struct options){.timeout_s = DEFAULT_TIMEOUT_S,
-                          .timeout_ms = DEFAULT_TIMEOUT_MS,
-                          .attempts = DEFAULT_ATTEMPTS,
-                          .max_inflight = DEFAULT_INFLIGHT};
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 's': parse_server(o, optarg); break;
-        case 'n': names_file = optarg; break;
-        case 'S': o->mode = SERIAL; break;
-        case 'B': o->mode = BLOCKING; break;
-        case 't': parse_timeout(o, optarg); break;
-        case 'a': o->attempts = parse_long_option("--attempts", optarg, 1, 255); break;
-        case 'm': o->max_inflight = parse_long_option("--max-inflight", optarg, 1, 65535); break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (!o->server)
-        usage_error("--server ADDR:PORT is required (the DNS server to ask)");
-    if (names_load(&o->names, argv + optind, argc - optind, names_file) != 0)
-        exit(EXIT_USAGE);
 }
 
 /* ---- setting up and tearing down --------------------------------------------------- */
