@@ -32,7 +32,7 @@ head -n "$slow_n" "$work/names" >"$work/names.slow"
 pids+=($!)
 dns_port=$(wait_listening_port "$work/dns.out" 10)
 
-dnsmasq_port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dnsmasq_port=$(free_port) # below the ephemeral range: no --port 0 server can hold it
 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$work/hosts" --local=/bench.test/ \
     --port "$dnsmasq_port" --listen-address 127.0.0.1 --bind-interfaces --pid-file= \
     --user="$(id -un)" --cache-size=0 >"$work/dnsmasq.log" 2>&1 &

@@ -26,9 +26,28 @@ q() { dig @127.0.0.1 -p "$PORT" +tries=1 +time=1 "$@"; }
 
 stats() { signal_for_line USR1 'stats: '; }
 
-# free_udp_port: a UDP port nothing is bound to now
-free_udp_port() {
-    python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# unused_port: a port nothing uses now, below Linux's ephemeral range (free_port),
+# so that no --port 0 server of a test running beside this one can take it
+unused_port() { free_port; }
+
+# start_dnsmasq ARGS...: dnsmasq on an unused port (DNSMASQ_PORT), as our own
+# process, answering the ARGS' records; waits until dig gets an answer from it
+start_dnsmasq() {
+    local try
+    for try in 1 2 3; do
+        DNSMASQ_PORT=$(unused_port)
+        start_bg dnsmasq dnsmasq --no-daemon --no-resolv --no-hosts --port "$DNSMASQ_PORT" \
+            --listen-address 127.0.0.1 --bind-interfaces --pid-file= --user="$(id -un)" "$@"
+        for _ in $(seq 50); do
+            kill -0 "$BG_PID" 2>/dev/null || break # it could not bind: try another port
+            if grep -q '^dnsmasq: started' "$BG_ERR" &&
+                dig @127.0.0.1 -p "$DNSMASQ_PORT" +tries=1 +time=1 +short redis.workbook.test 2>/dev/null | grep -q .; then
+                return 0
+            fi
+            sleep 0.1
+        done
+    done
+    fail "dnsmasq did not start; its stderr: $(cat "$BG_ERR")"
 }
 
 @test "dig: A, several A, AAAA and a CNAME chain, exactly the zone's records (any case)" {
@@ -177,7 +196,7 @@ PY
 }
 
 @test "resolve: no server there: every lookup times out, a clear error, exit 1" {
-    port=$(free_udp_port)
+    port=$(unused_port)
     SECONDS=0
     run "$RESOLVE" --server "127.0.0.1:$port" --timeout 0.2 --attempts 2 redis.workbook.test web.workbook.test
     assert_failure 1
@@ -231,18 +250,9 @@ summary_field() { sed -nE "s/^summary: .* $2=([0-9]+)(\.[0-9])?( .*)?$/\1/p" <<<
 }
 
 @test "dnsmasq as the server: resolve gets its answers (and its NXDOMAIN with --local)" {
-    port=$(free_udp_port)
-    start_bg dnsmasq dnsmasq --no-daemon --no-resolv --no-hosts --port "$port" \
-        --listen-address 127.0.0.1 --bind-interfaces --pid-file= --user="$(id -un)" \
-        --local=/workbook.test/ --host-record=redis.workbook.test,127.0.0.1 \
+    start_dnsmasq --local=/workbook.test/ --host-record=redis.workbook.test,127.0.0.1 \
         --host-record=v6.workbook.test,::1 --address=/web.workbook.test/127.0.0.2
-    ready=
-    for _ in $(seq 50); do
-        dig @127.0.0.1 -p "$port" +tries=1 +time=1 +short redis.workbook.test 2>/dev/null |
-            grep -q . && ready=1 && break
-        sleep 0.1
-    done
-    [ -n "$ready" ] || fail "dnsmasq did not answer; its stderr: $(cat "$BG_ERR")"
+    port=$DNSMASQ_PORT
     run "$RESOLVE" --server "127.0.0.1:$port" --timeout 1 redis.workbook.test v6.workbook.test \
         web.workbook.test nope.workbook.test
     assert_success
