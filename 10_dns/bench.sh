@@ -14,6 +14,7 @@
 # Usage: 10_dns/bench.sh [N=1000] [SLOW_N=100]
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 n=${1:-1000}
 slow_n=${2:-100}
