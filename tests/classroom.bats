@@ -16,7 +16,7 @@ load classroom
         steps=${output% steps}
         [ "$steps" -ge 5 ] && [ "$steps" -le 8 ] || fail "$dir: $steps steps"
     done
-    [ "$chapters" -eq 8 ]
+    [ "$chapters" -ge 8 ] # 8 when this was written; each new chapter adds one
 }
 
 @test "a steps file with a wrong pane or a missing field is refused with its line" {
