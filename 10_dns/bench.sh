@@ -11,13 +11,16 @@
 # worst lateness (how long the loop could not run a 10 ms timer), and
 # resolve's CPU per name.
 #
-# Usage: 10_dns/bench.sh [N=1000] [SLOW_N=100]
+# Each row is the median of ROUNDS runs (default 3).
+#
+# Usage: 10_dns/bench.sh [N=1000] [SLOW_N=100] [ROUNDS=3]
 set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 n=${1:-1000}
 slow_n=${2:-100}
+rounds=${3:-3}
 bin=${WORKBOOK_BIN:-.}/10_dns
 delay=50
 
@@ -43,22 +46,27 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-# run LABEL SERVER_PORT NAMES_FILE [RESOLVE ARGS...]: one row of the table
+# run LABEL SERVER_PORT NAMES_FILE [RESOLVE ARGS...]: one row of the table, the
+# median of ROUNDS runs for each column (on a shared machine one run can be
+# stalled by others: a heartbeat late because we were not scheduled)
 run() {
-    local label=$1 port=$2 names=$3 summary cpu
+    local label=$1 port=$2 names=$3 col
     shift 3
-    local count
-    count=$(wc -l <"$names")
-    TIMEFORMAT='%U %S'
-    { time "$bin/resolve" --server "127.0.0.1:$port" --names "$names" --quiet --timeout 5 \
-        "$@" >"$work/run.out" 2>"$work/run.err"; } 2>"$work/time" || true
-    summary=$(grep '^summary: ' "$work/run.out" || echo "summary: (failed: $(head -c 200 "$work/run.err"))")
-    cpu=$(awk '{ print ($1 + $2) * 1000 }' "$work/time")
-    awk -v label="$label" -v n="$count" -v cpu="$cpu" -v s="$summary" 'BEGIN {
-        split(s, f, " ");
-        for (i in f) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
-        printf "%-30s %6d %8d %10.1f %9.2f %10.1f %9.3f\n", label, n, v["answers"],
-            v["wall_ms"], v["wall_ms"] / n, v["heartbeat_worst_late_ms"], cpu / n }'
+    : >"$work/rows"
+    for _ in $(seq "$rounds"); do
+        TIMEFORMAT='%U %S'
+        { time "$bin/resolve" --server "127.0.0.1:$port" --names "$names" --quiet --timeout 5 \
+            "$@" >"$work/run.out" 2>"$work/run.err"; } 2>"$work/time" || true
+        awk -v cpu="$(awk '{ print ($1 + $2) * 1000 }' "$work/time")" '/^summary: / {
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            print v["names"], v["answers"], v["wall_ms"], v["heartbeat_worst_late_ms"], cpu }' \
+            "$work/run.out" >>"$work/rows"
+    done
+    # median of each column (rows sorted per column), then per name
+    for col in 1 2 3 4 5; do
+        cut -d' ' -f"$col" "$work/rows" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    done | paste -sd' ' | awk -v label="$label" '{
+        printf "%-30s %6d %8d %10.1f %9.2f %10.1f %9.3f\n", label, $1, $2, $3, $3 / $1, $4, $5 / $1 }'
 }
 
 header() {
@@ -67,7 +75,7 @@ header() {
     printf '%-30s %6s %8s %10s %9s %10s %9s\n' mode names answers wall_ms ms/name worst_late cpu_ms/name
 }
 
-echo "bench-chapter10: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench-chapter10: medians of $rounds runs; $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 header "dns_server --delay $delay ($n distinct names; serial and blocking on $slow_n of them)"
 run "concurrent, max-inflight 64" "$dns_port" "$work/names"
 run "concurrent, max-inflight 2048" "$dns_port" "$work/names" --max-inflight 2048
