@@ -83,6 +83,8 @@ check_base() {
     need "strace (make strace-chapterN)" strace "" command -v strace
     need "openssl (make certs, chapter 9's tests)" openssl openssl command -v openssl
     need "OpenSSL headers (pkg-config openssl)" libssl-dev openssl pkg-config --exists openssl libevent_openssl
+    need "dig (bind9-dnsutils)" bind9-dnsutils bind       command -v dig
+    need "dnsmasq"            dnsmasq        dnsmasq        command -v dnsmasq
 }
 
 check_extra() {

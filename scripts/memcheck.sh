@@ -186,5 +186,44 @@ server tls_terminator drive_terminator "$bin/09_tls/tls_terminator" --port 0 \
     --redis-port "$tls_plain_port" --cert "$work/certs/server.crt" --key "$work/certs/server.key"
 kill "$tls_redis_pid" 2>/dev/null
 
+# chapter 10: the DNS server (queries, malformed packets, a reply still delayed at
+# shutdown), resolve and connect_name (under valgrind too) against it, resolve
+# against no server, and resolve interrupted with lookups in flight (libevent #942)
+drive_dns() {
+    dig @127.0.0.1 -p "$1" +tries=1 +time=1 +short redis.workbook.test >/dev/null
+    dig @127.0.0.1 -p "$1" +tries=1 +time=1 nope.workbook.test MX >/dev/null
+    python3 -c 'import socket, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); [s.sendto(b, ("127.0.0.1", int(sys.argv[1]))) for b in (b"", b"x" * 13, b"\x00\x01\x01\x00\x00\x01" + bytes(6) + b"\xc0\x0c")]' "$1"
+    "${VALGRIND[@]}" "$bin/10_dns/resolve" --server "127.0.0.1:$1" redis.workbook.test \
+        www.workbook.test nope.workbook.test >"$work/resolve.out" 2>"$work/resolve.err"
+    verdict resolve $?
+    "${VALGRIND[@]}" "$bin/10_dns/resolve" --server "127.0.0.1:$1" --blocking \
+        redis.workbook.test nope.workbook.test >"$work/resolve-blocking.out" 2>"$work/resolve-blocking.err"
+    verdict resolve-blocking $?
+    "${VALGRIND[@]}" "$bin/10_dns/connect_name" --server "127.0.0.1:$1" --redis-port "$redis_port" \
+        >"$work/connect_name.out" 2>"$work/connect_name.err"
+    verdict connect_name $?
+    "${VALGRIND[@]}" "$bin/10_dns/connect_name" --server "127.0.0.1:$1" --name nope.workbook.test \
+        >"$work/connect_name-nxdomain.out" 2>"$work/connect_name-nxdomain.err"
+    verdict connect_name-nxdomain $? 1
+}
+drive_dns_delayed() {
+    dig @127.0.0.1 -p "$1" +tries=1 +time=1 redis.workbook.test >/dev/null 2>&1
+    # resolve interrupted while its lookups wait for the delayed replies
+    ("${VALGRIND[@]}" "$bin/10_dns/resolve" --server "127.0.0.1:$1" redis.workbook.test \
+        www.workbook.test >"$work/resolve-interrupted.out" 2>"$work/resolve-interrupted.err") &
+    local wrapper=$! pid=""
+    sleep 1.5
+    pid=$(pgrep -P "$wrapper" | head -n 1)
+    kill -INT "${pid:-$wrapper}" 2>/dev/null
+    wait "$wrapper"
+    local status=$?
+    grep -q '^interrupted: 0 of 2 lookups finished' "$work/resolve-interrupted.out" || status=97
+    verdict resolve-interrupted "$status" 1
+}
+server dns_server drive_dns "$bin/10_dns/dns_server" --port 0 --zone 10_dns/workbook.zone
+server dns_server-delayed drive_dns_delayed "$bin/10_dns/dns_server" --port 0 \
+    --zone 10_dns/workbook.zone --delay 4000
+foreground resolve-down 1 "$bin/10_dns/resolve" --server "127.0.0.1:$(free_port)" \
+    --timeout 0.2 --attempts 1 redis.workbook.test
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
