@@ -1,0 +1,11 @@
+# 12_rate_limits_and_filters/chapter.mk — chapter 12's entry in the Makefile.
+# Its programs: shaper (a rate-limited data source: shaper.c + shares.c),
+# meter (N connections, their rates, Jain's index) and filter_demo (a
+# bufferevent filter numbering lines). PORT=N picks the shaper's port.
+
+## chapter12            build chapter 12 and run the shaper on 127.0.0.1:8092 at 64 KiB/s per connection (PORT=, RATE=)
+chapter12: PORT ?= 8092
+chapter12: RATE ?= 65536
+chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
+	@echo "try: nc 127.0.0.1 $(PORT) | pv -r >/dev/null   or   $(O)12_rate_limits_and_filters/meter --port $(PORT) --connections 3 --seconds 3"
+	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/shaper --port $(PORT) --rate $(RATE)
