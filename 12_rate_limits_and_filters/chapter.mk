@@ -9,3 +9,9 @@ chapter12: RATE ?= 65536
 chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
 	@echo "try: nc 127.0.0.1 $(PORT) | pv -r >/dev/null   or   $(O)12_rate_limits_and_filters/meter --port $(PORT) --connections 3 --seconds 3"
 	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/shaper --port $(PORT) --rate $(RATE)
+
+## filter12             build chapter 12 and run filter_demo (lines echoed numbered, through a filter) on 127.0.0.1:8093 (PORT=)
+filter12: PORT ?= 8093
+filter12: $(O)12_rate_limits_and_filters/filter_demo
+	@echo "try: nc 127.0.0.1 $(PORT)   and type lines; or: printf 'one\ntwo' | nc -N 127.0.0.1 $(PORT)"
+	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/filter_demo --port $(PORT)

@@ -8,6 +8,7 @@
  *   conn 1: 327680 bytes = 65536 B/s    then one line per connection,
  *   total: 655360 B/s                   the sum of their rates,
  *   jain: 0.9998                        (Σx)² / (n·Σx²): 1 is perfectly fair
+ *   jain per interval: min 0.99 mean 0.99   the same, for each CSV line
  *
  * Jain's index is 1 when every connection got the same rate and 1/n when one
  * took everything. The clock starts once every connection is up, and so do
@@ -46,6 +47,7 @@ struct meter {
     long n, n_up, rounds;
     long interval_ms, seconds;
     double started_ms; /* 0 until every connection is up */
+    double jain_min, jain_sum; /* over the CSV lines: how fair each second was */
     int failed;
 };
 
@@ -113,14 +115,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     struct meter *m = arg;
     double secs = m->interval_ms / 1000.0, total = 0;
+    double *rates = calloc((size_t)m->n, sizeof *rates);
+    if (!rates)
+        return;
     printf("%.2f", ++m->rounds * secs);
     for (long i = 0; i < m->n; i++) {
-        double rate = m->readers[i].this_round / secs;
-        printf(",%.0f", rate);
-        total += rate;
+        rates[i] = m->readers[i].this_round / secs;
+        printf(",%.0f", rates[i]);
+        total += rates[i];
         m->readers[i].this_round = 0;
     }
     printf(",%.0f\n", total);
+    double j = jain(rates, m->n);
+    m->jain_sum += j;
+    if (m->rounds == 1 || j < m->jain_min)
+        m->jain_min = j;
+    free(rates);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -143,6 +153,8 @@ static void print_summary(struct meter *m)
     }
     printf("total: %.0f B/s over %.2f s\n", total, secs);
     printf("jain: %.4f\n", jain(rates, m->n));
+    if (m->rounds > 0)
+        printf("jain per interval: min %.4f mean %.4f\n", m->jain_min, m->jain_sum / m->rounds);
     free(rates);
 }
 

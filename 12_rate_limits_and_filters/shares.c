@@ -23,6 +23,11 @@
 
 #include "shaper.h"
 
+/* A bucket that holds only one tick's refill loses a tick's tokens whenever
+ * its refill timer fires a little late and two ticks have passed; the group's
+ * and --fair's buckets hold this many ticks' worth instead. */
+#define LATE_TICKS 2
+
 /* --rate BYTES/s as libevent wants it: bytes per tick. */
 static long per_tick(long rate, long tick_ms)
 {
@@ -63,9 +68,10 @@ void shares_create(struct shaper *s)
         s->conn_cfg = make_bucket("--rate", o->rate, o->burst, o->tick_ms);
     if (o->group_rate == 0)
         return;
-    /* The group's bucket holds one tick's refill: its total never runs ahead. */
+    /* The group's bucket holds two ticks' refill: a refill timer that fires
+     * late loses nothing, and the total never runs far ahead. */
     long group_tokens = per_tick(o->group_rate, o->tick_ms);
-    s->group_cfg = make_bucket("--group-rate", o->group_rate, group_tokens, o->tick_ms);
+    s->group_cfg = make_bucket("--group-rate", o->group_rate, LATE_TICKS * group_tokens, o->tick_ms);
 }
 
 int shares_open_group(struct shaper *s)
@@ -104,7 +110,8 @@ static int fair_split(struct shaper *s, long members)
     if (tokens < 1)
         tokens = 1; /* more members than bytes per tick: a byte each */
     struct timeval tick = ms_to_timeval(s->opt->tick_ms);
-    struct ev_token_bucket_cfg *cfg = ev_token_bucket_cfg_new(tokens, tokens, tokens, tokens, &tick);
+    long burst = LATE_TICKS * tokens; /* a late refill timer loses nothing */
+    struct ev_token_bucket_cfg *cfg = ev_token_bucket_cfg_new(tokens, burst, tokens, burst, &tick);
     if (!cfg)
         return -1;
     /* bufferevent_set_rate_limit keeps a pointer to cfg: switch everyone
