@@ -15,3 +15,12 @@ filter12: PORT ?= 8093
 filter12: $(O)12_rate_limits_and_filters/filter_demo
 	@echo "try: nc 127.0.0.1 $(PORT)   and type lines; or: printf 'one\ntwo' | nc -N 127.0.0.1 $(PORT)"
 	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/filter_demo --port $(PORT)
+
+## bench-chapter12      shaper accuracy 1 KiB/s…100 MiB/s, libevent's group vs --fair (Jain's index), CPU per GiB (~30 s; SECONDS_PER_RUN=)
+bench-chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
+	@12_rate_limits_and_filters/bench.sh
+
+## plot12               10 connections in a group, libevent's vs --fair, drawn into build/12-fairness.svg (UPDATE=1: into docs/img/)
+plot12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
+	@scripts/deps.sh plot
+	@12_rate_limits_and_filters/plot.sh $(if $(UPDATE),docs/img/12-fairness.svg,build/12-fairness.svg)
