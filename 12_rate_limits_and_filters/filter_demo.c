@@ -35,13 +35,13 @@
 #include "trace.h"
 
 #define DEFAULT_PORT 8093
-#define MAX_LINE 65536  /* a longer line is numbered in pieces of this size */
-#define HIGH 262144     /* stop reading while this much waits to be sent */
+#define MAX_LINE 65536 /* a longer line is numbered in pieces of this size */
+#define HIGH 262144    /* stop reading while this much waits to be sent */
 #define LISTEN_BACKLOG 128
 
 struct server;
-struct conn {
-    LIST_ENTRY(conn) next;
+struct client {
+    LIST_ENTRY(client) next;
     struct server *s;
     struct bufferevent *bev;   /* the filter: what our callbacks see */
     struct evbuffer *sending;  /* the underlying socket bev's output */
@@ -55,7 +55,7 @@ struct server {
     struct evconnlistener *listener;
     struct accept_pause pause;
     struct event *on_sigint, *on_sigterm, *on_sigusr2;
-    LIST_HEAD(conn_list, conn) conns;
+    LIST_HEAD(client_list, client) clients;
     long conns_total;
 };
 
@@ -67,7 +67,7 @@ static enum bufferevent_filter_result number_lines(struct evbuffer *src, struct 
                                                    enum bufferevent_flush_mode mode, void *arg)
 {
     (void)limit; /* no read watermark is set on the filter */
-    struct conn *c = arg;
+    struct client *c = arg;
     int moved = 0;
     for (;;) {
         size_t have = evbuffer_get_length(src), take;
@@ -93,7 +93,7 @@ static enum bufferevent_filter_result number_lines(struct evbuffer *src, struct 
 
 static void on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
 
-static void conn_free(struct conn *c)
+static void conn_free(struct client *c)
 {
     printf("conn %ld: closed after %ld line%s\n", c->id, c->lines, c->lines == 1 ? "" : "s");
     LIST_REMOVE(c, next);
@@ -113,7 +113,7 @@ static void on_close_later(evutil_socket_t fd, short what, void *arg)
  * chapter 5), or close once a finished client has been sent everything. */
 static void on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
-    struct conn *c = arg;
+    struct client *c = arg;
     size_t left = evbuffer_get_length(buf);
     if (info->n_deleted == 0)
         return;
@@ -126,7 +126,7 @@ static void on_sent(struct evbuffer *buf, const struct evbuffer_cb_info *info, v
 /* Numbered lines in, the same lines out. */
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    struct conn *c = arg;
+    struct client *c = arg;
     trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
     bufferevent_write_buffer(bev, bufferevent_get_input(bev));
     if (evbuffer_get_length(c->sending) >= HIGH)
@@ -136,7 +136,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 /* region: finish */
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct client *c = arg;
     trace_dispatch(bufferevent_getfd(bev), "event", "on_event");
     if (!(what & BEV_EVENT_EOF)) {
         conn_free(c); /* an error: nobody to send to */
@@ -158,7 +158,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     (void)sa, (void)salen;
     struct server *s = arg;
     trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
-    struct conn *c = calloc(1, sizeof *c);
+    struct client *c = calloc(1, sizeof *c);
     struct bufferevent *sock = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c || !sock) {
         warnx_msg("cannot take a connection: out of memory");
@@ -188,7 +188,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     c->s = s;
     c->id = ++s->conns_total;
     c->sending = bufferevent_get_output(sock);
-    LIST_INSERT_HEAD(&s->conns, c, next);
+    LIST_INSERT_HEAD(&s->clients, c, next);
     evbuffer_add_cb(c->sending, on_sent, c);
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
@@ -225,8 +225,10 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct loop_options *loop)
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},    {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int port = DEFAULT_PORT, opt;
@@ -246,8 +248,10 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct lo
 
 static void server_close(struct server *s)
 {
-    while (!LIST_EMPTY(&s->conns))
-        conn_free(LIST_FIRST(&s->conns));
+    for (struct client *c = LIST_FIRST(&s->clients), *next; c; c = next) {
+        next = LIST_NEXT(c, next);
+        conn_free(c);
+    }
     struct event *events[] = {s->on_sigusr2, s->on_sigterm, s->on_sigint};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
@@ -268,9 +272,9 @@ static int server_open(struct server *s, const struct sockaddr_in *sin, const ch
                   backend ? "that backend is not available here" : "out of memory");
         return -1;
     }
-    s->listener = evconnlistener_new_bind(s->base, on_accept, s,
-                                          LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                          LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
+    s->listener =
+        evconnlistener_new_bind(s->base, on_accept, s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
     if (!s->listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
@@ -301,7 +305,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct server s = {0};
-    LIST_INIT(&s.conns);
+    LIST_INIT(&s.clients);
     if (loop.trace) {
         trace_enable();
         event_enable_debug_logging(EVENT_DBG_ALL);

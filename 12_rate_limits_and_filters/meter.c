@@ -46,7 +46,7 @@ struct meter {
     struct reader *readers;
     long n, n_up, rounds;
     long interval_ms, seconds;
-    double started_ms; /* 0 until every connection is up */
+    double started_ms;         /* 0 until every connection is up */
     double jain_min, jain_sum; /* over the CSV lines: how fair each second was */
     int failed;
 };
@@ -114,13 +114,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct meter *m = arg;
-    double secs = m->interval_ms / 1000.0, total = 0;
+    double secs = (double)m->interval_ms / 1000.0, total = 0;
     double *rates = calloc((size_t)m->n, sizeof *rates);
     if (!rates)
         return;
-    printf("%.2f", ++m->rounds * secs);
+    printf("%.2f", (double)++m->rounds * secs);
     for (long i = 0; i < m->n; i++) {
-        rates[i] = m->readers[i].this_round / secs;
+        rates[i] = (double)m->readers[i].this_round / secs;
         printf(",%.0f", rates[i]);
         total += rates[i];
         m->readers[i].this_round = 0;
@@ -146,15 +146,16 @@ static void print_summary(struct meter *m)
     if (!rates)
         return;
     for (long i = 0; i < m->n; i++) {
-        rates[i] = m->readers[i].total / secs;
+        rates[i] = (double)m->readers[i].total / secs;
         total += rates[i];
-        printf("conn %ld: %llu bytes = %.0f B/s\n", i + 1,
-               (unsigned long long)m->readers[i].total, rates[i]);
+        printf("conn %ld: %llu bytes = %.0f B/s\n", i + 1, (unsigned long long)m->readers[i].total,
+               rates[i]);
     }
     printf("total: %.0f B/s over %.2f s\n", total, secs);
     printf("jain: %.4f\n", jain(rates, m->n));
     if (m->rounds > 0)
-        printf("jain per interval: min %.4f mean %.4f\n", m->jain_min, m->jain_sum / m->rounds);
+        printf("jain per interval: min %.4f mean %.4f\n", m->jain_min,
+               m->jain_sum / (double)m->rounds);
     free(rates);
 }
 
@@ -173,9 +174,12 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct meter *m, struct sockaddr_in *sin)
 {
     static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},    {"port", required_argument, NULL, 'p'},
-        {"connections", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-        {"interval-ms", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"connections", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 's'},
+        {"interval-ms", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *host = "127.0.0.1";

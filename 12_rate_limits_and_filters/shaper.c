@@ -35,8 +35,8 @@
 
 #define DEFAULT_PORT 8092
 #define DEFAULT_TICK_MS 50
-#define CHUNK 16384             /* bytes added to an output buffer at a time */
-#define QUEUE_MAX (4 * CHUNK)   /* a connection's output buffer never holds more */
+#define CHUNK 16384           /* bytes added to an output buffer at a time */
+#define QUEUE_MAX (4 * CHUNK) /* a connection's output buffer never holds more */
 #define LISTEN_BACKLOG 1024
 
 static char pattern[CHUNK]; /* the stream: "0123456789abcdef..." repeated */
@@ -140,18 +140,17 @@ static void print_stats(struct shaper *s, const char *label)
 {
     double now = elapsed_ms();
     uint64_t total = 0;
-    struct conn *c;
-    LIST_FOREACH(c, &s->conns, next) {
+    for (const struct conn *c = LIST_FIRST(&s->conns); c; c = LIST_NEXT(c, next)) {
         size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
         uint64_t sent = c->added - queued;
         double secs = (now - c->started_ms) / 1000.0;
         printf("%s: conn %ld %s: sent %llu bytes in %.2f s = %.0f B/s, received %llu, queued %zu\n",
-               label, c->id, c->peer, (unsigned long long)sent, secs, secs > 0 ? sent / secs : 0.0,
-               (unsigned long long)c->received, queued);
+               label, c->id, c->peer, (unsigned long long)sent, secs,
+               secs > 0 ? (double)sent / secs : 0.0, (unsigned long long)c->received, queued);
         total += sent;
     }
-    printf("%s: %ld connection%s now, %ld in all, %llu bytes sent by those now\n", label, s->n_conns,
-           s->n_conns == 1 ? "" : "s", s->conns_total, (unsigned long long)total);
+    printf("%s: %ld connection%s now, %ld in all, %llu bytes sent by those now\n", label,
+           s->n_conns, s->n_conns == 1 ? "" : "s", s->conns_total, (unsigned long long)total);
     shares_describe(s, label);
 }
 /* endregion */
@@ -191,11 +190,16 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option options[] = {
-        {"port", required_argument, NULL, 'p'},      {"rate", required_argument, NULL, 'r'},
-        {"burst", required_argument, NULL, 'B'},     {"group-rate", required_argument, NULL, 'g'},
-        {"fair", no_argument, NULL, 'f'},            {"tick-ms", required_argument, NULL, 'k'},
-        {"min-share", required_argument, NULL, 'm'}, {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"rate", required_argument, NULL, 'r'},
+        {"burst", required_argument, NULL, 'B'},
+        {"group-rate", required_argument, NULL, 'g'},
+        {"fair", no_argument, NULL, 'f'},
+        {"tick-ms", required_argument, NULL, 'k'},
+        {"min-share", required_argument, NULL, 'm'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const long max = 1L << 40; /* a terabyte a second: far beyond any loopback */
@@ -268,8 +272,10 @@ static int add_signals(struct shaper *s)
 /* Newest first; safe on a half-made shaper. */
 static void shaper_close(struct shaper *s)
 {
-    while (!LIST_EMPTY(&s->conns))
-        conn_free(LIST_FIRST(&s->conns));
+    for (struct conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, next);
+        conn_free(c);
+    }
     shares_free(s);
     struct event *events[] = {s->on_sigusr2, s->on_sigusr1, s->on_sigterm, s->on_sigint};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)

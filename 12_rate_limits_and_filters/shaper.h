@@ -36,10 +36,10 @@ struct conn {
     LIST_ENTRY(conn) next;
     struct shaper *s;
     struct bufferevent *bev;
-    long id;            /* 1, 2, ... in order of arrival */
-    uint64_t added;     /* bytes we put in the output buffer */
-    uint64_t received;  /* bytes the client sent us (read and thrown away) */
-    double started_ms;  /* elapsed_ms() when it connected */
+    long id;           /* 1, 2, ... in order of arrival */
+    uint64_t added;    /* bytes we put in the output buffer */
+    uint64_t received; /* bytes the client sent us (read and thrown away) */
+    double started_ms; /* elapsed_ms() when it connected */
     char peer[ADDR_STRLEN];
 };
 
@@ -55,7 +55,7 @@ struct shaper {
     struct ev_token_bucket_cfg *conn_cfg;  /* --rate/--burst, one per connection */
     struct ev_token_bucket_cfg *group_cfg; /* --group-rate, for libevent's group */
     struct bufferevent_rate_limit_group *group;
-    struct ev_token_bucket_cfg *fair_cfg;  /* --fair: group rate / connections */
+    struct ev_token_bucket_cfg *fair_cfg; /* --fair: group rate / connections */
 };
 
 /* shares.c: check the options against what libevent accepts and make the

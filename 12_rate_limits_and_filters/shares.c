@@ -71,7 +71,8 @@ void shares_create(struct shaper *s)
     /* The group's bucket holds two ticks' refill: a refill timer that fires
      * late loses nothing, and the total never runs far ahead. */
     long group_tokens = per_tick(o->group_rate, o->tick_ms);
-    s->group_cfg = make_bucket("--group-rate", o->group_rate, LATE_TICKS * group_tokens, o->tick_ms);
+    s->group_cfg =
+        make_bucket("--group-rate", o->group_rate, LATE_TICKS * group_tokens, o->tick_ms);
 }
 
 int shares_open_group(struct shaper *s)
@@ -116,12 +117,12 @@ static int fair_split(struct shaper *s, long members)
         return -1;
     /* bufferevent_set_rate_limit keeps a pointer to cfg: switch everyone
      * over before freeing the old one. */
-    struct conn *c;
-    LIST_FOREACH(c, &s->conns, next)
+    for (struct conn *c = LIST_FIRST(&s->conns); c; c = LIST_NEXT(c, next)) {
         if (bufferevent_set_rate_limit(c->bev, cfg) != 0) {
             warnx_msg("conn %ld: cannot set its share", c->id);
             return -1;
         }
+    }
     if (s->fair_cfg)
         ev_token_bucket_cfg_free(s->fair_cfg);
     s->fair_cfg = cfg;
