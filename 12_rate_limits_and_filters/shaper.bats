@@ -113,3 +113,15 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     assert_failure 1
     assert_output --partial "meter: connection 1:"
 }
+
+@test "shutdown with clients still in libevent's group exits 0 (they leave the group before it is freed)" {
+    start_server shaper "$SHAPER" --port 0 --group-rate 65536
+    start_bg never python3 "$BATS_TEST_DIRNAME/never_reads.py" "$PORT"
+    wait_for_line "$BG_OUT" '^connected$'
+    wait_for_line "$SERVER_OUT" '^limits: '
+    signal_for_line USR1 'stats: conn 1 ' >/dev/null
+    kill -TERM "$SERVER_PID"
+    wait_exit "$SERVER_PID" 5
+    assert_equal "$EXIT_STATUS" 0
+    grep -q '^summary: conn 1 ' "$SERVER_OUT"
+}

@@ -48,7 +48,7 @@ static void conn_free(struct conn *c)
     struct shaper *s = c->s;
     shares_leave(s, c);
     LIST_REMOVE(c, next);
-    bufferevent_free(c->bev); /* leaves the rate-limit group too */
+    bufferevent_free(c->bev);
     s->n_conns--;
     free(c);
 }

@@ -145,7 +145,14 @@ int shares_join(struct shaper *s, struct conn *c)
 
 void shares_leave(struct shaper *s, struct conn *c)
 {
-    /* bufferevent_free takes C out of the group by itself. */
+    /* region: leave */
+    /* bufferevent_free would take C out of the group too, but later: a freed
+     * bufferevent lingers until libevent's deferred callbacks have run, and a
+     * group freed while it still counts members aborts (n_members == 0 is
+     * asserted). So leave now. */
+    if (s->group)
+        bufferevent_remove_from_rate_limit_group(c->bev);
+    /* endregion */
     if (s->opt->fair) {
         LIST_REMOVE(c, next);
         if (fair_split(s, s->n_conns - 1) != 0)
