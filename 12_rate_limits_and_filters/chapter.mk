@@ -24,3 +24,8 @@ bench-chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_fi
 plot12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
 	@scripts/deps.sh plot
 	@12_rate_limits_and_filters/plot.sh $(if $(UPDATE),docs/img/12-fairness.svg,build/12-fairness.svg)
+
+## demo12               classroom mode: chapter 12 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo12: export DEMO_TRACE ?= --trace
+demo12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
+	@scripts/demo.sh 12
