@@ -12,20 +12,22 @@
 # move with the load: quote them as a ratio.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-.}/12_rate_limits_and_filters
 seconds=${SECONDS_PER_RUN:-10}
 make_workdir
 hz=$(getconf CLK_TCK)
 
-# shaper NAME FLAGS...: start one, set its port in port_NAME and pid in pid_NAME
+declare -A port pid
+# shaper NAME FLAGS...: start one; its port is port[NAME], its pid pid[NAME]
 shaper() {
     local name=$1
     shift
     "$bin/shaper" --port 0 "$@" >"$work/$name.log" 2>&1 &
     pids+=($!)
-    eval "pid_$name=$!"
-    eval "port_$name=$(wait_listening_port "$work/$name.log")"
+    pid[$name]=$!
+    port[$name]=$(wait_listening_port "$work/$name.log")
 }
 total() { awk '/^total:/ { print $2 }' "$1"; }
 
@@ -33,8 +35,7 @@ echo "== accuracy: one connection each, $seconds s, all at once (tick 50 ms, bur
 rates="1024 65536 1048576 10485760 104857600"
 for r in $rates; do shaper "r$r" --rate "$r"; done
 for r in $rates; do
-    eval "p=\$port_r$r"
-    "$bin/meter" --port "$p" --seconds "$seconds" >"$work/m$r" &
+    "$bin/meter" --port "${port[r$r]}" --seconds "$seconds" >"$work/m$r" &
 done
 wait_meters() { while [ "$(jobs -rp | wc -l)" -gt "$1" ]; do sleep 0.2; done; }
 wait_meters ${#pids[@]}
@@ -46,8 +47,8 @@ done
 echo "== fairness: 10 connections sharing 1048576 B/s, $seconds s, libevent's group and --fair at once"
 shaper group --group-rate 1048576
 shaper fair --group-rate 1048576 --fair
-"$bin/meter" --port "$port_group" --connections 10 --seconds "$seconds" >"$work/group" &
-"$bin/meter" --port "$port_fair" --connections 10 --seconds "$seconds" >"$work/fair" &
+"$bin/meter" --port "${port[group]}" --connections 10 --seconds "$seconds" >"$work/group" &
+"$bin/meter" --port "${port[fair]}" --connections 10 --seconds "$seconds" >"$work/fair" &
 wait_meters ${#pids[@]}
 for m in group fair; do
     printf '%-6s total %s B/s (ratio %s), jain %s, per second: %s\n' "$m" "$(total "$work/$m")" \
@@ -60,12 +61,10 @@ cpu_run() { # NAME FLAGS...
     local name=$1
     shift
     shaper "$name" "$@"
-    eval "local pid=\$pid_$name port=\$port_$name"
-    local t0
-    t0=$(cpu_ticks "$pid")
-    "$bin/meter" --port "$port" --seconds 3 >"$work/$name.m"
-    local t1 bytes
-    t1=$(cpu_ticks "$pid")
+    local t0 t1 bytes
+    t0=$(cpu_ticks "${pid[$name]}")
+    "$bin/meter" --port "${port[$name]}" --seconds 3 >"$work/$name.m"
+    t1=$(cpu_ticks "${pid[$name]}")
     bytes=$(awk '/^conn 1:/ { print $3 }' "$work/$name.m")
     printf '%-22s %12s bytes  %6.2f CPU s per GiB\n' "$name" "$bytes" \
         "$(awk -v t=$((t1 - t0)) -v hz="$hz" -v b="$bytes" 'BEGIN { print t / hz / (b / 1073741824) }')"

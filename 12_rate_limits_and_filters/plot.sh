@@ -7,6 +7,7 @@
 # `make plot12 UPDATE=1` writes docs/img/12-fairness.svg, the page's picture)
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-.}/12_rate_limits_and_filters
 out=${1:-build/12-fairness.svg}

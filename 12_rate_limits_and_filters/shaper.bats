@@ -125,3 +125,14 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     assert_equal "$EXIT_STATUS" 0
     grep -q '^summary: conn 1 ' "$SERVER_OUT"
 }
+
+@test "a reference client agrees: nc | pv counts 128 KiB/s at --rate 131072 (±20%)" {
+    start_server shaper "$SHAPER" --port 0 --rate 131072
+    # pv -n -b -i 0.5: the byte count so far, every half second, on stderr
+    timeout 2.3 nc 127.0.0.1 "$PORT" | pv -n -b -i 0.5 -f >/dev/null 2>"$BATS_TEST_TMPDIR/pv" || true
+    sed "s/^/# pv: /" "$BATS_TEST_TMPDIR/pv" >&3
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/pv")" -ge 4 ] || fail "pv printed fewer than 4 counts"
+    # from the first count (0.5 s) to the fourth (2.0 s): 1.5 s
+    rate=$(awk 'NR == 1 { a = $1 } NR == 4 { print ($1 - a) / 1.5 }' "$BATS_TEST_TMPDIR/pv")
+    awk -v v="$rate" 'BEGIN { exit !(v >= 131072 * 0.8 && v <= 131072 * 1.2) }' || fail "pv saw $rate B/s"
+}

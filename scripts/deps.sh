@@ -81,6 +81,7 @@ check_base() {
     need "python3-redis"      python3-redis  ""             have_python_redis
     need "tmux (make demoN)"  tmux           tmux           command -v tmux
     need "strace (make strace-chapterN)" strace "" command -v strace
+    need "pv (chapter 12: nc | pv -r shows a rate)" pv pv command -v pv
 }
 
 check_extra() {
