@@ -50,11 +50,11 @@ churn() {
 
 @test "filter_demo: a client that sends 20 MB and never reads is paused (bounded memory); others are served meanwhile" {
     start_server filter "$FILTER" --port 0
-    # nc sends; its output goes to a pipe nobody reads
-    start_bg hog bash -c "head -c 20971520 /dev/zero | tr '\\0' 'y' | fold -w 999 | nc 127.0.0.1 $PORT | sleep 60"
+    yes "$(printf 'y%.0s' $(seq 999))" | head -c 20971520 >"$BATS_TEST_TMPDIR/lines"
+    start_bg hog python3 "$BATS_TEST_DIRNAME/never_reads.py" "$PORT" "$BATS_TEST_TMPDIR/lines"
     # the server stopped reading it: bytes wait in the kernel on the server's side
     local queued=0
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         queued=$(ss -tnH state established "( sport = :$PORT )" | awk '{ print $1 }' | sort -n | tail -n 1)
         [ "${queued:-0}" -gt 0 ] && break
         sleep 0.1
@@ -90,5 +90,23 @@ churn() {
     until timeout 5 bash -c "nc 127.0.0.1 $PORT | head -c 16" 2>/dev/null | grep -qx 0123456789abcdef; do
         [ "$SECONDS" -lt "$deadline" ] || fail "not serving again"
         sleep 0.2
+    done
+}
+
+@test "both servers: --trace shows register/detect/dispatch, --backend select serves, SIGUSR2 dumps, a bad --backend exits 2" {
+    start_server shaper "$SHAPER" --port 0 --rate 65536 --trace --backend select
+    assert_equal "$(head -n 1 "$SERVER_OUT")" "backend: select"
+    probe_shaper
+    wait_for_line "$SERVER_ERR" 'dispatch +fd [0-9]+ +accept -> on_accept'
+    wait_for_line "$SERVER_ERR" 'dispatch +fd [0-9]+ +event -> on_event'
+    kill -USR2 "$SERVER_PID"
+    wait_for_line "$SERVER_ERR" '^  \[sig 12\] Signal Persist' 5
+    start_server filter "$FILTER" --port 0 --backend select
+    assert_equal "$(head -n 1 "$SERVER_OUT")" "backend: select"
+    probe_filter
+    for prog in "$SHAPER" "$FILTER"; do
+        run "$prog" --port 0 --backend kqueue
+        assert_failure 2
+        assert_output --partial "--backend: 'kqueue' is not one of"
     done
 }
