@@ -8,6 +8,9 @@
 #      once: the total, Jain's index over the run and per second
 #   3. CPU cost: the shaper's CPU per GiB sent, shaped at 100 MiB/s and not
 #      shaped at all (3 s each, one after the other)
+#   4. burst: a client idle for 2 s, then uploading 1 MiB at once, to a shaper
+#      reading at 64 KiB/s with burst = one tick and with burst = 10 s's worth
+#      (side by side): what the shaper has read 0.5 s and 1.5 s later
 # On a shared machine the rates hold (they are the buckets'), the CPU figures
 # move with the load: quote them as a ratio.
 set -eu
@@ -71,4 +74,35 @@ cpu_run() { # NAME FLAGS...
 }
 cpu_run shaped_100MiB --rate 104857600
 cpu_run unshaped
+echo "== burst: a client idle for 2 s, then sending 1 MiB at once; read at 64 KiB/s (tick 50 ms)"
+shaper tight --rate 65536 --burst 3276
+shaper loose --rate 65536 --burst 655360
+# read_so_far NAME: "AGE RECEIVED" of conn 1, from a fresh stats line (AGE: seconds connected)
+read_so_far() {
+    local before
+    before=$(grep -c '^stats: conn 1 ' "$work/$1.log")
+    kill -USR1 "${pid[$1]}"
+    while [ "$(grep -c '^stats: conn 1 ' "$work/$1.log")" -le "$before" ]; do sleep 0.01; done
+    grep '^stats: conn 1 ' "$work/$1.log" | tail -n 1 | sed -E 's/.* in ([0-9.]+) s .*received ([0-9]+),.*/\1 \2/'
+}
+for b in tight loose; do
+    python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(2)
+print("sending", flush=True)
+s.sendall(b"x" * 1048576)
+time.sleep(3)' "${port[$b]}" >"$work/$b.client" &
+done
+until grep -q sending "$work/tight.client" && grep -q sending "$work/loose.client"; do sleep 0.01; done
+printf '%-30s %10s %10s %16s\n' "" "connected" "read" "read / 65536"
+for t in 0.5 1.0; do
+    sleep "$t"
+    for b in tight loose; do
+        read -r age got <<<"$(read_so_far "$b")"
+        printf '%-30s %8s s %10s %14s s\n' "burst $([ $b = tight ] && echo "3276 (one tick)" || echo "655360 (10 s)")" \
+            "$age" "$got" "$(awk -v g="$got" 'BEGIN { printf "%.2f", g / 65536 }')"
+    done
+done
+wait_meters ${#pids[@]}
+echo "(one tick's burst: reading started when the data did; 10 s's burst: the idle 2 s had been saved)"
 echo "(machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shared with other work)"

@@ -16,7 +16,7 @@ filter12: $(O)12_rate_limits_and_filters/filter_demo
 	@echo "try: nc 127.0.0.1 $(PORT)   and type lines; or: printf 'one\ntwo' | nc -N 127.0.0.1 $(PORT)"
 	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/filter_demo --port $(PORT)
 
-## bench-chapter12      shaper accuracy 1 KiB/s…100 MiB/s, libevent's group vs --fair (Jain's index), CPU per GiB (~30 s; SECONDS_PER_RUN=)
+## bench-chapter12      shaper accuracy 1 KiB/s…100 MiB/s, libevent's group vs --fair (Jain's index), CPU per GiB, burst after idle (~40 s; SECONDS_PER_RUN=)
 bench-chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
 	@12_rate_limits_and_filters/bench.sh
 
