@@ -50,8 +50,8 @@ done
 echo "== fairness: 10 connections sharing 1048576 B/s, $seconds s, libevent's group and --fair at once"
 shaper group --group-rate 1048576
 shaper fair --group-rate 1048576 --fair
-"$bin/meter" --port "${port[group]}" --connections 10 --seconds "$seconds" >"$work/group" &
-"$bin/meter" --port "${port[fair]}" --connections 10 --seconds "$seconds" >"$work/fair" &
+"$bin/meter" --port "${port[group]}" --connections 10 --seconds "$seconds" --warmup-ms 500 >"$work/group" &
+"$bin/meter" --port "${port[fair]}" --connections 10 --seconds "$seconds" --warmup-ms 500 >"$work/fair" &
 wait_meters ${#pids[@]}
 for m in group fair; do
     printf '%-6s total %s B/s (ratio %s), jain %s, per second: %s\n' "$m" "$(total "$work/$m")" \

@@ -11,8 +11,10 @@
  *   jain per interval: min 0.99 mean 0.99   the same, for each CSV line
  *
  * Jain's index is 1 when every connection got the same rate and 1/n when one
- * took everything. The clock starts once every connection is up, and so do
- * the byte counts: a bucket's first tick does not hide in the average.
+ * took everything. The clock starts once every connection is up (or
+ * --warmup-ms later), and so do the byte counts: a bucket's first tick, and
+ * what the first connections got while the others were connecting, do not
+ * hide in the average.
  * Exit: 0 measured, 1 a connection failed or closed early, 2 usage.
  */
 #include <getopt.h>
@@ -42,10 +44,10 @@ struct reader {
 
 struct meter {
     struct event_base *base;
-    struct event *tick, *stop;
+    struct event *tick, *stop, *warmup;
     struct reader *readers;
     long n, n_up, rounds;
-    long interval_ms, seconds;
+    long interval_ms, seconds, warmup_ms;
     double started_ms;         /* 0 until every connection is up */
     double jain_min, jain_sum; /* over the CSV lines: how fair each second was */
     int failed;
@@ -91,6 +93,26 @@ static void start_clock(struct meter *m)
     }
 }
 
+static void on_warmed_up(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    start_clock(arg);
+}
+
+/* Every connection is up: start the clock now, or after --warmup-ms (what
+ * the server sent while the others were still connecting arrives meanwhile). */
+static void warm_up(struct meter *m)
+{
+    struct timeval wait = ms_to_timeval(m->warmup_ms);
+    if (m->warmup_ms == 0) {
+        start_clock(m);
+    } else if (event_add(m->warmup, &wait) != 0) {
+        warnx_msg("cannot add the warm-up timer");
+        m->failed = 1;
+        event_base_loopexit(m->base, NULL);
+    }
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
@@ -99,7 +121,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         r->up = 1;
         if (++m->n_up == m->n)
-            start_clock(m);
+            warm_up(m);
         return;
     }
     warnx_msg("connection %ld: %s", (long)(r - m->readers) + 1,
@@ -167,7 +189,8 @@ static void usage(void)
            "  --port PORT          the server's port\n"
            "  --connections N      how many connections (default 1)\n"
            "  --seconds S          how long to measure (default 10)\n"
-           "  --interval-ms MS     one CSV line this often (default 1000)\n",
+           "  --interval-ms MS     one CSV line this often (default 1000)\n"
+           "  --warmup-ms MS       once all are up, wait this long before counting (default 0)\n",
            prog_name());
 }
 
@@ -179,6 +202,7 @@ static void parse_args(int argc, char **argv, struct meter *m, struct sockaddr_i
         {"connections", required_argument, NULL, 'n'},
         {"seconds", required_argument, NULL, 's'},
         {"interval-ms", required_argument, NULL, 'i'},
+        {"warmup-ms", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -192,6 +216,7 @@ static void parse_args(int argc, char **argv, struct meter *m, struct sockaddr_i
         case 'n': m->n = parse_long_option("--connections", optarg, 1, MAX_CONNECTIONS); break;
         case 's': m->seconds = parse_long_option("--seconds", optarg, 1, 3600); break;
         case 'i': m->interval_ms = parse_long_option("--interval-ms", optarg, 10, 60000); break;
+        case 'w': m->warmup_ms = parse_long_option("--warmup-ms", optarg, 0, 60000); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -230,6 +255,8 @@ static void meter_close(struct meter *m)
         if (m->readers[i].bev)
             bufferevent_free(m->readers[i].bev);
     free(m->readers);
+    if (m->warmup)
+        event_free(m->warmup);
     if (m->stop)
         event_free(m->stop);
     if (m->tick)
@@ -252,8 +279,9 @@ int main(int argc, char **argv)
     if (m.base) {
         m.tick = event_new(m.base, -1, EV_PERSIST, on_tick, &m);
         m.stop = evtimer_new(m.base, on_stop, &m);
+        m.warmup = evtimer_new(m.base, on_warmed_up, &m);
     }
-    if (!m.base || !m.readers || !m.tick || !m.stop) {
+    if (!m.base || !m.readers || !m.tick || !m.stop || !m.warmup) {
         warnx_msg("cannot set up: out of memory");
         meter_close(&m);
         return EXIT_RUNTIME;

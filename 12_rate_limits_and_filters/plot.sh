@@ -19,7 +19,7 @@ for m in group fair; do
     "$bin/shaper" --port 0 "${flags[@]}" >"$work/$m.log" 2>&1 &
     pids+=($!)
     port=$(wait_listening_port "$work/$m.log")
-    "$bin/meter" --port "$port" --connections 10 --seconds 8 --interval-ms 250 >"$work/$m.csv" &
+    "$bin/meter" --port "$port" --connections 10 --seconds 8 --interval-ms 250 --warmup-ms 500 >"$work/$m.csv" &
     pids+=($!)
 done
 wait "${pids[1]}" "${pids[3]}"
@@ -30,7 +30,7 @@ for m in group fair; do
     echo "$m: $(grep '^jain' "$work/$m.csv" | tr '\n' ' ')"
 done
 gnuplot <<GNUPLOT
-set terminal svg size 900,620 dynamic font "sans,12" background rgb "white"
+set terminal svg size 900,620 dynamic noenhanced font "sans,12" background rgb "white"
 set output "$out"
 set multiplot layout 2,1 title "10 connections sharing 1 MiB/s (102.4 KiB/s each if fair), every 250 ms"
 set ylabel "KiB/s per connection"
