@@ -159,7 +159,7 @@ foreground loadgen-refused 1 "$bin/00_why_event_loop/loadgen" --port "$(free_por
 # chapter 12: the shaper (libevent's group, then --fair), driven by meter (under
 # valgrind too); filter_demo with a last line flushed on close and one client left
 drive_meter() {
-    "${VALGRIND[@]}" "$bin/12_rate_limits_and_filters/meter" --port "$1" --connections 3 --seconds 1 \
+    "${VALGRIND[@]}" "$bin/12_rate_limits_and_filters/meter" --port "$1" --connections 3 --seconds 1 --warmup-ms 200 \
         >"$work/meter.out" 2>"$work/meter.err" </dev/null
     verdict meter $?
     kill -USR1 "$2"
