@@ -85,6 +85,7 @@ check_base() {
     need "OpenSSL headers (pkg-config openssl)" libssl-dev openssl pkg-config --exists openssl libevent_openssl
     need "dig (bind9-dnsutils)" bind9-dnsutils bind       command -v dig
     need "dnsmasq"            dnsmasq        dnsmasq        command -v dnsmasq
+    need "pv (chapter 12: nc | pv -r shows a rate)" pv pv command -v pv
 }
 
 check_extra() {

@@ -225,5 +225,22 @@ server dns_server-delayed drive_dns_delayed "$bin/10_dns/dns_server" --port 0 \
     --zone 10_dns/workbook.zone --delay 4000
 foreground resolve-down 1 "$bin/10_dns/resolve" --server "127.0.0.1:$(free_port)" \
     --timeout 0.2 --attempts 1 redis.workbook.test
+# chapter 12: the shaper (libevent's group, then --fair), driven by meter (under
+# valgrind too); filter_demo with a last line flushed on close and one client left
+drive_meter() {
+    "${VALGRIND[@]}" "$bin/12_rate_limits_and_filters/meter" --port "$1" --connections 3 --seconds 1 --warmup-ms 200 \
+        >"$work/meter.out" 2>"$work/meter.err" </dev/null
+    verdict meter $?
+    kill -USR1 "$2"
+    hold "$1"
+}
+drive_shaper() { "$bin/12_rate_limits_and_filters/meter" --port "$1" --connections 3 --seconds 1 >/dev/null; hold "$1"; }
+drive_filter() { printf 'one\ntwo\nthree' | nc -N 127.0.0.1 "$1" >/dev/null; hold "$1"; }
+server shaper drive_meter "$bin/12_rate_limits_and_filters/shaper" --port 0 --rate 65536 \
+    --group-rate 131072 --min-share 128
+server shaper-fair drive_shaper "$bin/12_rate_limits_and_filters/shaper" --port 0 --group-rate 131072 --fair
+server filter_demo drive_filter "$bin/12_rate_limits_and_filters/filter_demo" --port 0
+foreground shaper-refused 2 "$bin/12_rate_limits_and_filters/shaper" --rate 65536 --burst 10
+
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
