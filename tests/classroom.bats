@@ -17,7 +17,6 @@ load classroom
         [ "$steps" -ge 5 ] && [ "$steps" -le 8 ] || fail "$dir: $steps steps"
     done
     [ "$chapters" -ge 8 ] # chapters 0-7 at least; a new chapter adds its own lesson
-    [ "$chapters" -ge 8 ] # 8 when this was written; each new chapter adds one
 }
 
 @test "a steps file with a wrong pane or a missing field is refused with its line" {
