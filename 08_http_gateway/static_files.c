@@ -72,10 +72,11 @@ static int segments_safe(const char *rel, size_t len)
     return 1;
 }
 
-/* Open DIR/REL for reading if it really is inside DIR; -1 otherwise. */
-static int open_inside(const char *dir, const char *rel, struct stat *st)
+/* Open DIR/REL for reading if it really is inside DIR; -1 otherwise. REAL
+ * (PATH_MAX bytes) gets the file's real path. */
+static int open_inside(const char *dir, const char *rel, struct stat *st, char *real)
 {
-    char want[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
+    char want[PATH_MAX], root[PATH_MAX];
     if (snprintf(want, sizeof want, "%s/%s", dir, rel) >= (int)sizeof want ||
         !realpath(dir, root) || !realpath(want, real))
         return -1;
@@ -83,7 +84,7 @@ static int open_inside(const char *dir, const char *rel, struct stat *st)
     if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0'))
         return -1; /* a symlink out of DIR */
     if (stat(real, st) == 0 && S_ISDIR(st->st_mode)) {
-        if (strlen(real) + sizeof "/index.html" > sizeof real)
+        if (strlen(real) + sizeof "/index.html" > PATH_MAX)
             return -1;
         strcat(real, "/index.html");
     }
@@ -116,8 +117,10 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     size_t len;
     char *rel = evhttp_uridecode(path + strlen(DOCS_PREFIX), 0, &len);
     struct stat st;
+    char real[PATH_MAX];
     int fd = -1;
-    if (!rel || !segments_safe(rel, len) || (fd = open_inside(gw->opt->docs, rel, &st)) < 0) {
+    if (!rel || !segments_safe(rel, len) ||
+        (fd = open_inside(gw->opt->docs, rel, &st, real)) < 0) {
         free(rel);
         send_status(req, 404, "Not Found");
         return;
@@ -127,7 +130,7 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     struct tm tm;
     strftime(date, sizeof date, HTTP_DATE, gmtime_r(&st.st_mtime, &tm));
     snprintf(size, sizeof size, "%lld", (long long)st.st_size);
-    evhttp_add_header(out, "Content-Type", content_type(rel));
+    evhttp_add_header(out, "Content-Type", content_type(real));
     evhttp_add_header(out, "Last-Modified", date);
     free(rel);
     const char *since = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Modified-Since");
