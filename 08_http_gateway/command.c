@@ -12,6 +12,7 @@
  *     decoded.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,9 +26,8 @@ const char *const denied_commands[] = {
     "FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "SHUTDOWN", "SAVE", "BGSAVE", "BGREWRITEAOF",
     "REPLICAOF", "SLAVEOF", "SYNC", "PSYNC", "MONITOR", "MIGRATE", "FAILOVER", "CLUSTER",
     /* would change or block the connection every client shares */
-    "CLIENT", "AUTH", "HELLO", "RESET", "QUIT", "WAIT", "BLPOP", "BRPOP", "BLMOVE",
-    "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "UNSUBSCRIBE", "PUNSUBSCRIBE",
-    NULL};
+    "CLIENT", "AUTH", "HELLO", "RESET", "QUIT", "WAIT", "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH",
+    "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "UNSUBSCRIBE", "PUNSUBSCRIBE", NULL};
 
 struct suffix {
     const char *ext;
@@ -37,12 +37,18 @@ struct suffix {
 
 /* webdis's table (cmd_select_format), without msgpack */
 static const struct suffix suffixes[] = {
-    {"json", FORMAT_JSON, "application/json"}, {"raw", FORMAT_RAW, "binary/octet-stream"},
-    {"bin", FORMAT_TEXT, "binary/octet-stream"}, {"txt", FORMAT_TEXT, "text/plain"},
-    {"html", FORMAT_TEXT, "text/html"},        {"xhtml", FORMAT_TEXT, "application/xhtml+xml"},
-    {"xml", FORMAT_TEXT, "text/xml"},          {"png", FORMAT_TEXT, "image/png"},
-    {"jpg", FORMAT_TEXT, "image/jpeg"},        {"jpeg", FORMAT_TEXT, "image/jpeg"},
-    {"js", FORMAT_JSON, "application/javascript"}, {"css", FORMAT_TEXT, "text/css"},
+    {"json", FORMAT_JSON, "application/json"},
+    {"raw", FORMAT_RAW, "binary/octet-stream"},
+    {"bin", FORMAT_TEXT, "binary/octet-stream"},
+    {"txt", FORMAT_TEXT, "text/plain"},
+    {"html", FORMAT_TEXT, "text/html"},
+    {"xhtml", FORMAT_TEXT, "application/xhtml+xml"},
+    {"xml", FORMAT_TEXT, "text/xml"},
+    {"png", FORMAT_TEXT, "image/png"},
+    {"jpg", FORMAT_TEXT, "image/jpeg"},
+    {"jpeg", FORMAT_TEXT, "image/jpeg"},
+    {"js", FORMAT_JSON, "application/javascript"},
+    {"css", FORMAT_TEXT, "text/css"},
 };
 
 static int hex_value(char c)
@@ -82,7 +88,8 @@ static size_t take_suffix(struct command *cmd, const char *uri, size_t len)
     if (dot < 2 || uri[dot - 1] != '.') /* webdis never takes a dot at the start */
         return len;
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        if (strlen(suffixes[i].ext) == len - dot && memcmp(uri + dot, suffixes[i].ext, len - dot) == 0) {
+        if (strlen(suffixes[i].ext) == len - dot &&
+            memcmp(uri + dot, suffixes[i].ext, len - dot) == 0) {
             cmd->format = suffixes[i].format;
             cmd->mime = suffixes[i].mime;
             return dot - 1;
@@ -93,7 +100,7 @@ static size_t take_suffix(struct command *cmd, const char *uri, size_t len)
 
 static int add_arg(struct command *cmd, const char *bytes, size_t len, int decode)
 {
-    if (cmd->argc == COMMAND_MAX_ARGS)
+    if (cmd->argc == COMMAND_MAX_ARGS || len == SIZE_MAX)
         return -1;
     char *arg = malloc(len + 1);
     if (!arg)
@@ -151,7 +158,7 @@ fail:
 
 void command_free(struct command *cmd)
 {
-    for (int i = 0; i < cmd->argc; i++)
+    for (int i = 0; cmd->argv && i < cmd->argc; i++)
         free(cmd->argv[i]);
     free(cmd->argv);
     free(cmd->argv_len);
@@ -168,6 +175,6 @@ int command_denied(const char *name, size_t len)
 
 int command_is_subscribe(const struct command *cmd)
 {
-    return cmd->argc > 0 &&
-           (strcasecmp(cmd->argv[0], "SUBSCRIBE") == 0 || strcasecmp(cmd->argv[0], "PSUBSCRIBE") == 0);
+    return cmd->argc > 0 && (strcasecmp(cmd->argv[0], "SUBSCRIBE") == 0 ||
+                             strcasecmp(cmd->argv[0], "PSUBSCRIBE") == 0);
 }

@@ -21,10 +21,10 @@ enum reply_format {
 
 struct command {
     int argc;
-    char **argv;       /* argv[i] holds argv_len[i] bytes (and a NUL after them) */
+    char **argv; /* argv[i] holds argv_len[i] bytes (and a NUL after them) */
     size_t *argv_len;
     enum reply_format format;
-    const char *mime;  /* the Content-Type the suffix names */
+    const char *mime; /* the Content-Type the suffix names */
 };
 
 /* Parse URI (webdis's form, without the leading '/': "GET/key.txt"; the query

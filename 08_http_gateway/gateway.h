@@ -31,14 +31,14 @@
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    int links;               /* --redis-links: shared Redis connections */
-    const char *docs;        /* --docs DIR, or NULL */
-    long max_conns;          /* --max-conns: 0 = no limit */
-    long max_header_bytes;   /* --max-header-bytes */
-    long max_body_bytes;     /* --max-body-bytes (413 past it) */
-    long idle_timeout_s;     /* --idle-timeout: evhttp_set_timeout */
-    long header_timeout_ms;  /* --header-timeout: whole request head, or cut */
-    long sub_buffer_bytes;   /* --sub-buffer: a stream's unsent bytes before pausing */
+    int links;              /* --redis-links: shared Redis connections */
+    const char *docs;       /* --docs DIR, or NULL */
+    long max_conns;         /* --max-conns: 0 = no limit */
+    long max_header_bytes;  /* --max-header-bytes */
+    long max_body_bytes;    /* --max-body-bytes (413 past it) */
+    long idle_timeout_s;    /* --idle-timeout: evhttp_set_timeout */
+    long header_timeout_ms; /* --header-timeout: whole request head, or cut */
+    long sub_buffer_bytes;  /* --sub-buffer: a stream's unsent bytes before pausing */
     struct loop_options loop;
 };
 
@@ -92,8 +92,8 @@ struct conn {
 TAILQ_HEAD(conn_list, conn);
 
 struct stats {
-    unsigned long requests, replies_503, denied, conns_total, sub_paused, sub_resumed,
-        sub_messages, slow_cut;
+    unsigned long requests, replies_503, denied, conns_total, sub_paused, sub_resumed, sub_messages,
+        slow_cut;
     long conns_now, streams_now;
     size_t sub_max_buffered; /* the most bytes a stream ever had unsent */
 };

@@ -39,9 +39,8 @@ static void print_stats(const struct gateway *gw, const char *label)
     printf("%s: requests=%lu denied=%lu replies_503=%lu conns_now=%ld conns_total=%lu "
            "slow_cut=%lu streams_now=%ld sub_messages=%lu sub_paused=%lu sub_resumed=%lu "
            "sub_max_buffered=%zu\n",
-           label, s->requests, s->denied, s->replies_503, s->conns_now, s->conns_total,
-           s->slow_cut, s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed,
-           s->sub_max_buffered);
+           label, s->requests, s->denied, s->replies_503, s->conns_now, s->conns_total, s->slow_cut,
+           s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed, s->sub_max_buffered);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

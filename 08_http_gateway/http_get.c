@@ -33,8 +33,8 @@ struct fetch {
     int chunks;      /* --chunks: print each chunk on its own line */
     int show_status; /* --status: "status 200 OK" first */
     long nchunks;
-    int code;    /* the reply's status, 0 when none came */
-    int failed;  /* no reply at all (refused, timeout, ...) */
+    int code;   /* the reply's status, 0 when none came */
+    int failed; /* no reply at all (refused, timeout, ...) */
 };
 
 /* region: chunk */
@@ -83,9 +83,9 @@ int main(int argc, char **argv)
 {
     common_init(argv[0]);
     static const struct option options[] = {
-        {"chunks", no_argument, NULL, 'c'},      {"status", no_argument, NULL, 's'},
+        {"chunks", no_argument, NULL, 'c'},        {"status", no_argument, NULL, 's'},
         {"timeout", required_argument, NULL, 't'}, {"retries", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct fetch f = {0};
     long timeout = DEFAULT_TIMEOUT_S, retries = 0;

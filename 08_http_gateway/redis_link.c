@@ -173,7 +173,10 @@ int links_send(struct gateway *gw, const struct command *cmd, struct evhttp_requ
         return -1;
     }
     memcpy(verb, cmd->argv[0], cmd->argv_len[0] + 1);
-    *p = (struct pending){.req = req, .format = cmd->format, .mime = cmd->mime, .verb = verb,
+    *p = (struct pending){.req = req,
+                          .format = cmd->format,
+                          .mime = cmd->mime,
+                          .verb = verb,
                           .verb_len = cmd->argv_len[0]};
     resp_encode(bufferevent_get_output(link->bev), cmd);
     STAILQ_INSERT_TAIL(&link->pending, p, next);

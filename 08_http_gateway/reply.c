@@ -177,7 +177,8 @@ static void json_info(struct evbuffer *out, const char *s, size_t len)
         const char *cr = memchr(value, '\r', (size_t)(end - value));
         if (!cr)
             break;
-        if (json_can_string(p, (size_t)(colon - p)) && json_can_string(value, (size_t)(cr - value))) {
+        if (json_can_string(p, (size_t)(colon - p)) &&
+            json_can_string(value, (size_t)(cr - value))) {
             evbuffer_add(out, sep, strlen(sep));
             json_string(out, p, (size_t)(colon - p));
             evbuffer_add(out, ":", 1);

@@ -95,7 +95,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
         if (!eventcb) { /* evhttp has freed this connection */
             conn_free(gw, c);
-        } else if (!c->busy && now - c->waiting_since > gw->opt->header_timeout_ms) {
+        } else if (!c->busy && now - c->waiting_since > (double)gw->opt->header_timeout_ms) {
             /* no complete request head in time: close it; evhttp sees EOF */
             gw->stats.slow_cut++;
             shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
@@ -119,17 +119,16 @@ static struct conn *conn_of(struct gateway *gw, struct evhttp_request *req)
         int size = gw->by_fd_size ? gw->by_fd_size : 64;
         while (size <= fd)
             size *= 2;
-        struct conn **t = realloc(gw->by_fd, (size_t)size * sizeof *t);
+        struct conn **t = realloc(gw->by_fd, (size_t)size * sizeof(struct conn *));
         if (!t)
             return NULL;
-        memset(t + gw->by_fd_size, 0, (size_t)(size - gw->by_fd_size) * sizeof *t);
+        memset(t + gw->by_fd_size, 0, (size_t)(size - gw->by_fd_size) * sizeof(struct conn *));
         gw->by_fd = t;
         gw->by_fd_size = size;
     }
-    struct conn *c;
-    TAILQ_FOREACH(c, &gw->conns, next) /* its first request: find it once */
-        if (c->bev == bev)
-            break;
+    struct conn *c = TAILQ_FIRST(&gw->conns); /* its first request: find it once */
+    while (c && c->bev != bev)
+        c = TAILQ_NEXT(c, next);
     if (c) {
         c->fd = fd;
         gw->by_fd[fd] = c;
@@ -164,9 +163,9 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
 static int listen_for_clients(struct gateway *gw)
 {
     const struct sockaddr_in *addr = &gw->opt->listen_addr;
-    gw->listener = evconnlistener_new_bind(gw->base, NULL, NULL,
-                                           LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                           LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
+    gw->listener =
+        evconnlistener_new_bind(gw->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
     if (!gw->listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
@@ -225,7 +224,8 @@ void server_stop(struct gateway *gw)
     accept_pause_free(&gw->pause);
     if (gw->http)
         evhttp_free(gw->http); /* the listener and every connection with it */
+    /* the analyzer loses track of TAILQ_REMOVE inside conn_free */
     while (!TAILQ_EMPTY(&gw->conns))
-        conn_free(gw, TAILQ_FIRST(&gw->conns));
+        conn_free(gw, TAILQ_FIRST(&gw->conns)); // NOLINT(clang-analyzer-unix.Malloc)
     free(gw->by_fd);
 }

@@ -34,11 +34,16 @@
 static const struct {
     const char *ext, *type;
 } types[] = {
-    {".html", "text/html; charset=utf-8"}, {".css", "text/css"},
-    {".js", "application/javascript"},     {".svg", "image/svg+xml"},
-    {".png", "image/png"},                 {".jpg", "image/jpeg"},
-    {".txt", "text/plain; charset=utf-8"}, {".md", "text/markdown; charset=utf-8"},
-    {".json", "application/json"},         {".pdf", "application/pdf"},
+    {".html", "text/html; charset=utf-8"},
+    {".css", "text/css"},
+    {".js", "application/javascript"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".jpg", "image/jpeg"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".md", "text/markdown; charset=utf-8"},
+    {".json", "application/json"},
+    {".pdf", "application/pdf"},
 };
 
 static const char *content_type(const char *path)
@@ -80,13 +85,14 @@ static int open_inside(const char *dir, const char *rel, struct stat *st, char *
     if (snprintf(want, sizeof want, "%s/%s", dir, rel) >= (int)sizeof want ||
         !realpath(dir, root) || !realpath(want, real))
         return -1;
-    size_t n = strlen(root);
-    if (strncmp(real, root, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+    size_t rootlen = strlen(root);
+    if (strncmp(real, root, rootlen) != 0 || (real[rootlen] != '/' && real[rootlen] != '\0'))
         return -1; /* a symlink out of DIR */
     if (stat(real, st) == 0 && S_ISDIR(st->st_mode)) {
-        if (strlen(real) + sizeof "/index.html" > PATH_MAX)
+        size_t n = strlen(real);
+        if (n + sizeof "/index.html" > PATH_MAX)
             return -1;
-        strcat(real, "/index.html");
+        memcpy(real + n, "/index.html", sizeof "/index.html");
     }
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -119,8 +125,7 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     struct stat st;
     char real[PATH_MAX];
     int fd = -1;
-    if (!rel || !segments_safe(rel, len) ||
-        (fd = open_inside(gw->opt->docs, rel, &st, real)) < 0) {
+    if (!rel || !segments_safe(rel, len) || (fd = open_inside(gw->opt->docs, rel, &st, real)) < 0) {
         free(rel);
         send_status(req, 404, "Not Found");
         return;
@@ -133,7 +138,8 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     evhttp_add_header(out, "Content-Type", content_type(real));
     evhttp_add_header(out, "Last-Modified", date);
     free(rel);
-    const char *since = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Modified-Since");
+    const char *since =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "If-Modified-Since");
     struct tm since_tm = {0};
     if (since && strptime(since, HTTP_DATE, &since_tm) && st.st_mtime <= timegm(&since_tm)) {
         close(fd);
