@@ -13,3 +13,7 @@ chapter8: $(O)08_http_gateway/http_gateway $(O)08_http_gateway/http_get
 	mkdir -p build; \
 	echo "try: curl http://127.0.0.1:$(PORT)/SET/workbook:hello/world; stats: kill -USR1 \$$(cat build/gateway.pid)   (Ctrl-C here stops the gateway)"; \
 	scripts/run-demo.sh --pidfile build/gateway.pid $(O)08_http_gateway/http_gateway --port $(PORT) --redis-port $$port --docs docs
+
+## bench-chapter8       wrk against the gateway and webdis (GET, SET; 1, 50, 1000 connections), static files against nginx
+bench-chapter8: $(O)08_http_gateway/http_gateway
+	@08_http_gateway/bench.sh $(BENCH_ARGS)

@@ -359,3 +359,17 @@ both_fresh() {
     assert_equal "$EXIT_STATUS" 0
     grep -q '^summary: requests=1 ' "$SERVER_OUT"
 }
+
+@test "docs/08-http-gateway.md: the curl transcript is what a real run prints" {
+    load ../tests/walkthrough
+    rcli del workbook:greeting workbook:body >/dev/null
+    # each "$ command" of the page's block, run against this file's gateway
+    doc_block 08-http-gateway.md chapter8-curl | sed -n 's/^\$ //p' >"$BATS_TEST_TMPDIR/commands"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/commands")" -ge 5 ]
+    while IFS= read -r cmd; do
+        echo "\$ $cmd"
+        bash -c "${cmd//8088/$GW_PORT}"
+    done <"$BATS_TEST_TMPDIR/commands" >"$BATS_TEST_TMPDIR/run.out"
+    echo '$' >>"$BATS_TEST_TMPDIR/run.out"
+    assert_transcript 08-http-gateway.md chapter8-curl "$BATS_TEST_TMPDIR/run.out" "$GW_PORT" 8088
+}

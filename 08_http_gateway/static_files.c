@@ -147,6 +147,11 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
         return;
     }
     struct evbuffer *body = evbuffer_new();
+    /* Without this flag evbuffer_add_file maps the file and the bytes are copied
+     * out with writev; with it, the file stays a reference that evhttp moves to
+     * the socket's buffer, and libevent writes it with sendfile. */
+    if (body)
+        evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
     if (!body) {
         close(fd);
         send_status(req, 503, "Service Unavailable");
