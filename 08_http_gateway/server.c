@@ -26,6 +26,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -132,6 +134,11 @@ static struct conn *conn_of(struct gateway *gw, struct evhttp_request *req)
     if (c) {
         c->fd = fd;
         gw->by_fd[fd] = c;
+        /* A file reply is two sends, the head (writev) and the file (sendfile);
+         * with Nagle's algorithm the second waits for the client's delayed ACK
+         * of the first: 40 ms per small file. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return c;
 }
