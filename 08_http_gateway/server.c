@@ -24,10 +24,10 @@
  * object stays ours. A sweep every SWEEP_MS finds those (no event callback
  * left), drops our reference and counts the connection gone.
  */
-#include <stdlib.h>
-#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
