@@ -16,4 +16,5 @@ chapter8: $(O)08_http_gateway/http_gateway $(O)08_http_gateway/http_get
 
 ## bench-chapter8       wrk against the gateway and webdis (GET, SET; 1, 50, 1000 connections), static files against nginx
 bench-chapter8: $(O)08_http_gateway/http_gateway
+	@scripts/deps.sh bench
 	@08_http_gateway/bench.sh $(BENCH_ARGS)

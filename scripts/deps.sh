@@ -81,12 +81,16 @@ check_base() {
     need "python3-redis"      python3-redis  ""             have_python_redis
     need "tmux (make demoN)"  tmux           tmux           command -v tmux
     need "strace (make strace-chapterN)" strace "" command -v strace
+    need "curl (chapter 8)"   curl           curl           command -v curl
+    need "webdis (chapter 8's reference)" webdis "" command -v webdis
 }
 
 check_extra() {
     case $1 in
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
-               need "redis-benchmark" redis-tools "" command -v redis-benchmark ;;
+               need "redis-benchmark" redis-tools "" command -v redis-benchmark
+               need "wrk (bench-chapter8)" wrk wrk command -v wrk
+               need "nginx (bench-chapter8)" nginx nginx command -v nginx ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
