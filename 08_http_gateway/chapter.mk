@@ -18,3 +18,8 @@ chapter8: $(O)08_http_gateway/http_gateway $(O)08_http_gateway/http_get
 bench-chapter8: $(O)08_http_gateway/http_gateway
 	@scripts/deps.sh bench
 	@08_http_gateway/bench.sh $(BENCH_ARGS)
+
+## demo8                classroom mode: chapter 8 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo8: export DEMO_TRACE ?= --trace
+demo8: $(O)08_http_gateway/http_gateway $(O)08_http_gateway/http_get
+	@scripts/demo.sh 8

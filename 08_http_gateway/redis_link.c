@@ -65,7 +65,7 @@ struct bufferevent *redis_connect(struct gateway *gw, bufferevent_data_cb readcb
 
 static void link_down(struct redis_link *link, const char *why)
 {
-    if (link->state == LINK_UP)
+    if (link->state == LINK_UP && !link->gw->closing)
         printf("redis link %d: down (%s); reconnecting\n", link->index, why);
     link->state = LINK_DOWN;
     if (link->bev) {
