@@ -319,7 +319,7 @@ both_fresh() {
 }
 
 @test "slowloris: a head sent a byte at a time is cut at --header-timeout" {
-    start_server gw7 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT" --header-timeout 1000 \
+    start_server gw7 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT" --header-timeout 500 \
         --idle-timeout 30
     run timeout 20 python3 "$BATS_TEST_DIRNAME/clients.py" slowloris "$PORT" 100
     assert_success
@@ -336,7 +336,7 @@ both_fresh() {
         [[ $(signal_for_line USR1 'stats: ') =~ conns_now=2 ]] && break
         sleep 0.05
     done
-    run curl -s -m 1 "http://127.0.0.1:$PORT/PING"
+    run curl -s -m 0.5 "http://127.0.0.1:$PORT/PING"
     assert_failure 28 # timed out: connected (the backlog) but never served
     exec 7>&-
     run curl -s -m 5 "http://127.0.0.1:$PORT/PING"
