@@ -9,6 +9,7 @@
 # Usage: 08_http_gateway/bench.sh [SECONDS=3] [ROUNDS=3]
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 secs=${1:-3}
 rounds=${2:-3}
