@@ -373,3 +373,29 @@ both_fresh() {
     echo '$' >>"$BATS_TEST_TMPDIR/run.out"
     assert_transcript 08-http-gateway.md chapter8-curl "$BATS_TEST_TMPDIR/run.out" "$GW_PORT" 8088
 }
+
+@test "a client that leaves while its request waits for Redis: the late reply is dropped, nothing breaks" {
+    start_server gw10 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT"
+    wait_for_line "$SERVER_OUT" 'redis link 1: connected'
+    rcli client pause 800 all >/dev/null # Redis answers nobody for 0.8 s
+    run curl -s -m 0.2 "http://127.0.0.1:$PORT/PING"
+    assert_failure 28 # gave up: its request is still in a link's FIFO
+    rcli ping >/dev/null # returns when the pause is over; the late reply finds its request detached
+    run curl -s "http://127.0.0.1:$PORT/PING"
+    assert_output '{"PING":[true,"PONG"]}'
+    for _ in $(seq 50); do
+        [[ $(signal_for_line USR1 'stats: ') =~ requests=2\ .*conns_now=0 ]] && break
+        sleep 0.1
+    done
+    run signal_for_line USR1 'stats: '
+    assert_output --regexp '^stats: requests=2 denied=0 replies_503=0 conns_now=0 conns_total=2 '
+}
+
+@test "--trace: register, detect and dispatch lines on stderr; --backend poll is used" {
+    start_server gw11 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT" --trace --backend poll
+    curl -s "http://127.0.0.1:$PORT/PING" >/dev/null
+    grep -q '^backend: poll$' "$SERVER_OUT"
+    wait_for_line "$SERVER_ERR" 'dispatch +fd [0-9]+ +read -> on_link_read'
+    grep -qE 'register +fd [0-9]+' "$SERVER_ERR"
+    grep -qE 'detect ' "$SERVER_ERR"
+}
