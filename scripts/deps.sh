@@ -86,6 +86,8 @@ check_base() {
     need "dig (bind9-dnsutils)" bind9-dnsutils bind       command -v dig
     need "dnsmasq"            dnsmasq        dnsmasq        command -v dnsmasq
     need "pv (chapter 12: nc | pv -r shows a rate)" pv pv command -v pv
+    need "curl (chapter 8)"   curl           curl           command -v curl
+    need "webdis (chapter 8's reference)" webdis "" command -v webdis
 }
 
 check_extra() {
@@ -93,6 +95,8 @@ check_extra() {
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
                need "redis-benchmark" redis-tools "" command -v redis-benchmark
                need "stunnel4 (bench-chapter9)" stunnel4 stunnel command -v stunnel4 ;;
+               need "wrk (bench-chapter8)" wrk wrk command -v wrk
+               need "nginx (bench-chapter8)" nginx nginx command -v nginx ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;

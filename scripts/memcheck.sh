@@ -241,6 +241,26 @@ server shaper drive_meter "$bin/12_rate_limits_and_filters/shaper" --port 0 --ra
 server shaper-fair drive_shaper "$bin/12_rate_limits_and_filters/shaper" --port 0 --group-rate 131072 --fair
 server filter_demo drive_filter "$bin/12_rate_limits_and_filters/filter_demo" --port 0
 foreground shaper-refused 2 "$bin/12_rate_limits_and_filters/shaper" --rate 65536 --burst 10
+# chapter 8: the HTTP gateway (JSON, PUT, a file, a stream held open, a slow
+# head, a client gone mid-request) and the evhttp client against it
+drive_gateway() {
+    local u=http://127.0.0.1:$1
+    curl -s "$u/SET/memcheck:g/v" "$u/GET/memcheck:g.txt" "$u/LRANGE/memcheck:list/0/-1.raw" \
+        "$u/FLUSHALL" "$u/docs/index.html" "$u/docs/../x" -o /dev/null >/dev/null
+    curl -s -X PUT --data-binary @README.md "$u/SET/memcheck:readme" >/dev/null
+    curl -s -X POST --data-binary 'HGETALL/memcheck:h' "$u/" >/dev/null
+    (curl -s -N -m 3 "$u/SUBSCRIBE/memcheck:chan" >/dev/null &)
+    (printf 'GET /PING HTTP/1.1\r\nHost: x' | nc -q 2 127.0.0.1 "$1" >/dev/null &)
+    sleep 0.5
+    redis-cli -p "$redis_port" publish memcheck:chan hello >/dev/null
+    "${VALGRIND[@]}" "$bin/08_http_gateway/http_get" "$u/GET/memcheck:g" \
+        >"$work/http_get.out" 2>"$work/http_get.err" </dev/null
+    verdict http_get $?
+    hold "$1"
+}
+server http_gateway drive_gateway "$bin/08_http_gateway/http_gateway" --port 0 \
+    --redis-port "$redis_port" --docs docs
+foreground http_get-refused 1 "$bin/08_http_gateway/http_get" "http://127.0.0.1:$(free_port)/"
 
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

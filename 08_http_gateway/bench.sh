@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# 08_http_gateway/bench.sh — `make bench-chapter8`: wrk against the gateway and
+# webdis 0.1.9 (one thread, so both use one core) on one private Redis, then
+# static files from the gateway's --docs against nginx (one worker, sendfile on,
+# access log off). One run, targets side by side, each scenario ROUNDS times
+# taking turns; the table shows medians, the ratio, and each server's CPU time
+# per request (user + system, from /proc, over the whole scenario).
+#
+# Usage: 08_http_gateway/bench.sh [SECONDS=3] [ROUNDS=3]
+set -eu
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+secs=${1:-3}
+rounds=${2:-3}
+bin=${WORKBOOK_BIN:-.}
+make_workdir
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+start_private_redis "$work"
+pids+=("$REDIS_PID")
+redis-cli -p "$REDIS_PORT" set bench:key "$(head -c 100 /dev/zero | tr '\0' v)" >/dev/null
+
+gw_port=$(free_port)
+"$bin/08_http_gateway/http_gateway" --port "$gw_port" --redis-port "$REDIS_PORT" \
+    --docs "$work/site" --idle-timeout 600 >"$work/gw.log" 2>&1 &
+gw_pid=$!
+pids+=("$gw_pid")
+
+webdis_port=$(free_port)
+cat >"$work/webdis.json" <<JSON
+{"redis_host": "127.0.0.1", "redis_port": $REDIS_PORT, "http_host": "127.0.0.1",
+ "http_port": $webdis_port, "threads": 1, "pool_size": 2, "daemonize": false,
+ "database": 0, "verbosity": 0, "logfile": "$work/webdis.log"}
+JSON
+webdis "$work/webdis.json" >/dev/null 2>&1 &
+webdis_pid=$!
+pids+=("$webdis_pid")
+
+mkdir -p "$work/site/docs" "$work/nginx"
+chmod 755 "$work" # nginx's worker (nobody) reads the files
+head -c 4096 /dev/urandom >"$work/site/4k.bin"
+head -c 1048576 /dev/urandom >"$work/site/1m.bin"
+ln -s "$work/site/4k.bin" "$work/site/docs/4k.bin"
+ln -s "$work/site/1m.bin" "$work/site/docs/1m.bin"
+nginx_port=$(free_port)
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+    default_type application/octet-stream;
+    client_body_temp_path $work/nginx; proxy_temp_path $work/nginx;
+    fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+    server { listen 127.0.0.1:$nginx_port; root $work/site; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" 2>/dev/null &
+pids+=($!)
+wait_listening "$gw_port" && wait_listening "$webdis_port" && wait_listening "$nginx_port"
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -n 1)
+
+# run NAME PID URL CONNS: "REQS_PER_S CPU_US_PER_REQ" for one wrk run
+run() {
+    local pid=$2 url=$3 conns=$4 before after out rps total
+    before=$(cpu_ticks "$pid")
+    out=$(wrk -t1 -c"$conns" -d"${secs}s" "$url" 2>&1)
+    after=$(cpu_ticks "$pid")
+    rps=$(awk '/^Requests\/sec/ { printf "%d", $2 }' <<<"$out")
+    total=$(awk '/requests in/ { print $1 }' <<<"$out")
+    if grep -q 'Non-2xx' <<<"$out"; then
+        echo "bench: $1: non-2xx replies from $url" >&2
+    fi
+    echo "$rps $(( (after - before) * tick_us / (total > 0 ? total : 1) ))"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# scenario TITLE CONNS NAME_A PID_A URL_A NAME_B PID_B URL_B
+scenario() {
+    local title=$1 conns=$2 a=() b=() ca=() cb=() r
+    for _ in $(seq "$rounds"); do
+        read -r rps cpu < <(run "$3" "$4" "$5" "$conns"); a+=("$rps"); ca+=("$cpu")
+        read -r rps cpu < <(run "$6" "$7" "$8" "$conns"); b+=("$rps"); cb+=("$cpu")
+    done
+    local ma mb mca mcb
+    ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
+    mca=$(printf '%s\n' "${ca[@]}" | median); mcb=$(printf '%s\n' "${cb[@]}" | median)
+    r=$(awk -v x="$ma" -v y="$mb" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }')
+    printf '| %-26s | %5s | %9s | %9s | %5s× | %6s µs | %6s µs |\n' \
+        "$title" "$conns" "$ma" "$mb" "$r" "$mca" "$mcb"
+}
+
+echo "bench-chapter8: $(nproc) cores, ${secs}s per run, median of $rounds rounds; $(uname -r)"
+echo
+echo "| scenario                   | conns | gateway/s | webdis/s  | ratio | gw CPU/req | webdis CPU/req |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for c in 1 50 1000; do
+    scenario "GET /GET/bench:key" "$c" gw "$gw_pid" "http://127.0.0.1:$gw_port/GET/bench:key" \
+        webdis "$webdis_pid" "http://127.0.0.1:$webdis_port/GET/bench:key"
+    scenario "GET /SET/bench:k/v" "$c" gw "$gw_pid" "http://127.0.0.1:$gw_port/SET/bench:k/v" \
+        webdis "$webdis_pid" "http://127.0.0.1:$webdis_port/SET/bench:k/v"
+done
+echo
+echo "| scenario                   | conns | gateway/s | nginx/s   | ratio | gw CPU/req | nginx CPU/req |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for f in 4k 1m; do
+    scenario "static $f.bin" 50 gw "$gw_pid" "http://127.0.0.1:$gw_port/docs/$f.bin" \
+        nginx "$nginx_worker" "http://127.0.0.1:$nginx_port/$f.bin"
+done

@@ -1,0 +1,215 @@
+/*
+ * 08_http_gateway/gateway.c — chapter 8: an HTTP front for Redis that answers
+ * as webdis does, built on libevent's own HTTP server (evhttp).
+ *
+ *   curl http://127.0.0.1:8088/SET/greeting/hello    {"SET":[true,"OK"]}
+ *   curl http://127.0.0.1:8088/GET/greeting          {"GET":"hello"}
+ *   curl http://127.0.0.1:8088/GET/greeting.txt      hello
+ *   curl -N http://127.0.0.1:8088/SUBSCRIBE/news     one chunk per message
+ *
+ * Many HTTP clients, a few Redis connections: each request becomes a command
+ * pipelined on a shared link (redis_link.c), chapter 7's lesson. This file is
+ * the wiring: options, the event base, the server, the links, signals.
+ *
+ * Run it:  make chapter8      (a private Redis for the demos, then the gateway)
+ * Watch:   --trace prints register/detect/dispatch; SIGUSR1 prints stats.
+ * Read docs/08-http-gateway.md beside this file.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "gateway.h"
+
+#define DEFAULT_PORT 8088
+#define DEFAULT_REDIS_PORT 6379
+#define DEFAULT_LINKS 2
+#define DEFAULT_MAX_HEADER_BYTES 8192
+#define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
+#define DEFAULT_IDLE_TIMEOUT_S 60
+#define DEFAULT_HEADER_TIMEOUT_MS 10000
+#define DEFAULT_SUB_BUFFER (256 * 1024)
+
+static void print_stats(const struct gateway *gw, const char *label)
+{
+    const struct stats *s = &gw->stats;
+    printf("%s: requests=%lu denied=%lu replies_503=%lu conns_now=%ld conns_total=%lu "
+           "slow_cut=%lu streams_now=%ld sub_messages=%lu sub_paused=%lu sub_resumed=%lu "
+           "sub_max_buffered=%zu\n",
+           label, s->requests, s->denied, s->replies_503, s->conns_now, s->conns_total, s->slow_cut,
+           s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed, s->sub_max_buffered);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct gateway *gw = arg;
+    trace_dispatch(sig, "signal", "on_signal");
+    if (sig == SIGUSR1) {
+        print_stats(gw, "stats");
+        return;
+    }
+    printf("shutdown: caught %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    event_base_loopexit(gw->base, NULL);
+}
+
+static void usage(void)
+{
+    printf("usage: %s [options]\n"
+           "  An HTTP gateway to Redis with webdis's URLs and replies.\n"
+           "  --port PORT             listen port on 127.0.0.1, 0 = any free port (default %d)\n"
+           "  --redis-host ADDR       Redis's IPv4 address (default 127.0.0.1)\n"
+           "  --redis-port PORT       Redis's port (default %d)\n"
+           "  --redis-links N         shared Redis connections, 1-%d (default %d)\n"
+           "  --docs DIR              serve DIR's files under /docs/ (sendfile)\n"
+           "  --max-conns N           accept at most N connections at once (default: no limit)\n"
+           "  --max-header-bytes N    request head limit (default %d)\n"
+           "  --max-body-bytes N      request body limit, 413 past it (default %d)\n"
+           "  --idle-timeout SEC      close a connection quiet this long (default %d)\n"
+           "  --header-timeout MS     a request head must arrive within MS (default %d)\n"
+           "  --sub-buffer BYTES      a stream's unsent bytes before it pauses (default %d)\n"
+           "  --trace                 print each register/detect/dispatch step on stderr\n"
+           "  --backend NAME          epoll, poll or select (default: libevent's choice)\n"
+           "  --help                  this help; SIGUSR1 prints stats, SIGUSR2 the events\n",
+           prog_name(), DEFAULT_PORT, DEFAULT_REDIS_PORT, MAX_LINKS, DEFAULT_LINKS,
+           DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_IDLE_TIMEOUT_S,
+           DEFAULT_HEADER_TIMEOUT_MS, DEFAULT_SUB_BUFFER);
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option options[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"redis-host", required_argument, NULL, 'R'},
+        {"redis-port", required_argument, NULL, 'P'},
+        {"redis-links", required_argument, NULL, 'l'},
+        {"docs", required_argument, NULL, 'd'},
+        {"max-conns", required_argument, NULL, 'm'},
+        {"max-header-bytes", required_argument, NULL, 'H'},
+        {"max-body-bytes", required_argument, NULL, 'B'},
+        {"idle-timeout", required_argument, NULL, 'i'},
+        {"header-timeout", required_argument, NULL, 'T'},
+        {"sub-buffer", required_argument, NULL, 's'},
+        {"trace", no_argument, NULL, 't'},
+        {"backend", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *redis_host = "127.0.0.1";
+    int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
+    *o = (struct options){.links = DEFAULT_LINKS,
+                          .max_header_bytes = DEFAULT_MAX_HEADER_BYTES,
+                          .max_body_bytes = DEFAULT_MAX_BODY_BYTES,
+                          .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S,
+                          .header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS,
+                          .sub_buffer_bytes = DEFAULT_SUB_BUFFER};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case 'p': port = parse_port_option("--port", optarg); break;
+        case 'R': redis_host = optarg; break;
+        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
+        case 'l': o->links = (int)parse_long_option("--redis-links", optarg, 1, MAX_LINKS); break;
+        case 'd': o->docs = optarg; break;
+        case 'm': o->max_conns = parse_long_option("--max-conns", optarg, 1, 1000000); break;
+        case 'H':
+            o->max_header_bytes = parse_long_option("--max-header-bytes", optarg, 256, 1L << 20);
+            break;
+        case 'B':
+            o->max_body_bytes = parse_long_option("--max-body-bytes", optarg, 0, 1L << 30);
+            break;
+        case 'i': o->idle_timeout_s = parse_long_option("--idle-timeout", optarg, 1, 86400); break;
+        case 'T':
+            o->header_timeout_ms = parse_long_option("--header-timeout", optarg, 100, 3600000);
+            break;
+        case 's':
+            o->sub_buffer_bytes = parse_long_option("--sub-buffer", optarg, 1024, 1L << 30);
+            break;
+        case 't': o->loop.trace = 1; break;
+        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 'h': usage(); exit(EXIT_CLEAN);
+        default: bad_option(argv);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+    parse_ipv4_option(&o->listen_addr, "--port", "127.0.0.1", port);
+    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+}
+
+static int add_signals(struct gateway *gw)
+{
+    gw->on_sigint = evsignal_new(gw->base, SIGINT, on_signal, gw);
+    gw->on_sigterm = evsignal_new(gw->base, SIGTERM, on_signal, gw);
+    gw->on_sigusr1 = evsignal_new(gw->base, SIGUSR1, on_signal, gw);
+    gw->on_sigusr2 = evsignal_new(gw->base, SIGUSR2, trace_on_sigusr2, gw->base);
+    if (!gw->on_sigint || !gw->on_sigterm || !gw->on_sigusr1 || !gw->on_sigusr2 ||
+        evsignal_add(gw->on_sigint, NULL) != 0 || evsignal_add(gw->on_sigterm, NULL) != 0 ||
+        evsignal_add(gw->on_sigusr1, NULL) != 0 || evsignal_add(gw->on_sigusr2, NULL) != 0) {
+        warnx_msg("cannot add the signal events");
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything, newest first; safe on a half-made gateway. */
+static void gateway_close(struct gateway *gw)
+{
+    gw->closing = 1;
+    subscribe_stop_all(gw); /* the streams end, */
+    links_stop(gw);         /* requests still waiting for Redis get 503, */
+    server_stop(gw);        /* then evhttp frees the connections */
+    struct event *events[] = {gw->on_sigusr2, gw->on_sigusr1, gw->on_sigterm, gw->on_sigint};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (events[i])
+            event_free(events[i]);
+    if (gw->base)
+        event_base_free(gw->base);
+    libevent_global_shutdown();
+}
+
+int main(int argc, char **argv)
+{
+    common_init(argv[0]);
+    struct options o;
+    parse_args(argc, argv, &o);
+    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill the gateway */
+
+    struct gateway gw = {.opt = &o};
+    TAILQ_INIT(&gw.streams);
+    TAILQ_INIT(&gw.conns);
+    if (o.loop.trace) {
+        trace_enable();
+        event_enable_debug_logging(EVENT_DBG_ALL);
+        event_set_log_callback(trace_libevent_log);
+    }
+    gw.base = open_event_base(o.loop.backend);
+    if (!gw.base) {
+        warnx_msg("cannot create the event base: %s",
+                  o.loop.backend ? "that backend is not available here" : "out of memory");
+        return EXIT_RUNTIME;
+    }
+    if (server_start(&gw) != 0 || links_start(&gw) != 0 || add_signals(&gw) != 0) {
+        gateway_close(&gw);
+        return EXIT_RUNTIME;
+    }
+
+    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
+    printf("backend: %s\n", event_base_get_method(gw.base));
+    printf("listening on %s\n",
+           format_local_addr(evconnlistener_get_fd(gw.listener), bound, sizeof bound));
+    printf("redis at %s, %d shared link%s%s%s\n",
+           format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis), o.links,
+           o.links == 1 ? "" : "s", o.docs ? "; docs from " : "", o.docs ? o.docs : "");
+    if (o.loop.trace)
+        trace_dump_events(gw.base);
+
+    event_base_dispatch(gw.base);
+
+    print_stats(&gw, "summary");
+    gateway_close(&gw);
+    return EXIT_CLEAN;
+}

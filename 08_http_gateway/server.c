@@ -1,0 +1,238 @@
+/*
+ * 08_http_gateway/server.c — the HTTP side: our own listener handed to
+ * evhttp, evhttp's limits, and counting connections.
+ *
+ * Limits, and what each defends against:
+ *   evhttp_set_max_headers_size  a client sending endless headers (evhttp: 400)
+ *   evhttp_set_max_body_size     a huge PUT body (evhttp: 413)
+ *   evhttp_set_timeout           a connection that goes quiet (idle timeout)
+ *   --header-timeout             slowloris: a request head sent a byte a second
+ *                                keeps resetting an idle timeout; this is a
+ *                                deadline for the whole head
+ *   --max-conns                  too many connections: at the limit we stop
+ *                                accepting (evconnlistener_disable) and new ones
+ *                                wait in the kernel's backlog, as chapter 1's
+ *                                accept pause does; libevent 2.1 has no
+ *                                evhttp_set_max_connections.
+ *
+ * Counting connections needs a trick in libevent 2.1: evhttp tells us when a
+ * connection starts (it asks evhttp_set_bevcb's callback for its bufferevent)
+ * but not when it ends — evhttp_connection_set_closecb needs the connection,
+ * which we only see with a complete request. So we make each bufferevent
+ * ourselves and keep one reference to it (bufferevent_incref): when evhttp
+ * frees the connection, its bufferevent_free clears the callbacks but the
+ * object stays ours. A sweep every SWEEP_MS finds those (no event callback
+ * left), drops our reference and counts the connection gone.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "gateway.h"
+
+#define SWEEP_MS 100
+#define LISTEN_BACKLOG 4096
+
+static void conn_free(struct gateway *gw, struct conn *c)
+{
+    TAILQ_REMOVE(&gw->conns, c, next);
+    if (c->fd >= 0 && c->fd < gw->by_fd_size && gw->by_fd[c->fd] == c)
+        gw->by_fd[c->fd] = NULL;
+    bufferevent_decref(c->bev);
+    free(c);
+    gw->stats.conns_now--;
+}
+
+static void set_accepting(struct gateway *gw)
+{
+    long max = gw->opt->max_conns;
+    if (gw->closing || max == 0)
+        return;
+    if (gw->stats.conns_now >= max) { /* again too: the EMFILE pause may have resumed it */
+        gw->accepting_paused = 1;
+        evconnlistener_disable(gw->listener);
+    } else if (gw->accepting_paused && gw->stats.conns_now < max) {
+        gw->accepting_paused = 0;
+        evconnlistener_enable(gw->listener);
+    }
+}
+
+/* region: bevcb */
+/* evhttp asks for the bufferevent of each connection it accepts. */
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+    struct gateway *gw = arg;
+    struct conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = c ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    if (!bev) {
+        free(c);
+        return NULL; /* evhttp makes one itself; that connection goes uncounted */
+    }
+    bufferevent_incref(bev); /* ours too: see the top of this file */
+    *c = (struct conn){.bev = bev, .fd = -1, .waiting_since = elapsed_ms()};
+    TAILQ_INSERT_TAIL(&gw->conns, c, next);
+    gw->stats.conns_now++;
+    gw->stats.conns_total++;
+    set_accepting(gw);
+    return bev;
+}
+/* endregion */
+
+/* region: sweep */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *gw = arg;
+    double now = elapsed_ms();
+    struct conn *c, *next;
+    for (c = TAILQ_FIRST(&gw->conns); c; c = next) {
+        next = TAILQ_NEXT(c, next);
+        bufferevent_event_cb eventcb;
+        bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
+        if (!eventcb) { /* evhttp has freed this connection */
+            conn_free(gw, c);
+        } else if (!c->busy && now - c->waiting_since > (double)gw->opt->header_timeout_ms) {
+            /* no complete request head in time: close it; evhttp sees EOF */
+            gw->stats.slow_cut++;
+            shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+            c->busy = 1; /* cut once */
+        }
+    }
+    set_accepting(gw);
+}
+/* endregion */
+
+static struct conn *conn_of(struct gateway *gw, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    int fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return NULL;
+    if (fd < gw->by_fd_size && gw->by_fd[fd] && gw->by_fd[fd]->bev == bev)
+        return gw->by_fd[fd];
+    if (fd >= gw->by_fd_size) { /* grow the table to hold FD */
+        int size = gw->by_fd_size ? gw->by_fd_size : 64;
+        while (size <= fd)
+            size *= 2;
+        struct conn **t = realloc(gw->by_fd, (size_t)size * sizeof(struct conn *));
+        if (!t)
+            return NULL;
+        memset(t + gw->by_fd_size, 0, (size_t)(size - gw->by_fd_size) * sizeof(struct conn *));
+        gw->by_fd = t;
+        gw->by_fd_size = size;
+    }
+    struct conn *c = TAILQ_FIRST(&gw->conns); /* its first request: find it once */
+    while (c && c->bev != bev)
+        c = TAILQ_NEXT(c, next);
+    if (c) {
+        c->fd = fd;
+        gw->by_fd[fd] = c;
+        /* A file reply is two sends, the head (writev) and the file (sendfile);
+         * with Nagle's algorithm the second waits for the client's delayed ACK
+         * of the first: 40 ms per small file. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return c;
+}
+
+static void on_request_done(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct conn *c = arg;
+    c->busy = 0; /* waiting for the next request head, from now */
+    c->waiting_since = elapsed_ms();
+}
+
+void server_request_started(struct gateway *gw, struct evhttp_request *req)
+{
+    struct conn *c = conn_of(gw, req);
+    if (!c)
+        return;
+    c->busy = 1;
+    evhttp_request_set_on_complete_cb(req, on_request_done, c);
+}
+
+/* Out of descriptors (EMFILE): chapter 1's pause, from common's accept_pause. */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    (void)listener;
+    accept_pause_after_error(&((struct gateway *)arg)->pause);
+}
+
+static int listen_for_clients(struct gateway *gw)
+{
+    const struct sockaddr_in *addr = &gw->opt->listen_addr;
+    gw->listener =
+        evconnlistener_new_bind(gw->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
+    if (!gw->listener) {
+        char want[ADDR_STRLEN];
+        warnx_msg("cannot listen on %s: %s",
+                  format_addr((const struct sockaddr *)addr, want, sizeof want),
+                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return -1;
+    }
+    /* evhttp takes the listener over (its accept callback) and frees it */
+    if (!evhttp_bind_listener(gw->http, gw->listener)) {
+        warnx_msg("cannot hand the listener to evhttp: out of memory");
+        evconnlistener_free(gw->listener);
+        gw->listener = NULL;
+        return -1;
+    }
+    if (accept_pause_init(&gw->pause, gw->listener) != 0)
+        return -1;
+    evconnlistener_set_error_cb(gw->listener, on_accept_error);
+    return 0;
+}
+
+/* region: setup */
+int server_start(struct gateway *gw)
+{
+    const struct options *o = gw->opt;
+    gw->http = evhttp_new(gw->base);
+    if (!gw->http) {
+        warnx_msg("cannot create the HTTP server: out of memory");
+        return -1;
+    }
+    evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                             EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(gw->http, NULL); /* webdis sends none on errors */
+    evhttp_set_max_headers_size(gw->http, o->max_header_bytes);
+    evhttp_set_max_body_size(gw->http, o->max_body_bytes);
+    evhttp_set_timeout(gw->http, (int)o->idle_timeout_s);
+    evhttp_set_bevcb(gw->http, make_bev, gw);
+    evhttp_set_gencb(gw->http, api_handle, gw);
+    if (listen_for_clients(gw) != 0)
+        return -1;
+    gw->sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, gw);
+    struct timeval every = ms_to_timeval(SWEEP_MS);
+    if (!gw->sweep || event_add(gw->sweep, &every) != 0) {
+        warnx_msg("cannot start the connection sweep");
+        return -1;
+    }
+    return 0;
+}
+/* endregion */
+
+void server_stop(struct gateway *gw)
+{
+    gw->closing = 1;
+    if (gw->sweep)
+        event_free(gw->sweep);
+    accept_pause_free(&gw->pause);
+    if (gw->http)
+        evhttp_free(gw->http); /* the listener and every connection with it */
+    /* the analyzer loses track of TAILQ_REMOVE inside conn_free */
+    while (!TAILQ_EMPTY(&gw->conns))
+        conn_free(gw, TAILQ_FIRST(&gw->conns)); // NOLINT(clang-analyzer-unix.Malloc)
+    free(gw->by_fd);
+}

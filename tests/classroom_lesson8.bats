@@ -1,0 +1,22 @@
+#!/usr/bin/env bats
+# tests/classroom_lesson8.bats — `make demo8` plays to its end (DEMO_AUTO=1,
+# one second per step): each step's effect shows in its pane, the last screen
+# is held until the test ends the session, and nothing is left behind (the
+# helpers of tests/classroom_lessons*.bats).
+
+load helpers
+load classroom
+
+@test "make demo8: JSON and text replies, a stream followed by http_get, 403, four Redis clients" {
+    start_lesson 8 1 300
+    wait_pane client '^\{"SET":\[true,"OK"\]\}$'
+    wait_pane client '^hello world$'
+    lesson_servers 1
+    wait_pane client2 '^chunk 2: \{"SUBSCRIBE":\["message","workbook:news","hello, class"\]\}$'
+    wait_pane client '^403$'
+    # two shared links, the stream's own connection, and the redis-cli asking
+    wait_pane client '^connected_clients:4'
+    wait_pane server '^stats: requests=4 denied=1 .* streams_now=1 '
+    played_to_the_end
+    assert_all_cleaned_up
+}
