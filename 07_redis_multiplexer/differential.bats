@@ -22,7 +22,7 @@ setup() {
 # no_upstream_trouble: the shared connection never failed (its log would say
 # "upstream 1: <why>; N requests in flight answered with -ERR upstream unavailable")
 no_upstream_trouble() {
-    if grep -E '^(mux: )?upstream [0-9]+: .*(unavailable|bad reply)' "$SERVER_OUT"; then
+    if grep -E '^(mux: )?upstream [0-9]+: .*(unavailable|bad reply)' "$SERVER_OUT" "$SERVER_ERR"; then
         fail "the shared connection failed"
     fi
 }
