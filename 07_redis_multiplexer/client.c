@@ -314,8 +314,10 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
     evbuffer_freeze(in, 0);
     switch (got) {
     case RECV_NOTHING: return;
-    case RECV_EOF: /* a half-close (nc -N): answer what was asked, then close */
-        client_finish(c, NULL); /* half a request is dropped unanswered, as Redis does */
+    case RECV_EOF:
+        /* a half-close (nc -N): answer what was asked, then close; half a
+         * request is dropped unanswered, as Redis does */
+        client_finish(c, NULL);
         return;
     case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
     case RECV_DATA: client_process_input(c); return;

@@ -2,9 +2,9 @@
  * 07_redis_multiplexer/reply.c — a small reply framer: every reply Redis can
  * send, RESP2 and RESP3, of any depth and size.
  *
- *   +OK\r\n   -ERR no\r\n   :42\r\n   _\r\n   #t\r\n   ,1.5\r\n   (12345\r\n    one line
- *   $5\r\nhello\r\n   !3\r\nerr\r\n   =7\r\ntxt:abc\r\n                          a length, then bytes
- *   *2\r\n...  ~2\r\n...  >2\r\n...  %1\r\n(key, value)  |1\r\n(key, value) then the value
+ *   one line:      +OK\r\n  -ERR no\r\n  :42\r\n  _\r\n  #t\r\n  ,1.5\r\n  (12345\r\n
+ *   length, bytes: $5\r\nhello\r\n  !3\r\nerr\r\n  =7\r\ntxt:abc\r\n
+ *   aggregates:    *2 ~2 >2 (N elements)  %1 (N key-value pairs)  |1 (pairs, then the value)
  *
  * Why not hiredis's redisReader, as chapter 2: it copies every byte into its
  * own buffer, and hiredis 0.14.1 (Debian 12) refuses replies nested more than

@@ -24,12 +24,12 @@ struct reply_level {
 };
 
 struct reply_framer {
-    int state;           /* what the next byte is (reply.c) */
-    char type;           /* the type byte of the line being read */
-    int negative;        /* the line's number: "-" seen */
-    int digits;          /* the line's number: digits seen */
-    long long number;    /* the line's number so far */
-    long long bulk_left; /* a bulk string's payload and CRLF still to skip */
+    int state;                 /* what the next byte is (reply.c) */
+    char type;                 /* the type byte of the line being read */
+    int negative;              /* the line's number: "-" seen */
+    int digits;                /* the line's number: digits seen */
+    long long number;          /* the line's number so far */
+    long long bulk_left;       /* a bulk string's payload and CRLF still to skip */
     struct reply_level *stack; /* the open aggregates, outermost first */
     size_t depth, cap;
     const char *error; /* once REPLY_BAD */

@@ -159,25 +159,28 @@ static enum request_status read_count_line(struct request *rq, struct evbuffer *
                                            long long *value, size_t *line_len)
 {
     size_t cr;
-    enum request_status st = find_line_end(
-        rq, in, '\r',
-        type == '*' ? "Protocol error: too big mbulk count string"
-                    : "Protocol error: too big bulk count string",
-        &cr);
+    enum request_status st =
+        find_line_end(rq, in, '\r',
+                      type == '*' ? "Protocol error: too big mbulk count string"
+                                  : "Protocol error: too big bulk count string",
+                      &cr);
     if (st != REQUEST_READY)
         return st;
     if (cr + 2 > evbuffer_get_length(in)) { /* the byte after CR: look again then */
         rq->scanned = cr - rq->off;
         return REQUEST_INCOMPLETE;
     }
-    char line[NUMBER_CHARS_MAX + 2]; /* the type byte, a number, one byte to tell it is longer */
+    /* the type byte, a number, one byte more to tell it is longer; an empty
+     * line's first byte is its CR */
+    char line[NUMBER_CHARS_MAX + 2] = "\r";
     size_t want = cr - rq->off;
-    size_t got = copy_at(in, rq->off, line, want == 0 ? 1 : want < sizeof line ? want : sizeof line);
-    if (want == 0)
-        got = 0; /* the line is empty: its first byte is the CR itself */
+    size_t got =
+        want == 0 ? 0 : copy_at(in, rq->off, line, want < sizeof line ? want : sizeof line);
     if (type == '$' && line[0] != '$') {
         char why[64]; /* Redis prints the byte as it is, CR and LF as spaces */
-        char ch = line[0] == '\r' || line[0] == '\n' ? ' ' : line[0];
+        char ch = line[0];
+        if (ch == '\r' || ch == '\n')
+            ch = ' ';
         snprintf(why, sizeof why, "Protocol error: expected '$', got '%c'", ch);
         return bad(rq, why);
     }

@@ -44,11 +44,11 @@ struct upstream {
     struct mux *mux;
     int index;
     enum upstream_state state;
-    struct bufferevent *bev; /* writes requests; NULL while down */
-    struct event *readable;  /* replies are read by our recv() (see fastpath.c) */
-    struct evbuffer *in;     /* replies read, not yet handed to their clients */
-    struct evbuffer *batch;  /* requests taken in this turn of the loop, not yet written */
-    struct event *flush;     /* runs once the turn's callbacks are done: writes batch */
+    struct bufferevent *bev;    /* writes requests; NULL while down */
+    struct event *readable;     /* replies are read by our recv() (see fastpath.c) */
+    struct evbuffer *in;        /* replies read, not yet handed to their clients */
+    struct evbuffer *batch;     /* requests taken in this turn of the loop, not yet written */
+    struct event *flush;        /* runs once the turn's callbacks are done: writes batch */
     struct reply_framer framer; /* where the reply at the front of in has got to */
     /* the FIFO of pending replies: a ring of the clients owed one */
     struct client **fifo;
@@ -325,8 +325,7 @@ static void upstream_connect(struct upstream *up)
 {
     struct mux *m = up->mux;
     up->bev = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!up->bev ||
-        !evbuffer_add_cb(bufferevent_get_output(up->bev), on_output_change, up)) {
+    if (!up->bev || !evbuffer_add_cb(bufferevent_get_output(up->bev), on_output_change, up)) {
         upstream_fail(up, "out of memory");
         return;
     }

@@ -41,7 +41,7 @@ for harness in tests/fuzz/*.c; do
         failed=1
         continue
     fi
-    # shellcheck disable=SC2086  # links and pkgs are word lists
+    # shellcheck disable=SC2086,SC2046  # links, pkgs and pkg-config's flags are word lists
     if ! clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icommon \
         $(pkg-config --cflags libevent $pkgs) "$harness" $links \
