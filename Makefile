@@ -54,6 +54,7 @@ all: $(PROGRAMS)
 # Each chapter's own targets (chapterN, bench-…), its NN_name_PKGS and
 # NN_name_LDLIBS; then the docs' own targets (docs/*.mk).
 include $(wildcard $(addsuffix /chapter.mk,$(CHAPTERS)) docs/*.mk)
+include tests/fuzz/fuzz.mk
 
 ## help                 every target, one line each
 help:

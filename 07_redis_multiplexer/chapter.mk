@@ -3,8 +3,8 @@
 # port N instead of the private one of `make redis` (started here if needed,
 # and left running). Its pid goes to build/mux.pid for the page's stats line.
 
-# Replies are framed with hiredis's redisReader.
-07_redis_multiplexer_PKGS := hiredis
+# Replies are framed by the chapter's own reply.c: no hiredis here (the
+# fuzz harness tests/fuzz/reply_framer.c compares it with hiredis's reader).
 
 ## chapter7             build chapter 7, start the demos' Redis (make redis), run the multiplexer on 127.0.0.1:6381 (PORT=, REDIS_PORT=)
 chapter7: PORT ?= 6381

@@ -22,7 +22,6 @@
 #define LINGER_MS 200
 #define UNAVAILABLE_REPLY "-ERR upstream unavailable\r\n"
 #define QUIT_REPLY "+OK\r\n"
-#define INCOMPLETE_REPLY "-ERR Protocol error: incomplete request at end of input\r\n"
 
 /* ---- closing, in three steps: flush, half-close, free ---------------------- */
 
@@ -315,8 +314,10 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
     evbuffer_freeze(in, 0);
     switch (got) {
     case RECV_NOTHING: return;
-    case RECV_EOF: /* a half-close (nc -N): answer what was asked, then close */
-        client_finish(c, evbuffer_get_length(in) > 0 ? INCOMPLETE_REPLY : NULL);
+    case RECV_EOF:
+        /* a half-close (nc -N): answer what was asked, then close; half a
+         * request is dropped unanswered, as Redis does */
+        client_finish(c, NULL);
         return;
     case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
     case RECV_DATA: client_process_input(c); return;
@@ -349,8 +350,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
     trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
         /* a half-close (nc -N): answer what was asked, then close */
-        int partial = evbuffer_get_length(bufferevent_get_input(bev)) > 0;
-        client_finish(c, partial ? INCOMPLETE_REPLY : NULL);
+        client_finish(c, NULL); /* half a request is dropped unanswered, as Redis does */
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&

@@ -4,7 +4,7 @@
  *
  *   client A ─┐                       ┌─ pending: [A][B][A][C] ─┐
  *   client B ─┼─ frame requests ──▶ shared upstream ──▶ Redis ──┼─ frame replies
- *   client C ─┘  (request.c)         (upstream.c)               └─ (redisReader) ─▶ A, B, A, C
+ *   client C ─┘  (request.c)         (upstream.c)               └─ (reply.c) ─▶ A, B, A, C
  *   client D ─── MULTI ... ──▶ its own connection (pinned.c: chapter 6's relay)
  *
  * Chapter 6 gave every client its own Redis connection and copied bytes. With

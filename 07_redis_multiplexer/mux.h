@@ -7,6 +7,7 @@
  *   request.c   framing requests: RESP arrays and inline lines, with limits
  *   client.c    one client on a shared connection: parse, send, take replies
  *   upstream.c  the shared connections to Redis and their FIFO of pending replies
+ *   reply.c     framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
  *   pinned.c    a client that needs its own connection: chapter 6's byte relay
  *   fastpath.c  what keeps a request cheap: one recv() per read, malloc's memory kept
  */

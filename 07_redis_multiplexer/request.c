@@ -13,16 +13,19 @@
 #include "request.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest "*N\r\n" or "$N\r\n" line we accept: a sign, 19 digits, CRLF. */
-#define COUNT_LINE_MAX 24
-/* Redis's own limits: an inline request up to 64 KiB, an array of up to
- * 1,048,576 arguments. */
+/* Redis's own limits (networking.c): a line (inline request, "*N" or "$N")
+ * must end within 64 KiB; an array of up to INT_MAX arguments; an argument of
+ * up to 512 MiB (proto-max-bulk-len). Ours, --max-request, comes on top. */
 #define INLINE_MAX (64 * 1024)
-#define MAX_ARGS (1024 * 1024)
+#define MAX_ARGS 2147483647LL
+#define MAX_BULK (512LL * 1024 * 1024)
+/* A number longer than this is no number to Redis (string2ll). */
+#define NUMBER_CHARS_MAX 20
 
 /* Commands that use or change the state of their connection. A client that
  * sends one gets a connection of its own (pinned.c). Sorted for bsearch. */
@@ -56,6 +59,8 @@ void request_next(struct request *rq)
     rq->argi = 0;
     rq->bulk_len = -1;
     rq->off = 0;
+    rq->scanned = 0;
+    rq->nul_seen = 0;
     rq->size = 0;
     rq->nwords = 0;
     if (rq->resp)
@@ -78,45 +83,111 @@ static size_t copy_at(struct evbuffer *in, size_t off, void *out, size_t len)
     return got > 0 ? (size_t)got : 0;
 }
 
-/* A whole decimal number, optionally negative, in text[0..len). */
+/* region: find-line-end */
+/* Where the line starting at rq->off ends: the offset of its first `end` byte
+ * ('\n' for an inline request, '\r' for "*N" and "$N"). Redis looks with
+ * strchr, which stops at a NUL byte: a NUL before the end means the line never
+ * ends, and, as for any line, past 64 KiB Redis gives up with too_big. Bytes
+ * already looked at are not looked at again (rq->scanned). */
+static enum request_status find_line_end(struct request *rq, struct evbuffer *in, char end,
+                                         const char *too_big, size_t *at)
+{
+    size_t len = evbuffer_get_length(in), from = rq->off + rq->scanned;
+    while (from < len && !rq->nul_seen) {
+        struct evbuffer_ptr ptr;
+        struct evbuffer_iovec chunk;
+        if (evbuffer_ptr_set(in, &ptr, from, EVBUFFER_PTR_SET) != 0 ||
+            evbuffer_peek(in, -1, &ptr, &chunk, 1) < 1)
+            break;
+        const char *p = chunk.iov_base;
+        const char *hit = memchr(p, end, chunk.iov_len);
+        size_t upto = hit ? (size_t)(hit - p) : chunk.iov_len;
+        if (memchr(p, '\0', upto)) {
+            rq->nul_seen = 1;
+        } else if (hit) {
+            *at = from + upto;
+            rq->scanned = 0; /* for the next line */
+            return REQUEST_READY;
+        }
+        from += chunk.iov_len;
+    }
+    rq->scanned = from - rq->off;
+    if (len - rq->off > INLINE_MAX)
+        return bad(rq, too_big);
+    return REQUEST_INCOMPLETE;
+}
+/* endregion */
+
+/* A number as Redis's string2ll reads it: [-]digits, no leading zero (but
+ * "0"), no sign alone, nothing else, within a long long. */
 static int parse_count(const char *text, size_t len, long long *value)
 {
     size_t i = text[0] == '-' ? 1 : 0;
-    if (len == i || len - i > 18)
+    if (len == 0 || len > NUMBER_CHARS_MAX || len == i)
         return -1;
-    long long v = 0;
-    for (; i < len; i++) {
-        if (!isdigit((unsigned char)text[i]))
-            return -1;
-        v = v * 10 + (text[i] - '0');
+    if (len == 1 && text[0] == '0') {
+        *value = 0;
+        return 0;
     }
-    *value = text[0] == '-' ? -v : v;
+    if (text[i] < '1' || text[i] > '9')
+        return -1;
+    unsigned long long v = 0;
+    for (; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (v > (ULLONG_MAX - digit) / 10)
+            return -1;
+        v = v * 10 + digit;
+    }
+    if (text[0] == '-') {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return -1;
+        *value = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > LLONG_MAX)
+            return -1;
+        *value = (long long)v;
+    }
     return 0;
 }
 
-/* The "*N\r\n" or "$N\r\n" line at rq->off: *value and *line_len. */
+/* The "*N" or "$N" line at rq->off, as Redis reads it: up to the first CR,
+ * and one byte more (which Redis skips without looking: it should be LF).
+ * Returns READY with *value and *line_len, or INCOMPLETE, or BAD. */
 static enum request_status read_count_line(struct request *rq, struct evbuffer *in, char type,
                                            long long *value, size_t *line_len)
 {
-    char line[COUNT_LINE_MAX];
-    size_t got = copy_at(in, rq->off, line, sizeof line);
-    if (got == 0)
+    size_t cr;
+    enum request_status st =
+        find_line_end(rq, in, '\r',
+                      type == '*' ? "Protocol error: too big mbulk count string"
+                                  : "Protocol error: too big bulk count string",
+                      &cr);
+    if (st != REQUEST_READY)
+        return st;
+    if (cr + 2 > evbuffer_get_length(in)) { /* the byte after CR: look again then */
+        rq->scanned = cr - rq->off;
         return REQUEST_INCOMPLETE;
-    if (line[0] != type) {
-        char why[64];
-        snprintf(why, sizeof why, "Protocol error: expected '%c', got '%c'", type,
-                 isprint((unsigned char)line[0]) ? line[0] : '?');
+    }
+    /* the type byte, a number, one byte more to tell it is longer; an empty
+     * line's first byte is its CR */
+    char line[NUMBER_CHARS_MAX + 2] = "\r";
+    size_t want = cr - rq->off;
+    size_t got =
+        want == 0 ? 0 : copy_at(in, rq->off, line, want < sizeof line ? want : sizeof line);
+    if (type == '$' && line[0] != '$') {
+        char why[64]; /* Redis prints the byte as it is, CR and LF as spaces */
+        char ch = line[0];
+        if (ch == '\r' || ch == '\n')
+            ch = ' ';
+        snprintf(why, sizeof why, "Protocol error: expected '$', got '%c'", ch);
         return bad(rq, why);
     }
-    const char *lf = memchr(line, '\n', got);
-    if (!lf)
-        return got == sizeof line ? bad(rq, "Protocol error: length line too long")
-                                  : REQUEST_INCOMPLETE;
-    if (lf - line < 3 || lf[-1] != '\r' ||
-        parse_count(line + 1, (size_t)(lf - 1 - (line + 1)), value) != 0)
+    if (got < 1 || parse_count(line + 1, got - 1, value) != 0 || got == sizeof line)
         return bad(rq, type == '*' ? "Protocol error: invalid multibulk length"
                                    : "Protocol error: invalid bulk length");
-    *line_len = (size_t)(lf - line) + 1;
+    *line_len = cr - rq->off + 2;
     return REQUEST_READY;
 }
 
@@ -145,7 +216,7 @@ static enum request_status parse_argument(struct request *rq, struct evbuffer *i
         enum request_status st = read_count_line(rq, in, '$', &len, &line_len);
         if (st != REQUEST_READY)
             return st;
-        if (len < 0)
+        if (len < 0 || len > MAX_BULK)
             return bad(rq, "Protocol error: invalid bulk length");
         if ((unsigned long long)len + rq->off + line_len + 2 > rq->max_size) {
             snprintf(rq->error, sizeof rq->error, "request larger than --max-request (%zu bytes)",
@@ -155,12 +226,10 @@ static enum request_status parse_argument(struct request *rq, struct evbuffer *i
         rq->off += line_len;
         rq->bulk_len = len;
     }
+    /* the value and two bytes more, which Redis skips without looking (CRLF) */
     size_t end = rq->off + (size_t)rq->bulk_len;
-    char crlf[2];
-    if (copy_at(in, end, crlf, 2) < 2)
+    if (evbuffer_get_length(in) < end + 2)
         return REQUEST_INCOMPLETE; /* the value is still arriving */
-    if (crlf[0] != '\r' || crlf[1] != '\n')
-        return bad(rq, "Protocol error: bulk string not followed by CRLF");
     keep_word(rq, in);
     rq->off = end + 2;
     rq->argi++;
@@ -192,34 +261,77 @@ static enum request_status parse_resp(struct request *rq, struct evbuffer *in)
     return REQUEST_READY;
 }
 
-/* One inline argument starting at line[*r]: unquoted, "double quoted" (with
- * \" \\ \n \r \t escapes) or 'single quoted'. Its bytes are written back at
- * line[*w] (never ahead of *r). Returns its length, or -1 for bad quotes. */
+/* region: inline-word */
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* What a backslash and the byte after it mean inside double quotes. */
+static char escaped(char ch)
+{
+    switch (ch) {
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'b': return '\b';
+    case 'a': return '\a';
+    default: return ch; /* \" is ", \\ is \, \q is q */
+    }
+}
+
+/* One inline argument starting at line[*r], split as Redis's sdssplitargs
+ * splits it. Outside quotes a word ends at a space, tab, CR or LF, and a quote
+ * starts a quoted part (a"b c" is the one word ab c). Inside "double quotes":
+ * \xHH is a byte, \n \r \t \b \a as in C, a backslash before anything else
+ * is that thing. Inside 'single quotes' only \' is an escape; every other
+ * backslash stays. A closing quote must be followed by a blank or the end.
+ * The bytes are written back at line[*w] (never ahead of *r). Returns the
+ * word's length, or -1: unbalanced quotes. */
 static long inline_word(char *line, size_t len, size_t *r, size_t *w)
 {
     size_t start = *w;
     char quote = 0;
-    if (line[*r] == '"' || line[*r] == '\'')
-        quote = line[(*r)++];
     while (*r < len) {
-        char ch = line[(*r)++];
-        if (!quote && isspace((unsigned char)ch))
+        char ch = line[*r];
+        size_t left = len - *r - 1; /* bytes after ch */
+        if (!quote) {
+            if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+                break;
+            (*r)++;
+            if (ch == '"' || ch == '\'')
+                quote = ch;
+            else
+                line[(*w)++] = ch;
+        } else if (ch == quote) {
+            (*r)++;
+            if (left > 0 && !isspace((unsigned char)line[*r]))
+                return -1;
             return (long)(*w - start);
-        if (quote && ch == quote) /* the closing quote must end the word */
-            return (*r == len || isspace((unsigned char)line[*r])) ? (long)(*w - start) : -1;
-        if (quote && ch == '\\' && *r < len) {
-            ch = line[(*r)++];
-            if (quote == '"' && ch == 'n')
-                ch = '\n';
-            else if (quote == '"' && ch == 'r')
-                ch = '\r';
-            else if (quote == '"' && ch == 't')
-                ch = '\t';
+        } else if (quote == '"' && ch == '\\' && left >= 3 && line[*r + 1] == 'x' &&
+                   hex_value(line[*r + 2]) >= 0 && hex_value(line[*r + 3]) >= 0) {
+            line[(*w)++] = (char)(hex_value(line[*r + 2]) * 16 + hex_value(line[*r + 3]));
+            *r += 4;
+        } else if (quote == '"' && ch == '\\' && left >= 1) {
+            line[(*w)++] = escaped(line[*r + 1]);
+            *r += 2;
+        } else if (quote == '\'' && ch == '\\' && left >= 1 && line[*r + 1] == '\'') {
+            line[(*w)++] = '\'';
+            *r += 2;
+        } else {
+            line[(*w)++] = ch;
+            (*r)++;
         }
-        line[(*w)++] = ch;
     }
     return quote ? -1 : (long)(*w - start);
 }
+/* endregion */
 
 /* Split an inline line into words and write them to rq->resp as one RESP
  * array: after this, a shared connection sees only RESP. */
@@ -260,31 +372,25 @@ static enum request_status encode_inline(struct request *rq, char *line, size_t 
     return nargs > 0 ? REQUEST_READY : REQUEST_EMPTY;
 }
 
+/* An inline request: everything up to LF (a CR before it is dropped). */
 static enum request_status parse_inline(struct request *rq, struct evbuffer *in)
 {
-    struct evbuffer_ptr from, eol;
-    size_t eol_len;
-    if (evbuffer_ptr_set(in, &from, rq->off, EVBUFFER_PTR_SET) != 0)
-        return REQUEST_INCOMPLETE;
-    eol = evbuffer_search_eol(in, &from, &eol_len, EVBUFFER_EOL_LF);
-    if (eol.pos < 0) {
-        rq->off = evbuffer_get_length(in); /* no newline so far: do not search these again */
-        return rq->off > INLINE_MAX ? bad(rq, "Protocol error: too big inline request")
-                                    : REQUEST_INCOMPLETE;
-    }
-    size_t len = (size_t)eol.pos;
-    if (len > INLINE_MAX)
-        return bad(rq, "Protocol error: too big inline request");
+    size_t lf;
+    enum request_status st =
+        find_line_end(rq, in, '\n', "Protocol error: too big inline request", &lf);
+    if (st != REQUEST_READY)
+        return st;
     if (!rq->resp && !(rq->resp = evbuffer_new()))
         return bad(rq, "out of memory");
-    char *line = malloc(len + 1);
+    char *line = malloc(lf + 1);
     if (!line)
         return bad(rq, "out of memory");
+    size_t len = lf;
     evbuffer_copyout(in, line, len);
     if (len > 0 && line[len - 1] == '\r')
         len--;
-    rq->size = (size_t)eol.pos + eol_len;
-    enum request_status st = encode_inline(rq, line, len);
+    rq->size = lf + 1;
+    st = encode_inline(rq, line, len);
     free(line);
     return st;
 }

@@ -35,6 +35,8 @@ struct request {
     long long argi;     /* RESP: arguments complete */
     long long bulk_len; /* RESP: length of the argument being read, -1 before its "$N" line */
     size_t off;         /* bytes at the front of the input already checked */
+    size_t scanned;     /* bytes of the line at off already searched for its end */
+    int nul_seen;       /* that line has a NUL byte: Redis never finds its end */
     /* once READY (or EMPTY) */
     size_t size; /* the request's bytes at the front of the input */
     int nwords;

@@ -9,22 +9,22 @@
  *
  *   sent:     A:GET  B:SET  A:INCR  C:GET        (one write, four clients' requests)
  *   pending:  [A] [B] [A] [C]  <- front is A
- *   replies:  $3 foo | +OK | :7 | $-1            (one read, framed by redisReader)
+ *   replies:  $3 foo | +OK | :7 | $-1            (one read, framed by reply.c)
  *             to A     to B  to A  to C
  *
- * hiredis's redisReader finds where each reply ends. We feed it every byte
- * Redis sends and forward the very same bytes to the client (nothing is
- * re-encoded): the reader's count of bytes not yet parsed tells how many of
- * the bytes we hold belong to the reply it just completed.
+ * The reply framer (reply.c) finds where each reply ends, in the bytes as
+ * they lie in our input buffer; the very same bytes go to the client
+ * (nothing is re-encoded or copied into a parser's buffer). Every reply
+ * Redis can send must be framed here: one we could not frame would leave
+ * every later reply on this connection without an owner.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "mux.h"
+#include "reply.h"
 
 /* Requests queued for Redis before clients of that connection stop being
  * read (chapter 5's backpressure), and where reading resumes. */
@@ -37,7 +37,6 @@
  * straddle two writes, and a batch of them would leave in 16 KiB pieces. */
 #define UPSTREAM_MAX_WRITE (256 * 1024)
 #define FIFO_FIRST_SIZE 64
-#define PEEK_CHUNKS 8
 
 enum upstream_state { UPSTREAM_CONNECTING, UPSTREAM_CONNECTED, UPSTREAM_DOWN };
 
@@ -45,12 +44,12 @@ struct upstream {
     struct mux *mux;
     int index;
     enum upstream_state state;
-    struct bufferevent *bev; /* writes requests; NULL while down */
-    struct event *readable;  /* replies are read by our recv() (see fastpath.c) */
-    struct evbuffer *in;     /* replies read, not yet handed to their clients */
-    struct evbuffer *batch;  /* requests taken in this turn of the loop, not yet written */
-    struct event *flush;     /* runs once the turn's callbacks are done: writes batch */
-    redisReader *reader;
+    struct bufferevent *bev;    /* writes requests; NULL while down */
+    struct event *readable;     /* replies are read by our recv() (see fastpath.c) */
+    struct evbuffer *in;        /* replies read, not yet handed to their clients */
+    struct evbuffer *batch;     /* requests taken in this turn of the loop, not yet written */
+    struct event *flush;        /* runs once the turn's callbacks are done: writes batch */
+    struct reply_framer framer; /* where the reply at the front of in has got to */
     /* the FIFO of pending replies: a ring of the clients owed one */
     struct client **fifo;
     size_t fifo_size, head, len;
@@ -150,8 +149,7 @@ static void upstream_fail(struct upstream *up, const char *reason)
     /* half a reply, and requests never written: their clients get errors below */
     evbuffer_drain(up->in, evbuffer_get_length(up->in));
     evbuffer_drain(up->batch, evbuffer_get_length(up->batch));
-    redisReaderFree(up->reader); /* it may hold half a reply */
-    up->reader = redisReaderCreateWithFunctions(NULL);
+    reply_framer_reset(&up->framer); /* it may be half-way through a reply */
     while (up->len > 0) {
         int cut = up->head_started;
         struct client *c = fifo_pop(up);
@@ -173,25 +171,6 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 
 /* ---- replies ---------------------------------------------------------------- */
 
-/* Give the reader every byte of in (which holds only bytes it has not seen:
- * each callback empties in before it returns). */
-static int feed_reader(redisReader *reader, struct evbuffer *in)
-{
-    size_t fed = 0, total = evbuffer_get_length(in);
-    while (fed < total) {
-        struct evbuffer_iovec chunk[PEEK_CHUNKS];
-        struct evbuffer_ptr at;
-        evbuffer_ptr_set(in, &at, fed, EVBUFFER_PTR_SET);
-        int n = evbuffer_peek(in, (ev_ssize_t)(total - fed), &at, chunk, PEEK_CHUNKS);
-        for (int i = 0; i < n && i < PEEK_CHUNKS; i++) {
-            if (redisReaderFeed(reader, chunk[i].iov_base, chunk[i].iov_len) != REDIS_OK)
-                return -1;
-            fed += chunk[i].iov_len;
-        }
-    }
-    return 0;
-}
-
 /* The first n bytes of in are the front client's: the rest of its reply
  * (complete) or the part of it that has arrived so far. */
 static int deliver(struct upstream *up, struct evbuffer *in, size_t n, int complete)
@@ -212,28 +191,34 @@ static int deliver(struct upstream *up, struct evbuffer *in, size_t n, int compl
     return 0;
 }
 
-/* Frame what arrived in up->in and hand each reply to its client. */
+/* region: handle-replies */
+/* Frame what arrived in up->in and hand each reply to its client. The framer
+ * reads the bytes where they lie, one chunk of the buffer at a time; off
+ * counts the bytes of the front reply it has read so far. */
 static void handle_replies(struct upstream *up)
 {
     struct evbuffer *in = up->in;
-    if (feed_reader(up->reader, in) != 0) {
-        upstream_fail(up, "out of memory while reading replies");
-        return;
-    }
-    for (;;) {
-        void *reply; /* with no reply functions, a marker: "one reply is complete" */
-        if (redisReaderGetReply(up->reader, &reply) != REDIS_OK) {
+    size_t off = 0;
+    while (off < evbuffer_get_length(in)) {
+        struct evbuffer_ptr at;
+        struct evbuffer_iovec chunk;
+        if (evbuffer_ptr_set(in, &at, off, EVBUFFER_PTR_SET) != 0 ||
+            evbuffer_peek(in, -1, &at, &chunk, 1) < 1)
+            break;
+        size_t used;
+        enum reply_status st = reply_frame(&up->framer, chunk.iov_base, chunk.iov_len, &used);
+        if (st == REPLY_BAD) {
             char why[160];
-            snprintf(why, sizeof why, "bad reply from Redis: %s", up->reader->errstr);
+            snprintf(why, sizeof why, "bad reply from Redis: %s", up->framer.error);
             upstream_fail(up, why);
             return;
         }
-        if (!reply)
-            break;
-        /* Bytes the reader holds but has not parsed yet come after this reply. */
-        size_t unparsed = up->reader->len - up->reader->pos;
-        if (deliver(up, in, evbuffer_get_length(in) - unparsed, 1) != 0)
-            return;
+        off += used;
+        if (st == REPLY_COMPLETE) {
+            if (deliver(up, in, off, 1) != 0)
+                return;
+            off = 0; /* the next reply starts at the front */
+        }
     }
     /* The rest is the start of the front client's reply: pass it on now, so a
      * 5 MiB value is not held here until its last byte. */
@@ -242,6 +227,7 @@ static void handle_replies(struct upstream *up)
         return;
     client_flush_all(up->mux); /* one write per client for all its replies */
 }
+/* endregion */
 
 /* Redis's socket is readable: one recv() (fastpath.c says why). */
 static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
@@ -339,8 +325,7 @@ static void upstream_connect(struct upstream *up)
 {
     struct mux *m = up->mux;
     up->bev = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!up->bev || !up->reader ||
-        !evbuffer_add_cb(bufferevent_get_output(up->bev), on_output_change, up)) {
+    if (!up->bev || !evbuffer_add_cb(bufferevent_get_output(up->bev), on_output_change, up)) {
         upstream_fail(up, "out of memory");
         return;
     }
@@ -366,14 +351,12 @@ struct upstream *upstream_new(struct mux *m, int index)
     up->mux = m;
     up->index = index;
     TAILQ_INIT(&up->paused);
-    /* No reply functions: the reader only frames replies, building no
-     * objects; redisReaderGetReply returns a non-NULL marker per reply. */
-    up->reader = redisReaderCreateWithFunctions(NULL);
+    reply_framer_init(&up->framer);
     up->retry_timer = evtimer_new(m->base, on_retry, up);
     up->in = evbuffer_new();
     up->batch = evbuffer_new();
     up->flush = event_new(m->base, -1, 0, on_flush, up); /* only ever made active */
-    if (!up->reader || !up->retry_timer || !up->in || !up->batch || !up->flush) {
+    if (!up->retry_timer || !up->in || !up->batch || !up->flush) {
         warnx_msg("cannot create upstream %d: out of memory", index);
         upstream_free(up);
         return NULL;
@@ -401,7 +384,7 @@ void upstream_free(struct upstream *up)
         evbuffer_free(up->batch);
     if (up->in)
         evbuffer_free(up->in);
-    redisReaderFree(up->reader);
+    reply_framer_free(&up->framer);
     free(up);
 }
 

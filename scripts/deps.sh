@@ -100,6 +100,7 @@ check_extra() {
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
+        fuzz)  need "clang with libFuzzer (make fuzz)" clang llvm command -v clang ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck

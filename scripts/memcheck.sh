@@ -261,6 +261,16 @@ drive_gateway() {
 server http_gateway drive_gateway "$bin/08_http_gateway/http_gateway" --port 0 \
     --redis-port "$redis_port" --docs docs
 foreground http_get-refused 1 "$bin/08_http_gateway/http_get" "http://127.0.0.1:$(free_port)/"
+# chapter 7's framers: a reply nested deeper than hiredis 0.14.1 reads, large
+# replies, inline quoting and a refused quote, half a reply when it stops
+drive_mux_framers() {
+    printf '%s\r\n' 'COMMAND DOCS' 'SET memcheck:q "\x41\n"' "ECHO 'a\\b'" \
+        'EVAL "local t={0} local c=t for i=1,100 do local n={i} c[2]=n c=n end return t" 0' \
+        'ECHO "bad"x' | nc -N 127.0.0.1 "$1" >/dev/null
+    (printf 'EVAL "return string.rep(\x27x\x27,30000000)" 0\r\n' | nc 127.0.0.1 "$1" >/dev/null &)
+    hold "$1"
+}
+server mux_framers drive_mux_framers "$bin/07_redis_multiplexer/mux" --port 0 --redis-port "$redis_port"
 
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
