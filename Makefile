@@ -59,7 +59,7 @@ include tests/fuzz/fuzz.mk
 ## help                 every target, one line each
 help:
 	@echo "Targets (PORT=N picks another port for a chapter's server):"
-	@sed -n 's/^## /  make /p' $(addsuffix /chapter.mk,$(CHAPTERS)) $(wildcard docs/*.mk) Makefile
+	@sed -n 's/^## /  make /p' $(addsuffix /chapter.mk,$(CHAPTERS)) $(wildcard docs/*.mk tests/*/*.mk) Makefile
 
 ## deps                 install what is missing (Debian/Ubuntu), or say what to install
 deps:
@@ -130,8 +130,7 @@ PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py $(addsuffix /*.py,$(CHAPT
 
 # The suite's files that run no program of ours (they test the docs, the tools
 # around the chapters, or run programs under strace/tmux): asan-test skips them.
-NOT_PROGRAM_TESTS := tests/deps.bats tests/docs.bats tests/zh-sync.bats tests/classroom.bats \
-	tests/classroom_lessons1.bats tests/classroom_lessons2.bats \
+NOT_PROGRAM_TESTS := tests/deps.bats tests/docs.bats tests/zh-sync.bats $(wildcard tests/classroom*.bats) \
 	tests/strace.bats tests/exercises.bats
 ## asan-test            build with AddressSanitizer + UBSan in build/asan, run the suite's program tests on it
 asan-test:

@@ -94,7 +94,7 @@ check_extra() {
     case $1 in
         bench) need "twemproxy (nutcracker)" nutcracker twemproxy command -v nutcracker
                need "redis-benchmark" redis-tools "" command -v redis-benchmark
-               need "stunnel4 (bench-chapter9)" stunnel4 stunnel command -v stunnel4 ;;
+               need "stunnel4 (bench-chapter9)" stunnel4 stunnel command -v stunnel4
                need "wrk (bench-chapter8)" wrk wrk command -v wrk
                need "nginx (bench-chapter8)" nginx nginx command -v nginx ;;
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
@@ -110,7 +110,7 @@ check_extra() {
                need "Pygments (python3-pygments)" python3-pygments "" have_pygments
                need "chromium" chromium "" command -v chromium
                need "a Chinese font (fonts-wqy-microhei)" fonts-wqy-microhei "" have_cjk_font ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh, docs)" >&2; exit 2 ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh, docs, fuzz)" >&2; exit 2 ;;
     esac
 }
 

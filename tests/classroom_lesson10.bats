@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/classroom_lessons10.bats — `make demo10` plays to its end (DEMO_AUTO=1, one
+# tests/classroom_lesson10.bats — `make demo10` plays to its end (DEMO_AUTO=1, one
 # second per step): each step's effect shows in its pane, the last screen is
 # held until the test ends the session, then nothing is left behind (as the
 # other lessons' tests in tests/classroom_lessons*.bats).

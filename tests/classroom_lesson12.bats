@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/classroom_lessons12.bats — `make demo12` plays to its end (DEMO_AUTO=1,
+# tests/classroom_lesson12.bats — `make demo12` plays to its end (DEMO_AUTO=1,
 # one second per step): per-connection buckets, then a group shared by ten, the
 # stats and the summary; then nothing is left behind. (See classroom_lessons1.bats.)
 
