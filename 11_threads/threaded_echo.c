@@ -77,12 +77,18 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
     event_base_loopexit(a->base, NULL);
 }
 
+static void print_counts(struct acceptor *a)
+{
+    for (long i = 0; i < a->n_workers; i++)
+        print_worker_count(&a->workers[i]);
+}
+
 static void on_sigusr1(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct acceptor *a = ctx;
     trace_dispatch(sig, "signal", "on_sigusr1");
-    print_worker_counts(a->workers, a->n_workers);
+    print_counts(a);
 }
 
 /* Each worker its own base, eventfd and queue; then its thread. */
@@ -201,7 +207,7 @@ int main(int argc, char **argv)
     evconnlistener_disable(a.listener); /* stop accepting */
     stop_workers(&a);
     printf("joined %ld worker thread%s\n", a.n_workers, a.n_workers == 1 ? "" : "s");
-    print_worker_counts(a.workers, a.n_workers);
+    print_counts(&a);
     teardown(&a);
     printf("bye\n");
     return EXIT_CLEAN;

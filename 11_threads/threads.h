@@ -109,7 +109,7 @@ void worker_add_conn(struct worker *w, evutil_socket_t fd);
 void worker_join(struct worker *w);
 /* After the join: free what worker_setup made. */
 void worker_free(struct worker *w);
-/* "thread 2: 250 connections" for each of N workers */
-void print_worker_counts(struct worker *workers, long n);
+/* "thread 2: 250 connections" */
+void print_worker_count(struct worker *w);
 
 #endif

@@ -277,9 +277,8 @@ void worker_free(struct worker *w)
         event_base_free(w->base);
 }
 
-void print_worker_counts(struct worker *workers, long n)
+void print_worker_count(struct worker *w)
 {
-    for (long i = 0; i < n; i++)
-        printf("thread %d: %lu connection%s\n", workers[i].index, atomic_load(&workers[i].served),
-               atomic_load(&workers[i].served) == 1 ? "" : "s");
+    unsigned long served = atomic_load(&w->served);
+    printf("thread %d: %lu connection%s\n", w->index, served, served == 1 ? "" : "s");
 }
