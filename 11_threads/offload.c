@@ -162,7 +162,7 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct server *s = arg;
-    trace_dispatch(-1, "active", "on_jobs_done");
+    trace_dispatch_locked(-1, "active", "on_jobs_done");
     struct job *job;
     while ((job = pool_take_done(&s->pool)) != NULL) {
         struct conn *c = job->owner;
@@ -181,14 +181,14 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
 
 static void on_read(struct bufferevent *bev, void *ctx)
 {
-    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
+    trace_dispatch_locked(bufferevent_getfd(bev), "read", "on_read");
     process_lines(ctx);
 }
 
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
+    trace_dispatch_locked(bufferevent_getfd(bev), "write", "on_write");
     if (c->eof && !c->busy)
         conn_free(c); /* everything owed has been sent */
 }
@@ -196,7 +196,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
+    trace_dispatch_locked(bufferevent_getfd(bev), "event", "on_conn_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         c->eof = 1;
         process_lines(c);
@@ -216,7 +216,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     (void)peer;
     (void)peerlen;
     struct server *s = ctx;
-    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
+    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct conn *c = calloc(1, sizeof *c);
     struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
@@ -245,7 +245,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *s = ctx;
-    trace_dispatch(sig, "signal", "on_signal");
+    trace_dispatch_locked(sig, "signal", "on_signal");
     s->stop_signal = (int)sig;
     event_base_loopexit(s->base, NULL);
 }

@@ -50,7 +50,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)peer;
     (void)peerlen;
-    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
+    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
     worker_add_conn(ctx, fd);
 }
 
@@ -94,7 +94,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *s = ctx;
-    trace_dispatch(sig, "signal", "on_signal");
+    trace_dispatch_locked(sig, "signal", "on_signal");
     s->stop_signal = (int)sig;
     event_base_loopexit(s->base, NULL);
 }
@@ -109,7 +109,7 @@ static void on_sigusr1(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *s = ctx;
-    trace_dispatch(sig, "signal", "on_sigusr1");
+    trace_dispatch_locked(sig, "signal", "on_sigusr1");
     print_counts(s);
 }
 

@@ -58,7 +58,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)peer;
     (void)peerlen;
-    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
+    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
     dispatch_conn_new(ctx, fd);
 }
 
@@ -72,7 +72,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct acceptor *a = ctx;
-    trace_dispatch(sig, "signal", "on_signal");
+    trace_dispatch_locked(sig, "signal", "on_signal");
     a->stop_signal = (int)sig;
     event_base_loopexit(a->base, NULL);
 }
@@ -87,7 +87,7 @@ static void on_sigusr1(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct acceptor *a = ctx;
-    trace_dispatch(sig, "signal", "on_sigusr1");
+    trace_dispatch_locked(sig, "signal", "on_sigusr1");
     print_counts(a);
 }
 

@@ -50,8 +50,11 @@ void parse_thread_options(int argc, char **argv, const char *description, int wi
 
 /* --trace: libevent's debug log, one line per register/detect/dispatch step.
  * Several threads log at once, and common's trace.c keeps a line being
- * assembled in a static buffer, so the callback takes a mutex around it. */
+ * assembled in a static buffer, so the callback takes a mutex around it
+ * (ThreadSanitizer found the race when it did not). */
 void trace_setup_threads(void);
+/* trace_dispatch under the same mutex (it, too, flushes that buffer). */
+void trace_dispatch_locked(int fd, const char *why, const char *callback);
 
 /* "listening on 127.0.0.1:PORT" */
 void print_listening(evutil_socket_t fd);

@@ -71,6 +71,13 @@ static void trace_log_locked(int severity, const char *msg)
     pthread_mutex_unlock(&trace_lock);
 }
 
+void trace_dispatch_locked(int fd, const char *why, const char *callback)
+{
+    pthread_mutex_lock(&trace_lock);
+    trace_dispatch(fd, why, callback);
+    pthread_mutex_unlock(&trace_lock);
+}
+
 void trace_setup_threads(void)
 {
     trace_enable();

@@ -109,7 +109,7 @@ static void echo_lines(struct bufferevent *bev, int at_eof)
 static void on_read(struct bufferevent *bev, void *ctx)
 {
     (void)ctx;
-    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
+    trace_dispatch_locked(bufferevent_getfd(bev), "read", "on_read");
     echo_lines(bev, 0);
     if (evbuffer_get_length(bufferevent_get_output(bev)) >= MAX_PENDING_OUTPUT)
         bufferevent_disable(bev, EV_READ); /* backpressure: see on_write */
@@ -118,7 +118,7 @@ static void on_read(struct bufferevent *bev, void *ctx)
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
+    trace_dispatch_locked(bufferevent_getfd(bev), "write", "on_write");
     if (c->closing)
         conn_free(c);
     else
@@ -128,7 +128,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
+    trace_dispatch_locked(bufferevent_getfd(bev), "event", "on_conn_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         echo_lines(bev, 1);
         if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
@@ -171,7 +171,7 @@ static void thread_libevent_process(evutil_socket_t fd, short which, void *arg)
 {
     (void)which;
     struct worker *w = arg;
-    trace_dispatch(fd, "read", "thread_libevent_process");
+    trace_dispatch_locked(fd, "read", "thread_libevent_process");
     uint64_t pushed;
     if (read(fd, &pushed, sizeof pushed) != sizeof pushed)
         return; /* nothing new (another wake-up already took it) */
