@@ -3,7 +3,7 @@
 
 A client for offload: SLOW_CONNS connections each send the slow request
 (--slow, e.g. "HASH 50000000" or "SLEEP 1000") and send it again whenever its
-reply arrives; after --delay ms, one more connection sends PINGs one at a
+reply arrives (once, with --once); after --delay ms, one more connection sends PINGs one at a
 time (--pings of them, --interval ms apart) and times each PONG. When the
 pings are done it prints, and closes everything (slow jobs still running are
 abandoned: the server must cope with that).
@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--slow", default="HASH 50000000")
     ap.add_argument("--slow-conns", type=int, default=0)
+    ap.add_argument("--once", action="store_true",
+                    help="send the slow request once per connection, not again")
     ap.add_argument("--pings", type=int, default=50)
     ap.add_argument("--interval", type=float, default=10.0, help="ms between pings")
     ap.add_argument("--delay", type=float, default=100.0, help="ms before the first ping")
@@ -74,7 +76,8 @@ def main():
                     next_ping = done + a.interval / 1000
                 else:
                     slow_replies += 1
-                    key.fileobj.sendall(slow_line)
+                    if not a.once:
+                        key.fileobj.sendall(slow_line)
     elapsed = time.monotonic() - start
     latencies.sort()
 
