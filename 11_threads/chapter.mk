@@ -28,3 +28,8 @@ tsan-test:
 	WORKBOOK_BIN=$(CURDIR)/build/tsan WORKBOOK_SANITIZED=1 \
 		scripts/run-tests.sh $(wildcard 11_threads/*.bats)
 tsan-programs: $(TSAN_PROGRAMS)
+
+## bench-chapter11      echo throughput and CPU per request at 1, 2, 4 threads (both designs vs chapter 0), offload's PING latency
+bench-chapter11: $(addprefix $(O)11_threads/,threaded_echo reuseport_echo offload) \
+		$(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
+	@11_threads/bench.sh
