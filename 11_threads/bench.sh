@@ -77,7 +77,7 @@ for round in $(seq "$rounds"); do
             kill -USR1 "$SRV_PID"
             wait_for_line "$work/$name.out" '^thread 0: ' 10 >/dev/null
             sleep 0.2 # the other threads' lines follow at once
-            sed -n 's/^thread [0-9]*: \([0-9]*\) connections*$/\1/p' "$work/$name.out" |
+            sed -n 's/^thread [0-9]*: \([0-9]*\) connections*\b.*$/\1/p' "$work/$name.out" |
                 paste -sd/ >"$work/$name.balance"
         fi
         stop "$SRV_PID"

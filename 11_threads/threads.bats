@@ -61,7 +61,7 @@ stop_and_counts() {
     wait_exit "$SERVER_PID" 20
     assert_equal "$EXIT_STATUS" 0
     assert_equal "$(tail -n 1 "$SERVER_OUT")" "bye"
-    COUNTS=$(sed -n 's/^thread [0-9]*: \([0-9]*\) connections\{0,1\}$/\1/p' "$SERVER_OUT")
+    COUNTS=$(sed -n 's/^thread [0-9]*: \([0-9]*\) connections\{0,1\}\b.*$/\1/p' "$SERVER_OUT")
 }
 
 # ---- threaded_echo: an acceptor hands connections to N workers ---------------
@@ -91,7 +91,7 @@ check_threaded() { # N
     read -r -t 10 line <&5 && assert_equal "$line" one
     read -r -t 10 line <&7 && assert_equal "$line" two
     kill -USR1 "$SERVER_PID"
-    wait_for_line "$SERVER_OUT" '^thread 2: 1 connection$' 10
+    wait_for_line "$SERVER_OUT" '^thread 2: 1 connection\b' 10
     stop_and_counts
     grep -qx "joined 3 worker threads" "$SERVER_OUT"
     for fd in 5 6 7; do
