@@ -2,8 +2,9 @@
  * 11_threads/tally.c — exercise 11.3's starting point: a race, on purpose.
  *
  * N threads, each with its own event base (no base is shared, so no
- * evthread_use_pthreads is needed) and an event that runs TICKS times (its
- * callback makes it active again, with event_active). Each run adds one to the thread's own count — and to ticks_total, one plain
+ * evthread_use_pthreads is needed) and an event that runs TICKS times (an
+ * EV_WRITE on a socket that is always writable: one turn of the loop, one
+ * run). Each run adds one to the thread's own count — and to ticks_total, one plain
  * counter shared by every thread. Two threads can read the same old value
  * and both write it back plus one: an update lost. On 2 cores it rarely
  * shows in the total; ThreadSanitizer shows it every time:
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
@@ -32,11 +34,13 @@ struct ticker {
     int index;
     pthread_t thread_id;
     struct event_base *base; /* this thread's alone */
-    struct event *tick; /* no fd, no timeout: runs when made active */
+    evutil_socket_t pair[2]; /* pair[0] is always writable: the loop never waits */
+    struct event *tick;      /* EV_WRITE | EV_PERSIST on pair[0] */
     long ticks, wanted;
 };
 
 static long ticks_total; /* every thread adds to it: the race */
+static pthread_barrier_t start_line; /* every thread starts ticking at once */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -45,13 +49,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct ticker *t = arg;
     t->ticks++;    /* this thread's own: fine */
     ticks_total++; /* shared, unsynchronised: a data race */
-    if (t->ticks < t->wanted)
-        event_active(t->tick, 0, 0); /* once more; else nothing is left and dispatch returns */
+    if (t->ticks == t->wanted)
+        event_del(t->tick); /* nothing left: event_base_dispatch returns */
 }
 
 static void *ticker_main(void *arg)
 {
     struct ticker *t = arg;
+    pthread_barrier_wait(&start_line);
     event_base_dispatch(t->base);
     return NULL;
 }
@@ -61,12 +66,15 @@ static int ticker_setup(struct ticker *t, int index, long wanted)
     t->index = index;
     t->wanted = wanted;
     t->base = event_base_new();
-    t->tick = t->base ? event_new(t->base, -1, 0, on_tick, t) : NULL;
-    if (!t->tick) {
-        warnx_msg("thread %d: cannot create its base and event", index);
+    if (!t->base || evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, t->pair) != 0) {
+        warnx_msg("thread %d: cannot create its base and socket pair", index);
         return -1;
     }
-    event_active(t->tick, 0, 0); /* its first run, once the thread dispatches */
+    t->tick = event_new(t->base, t->pair[0], EV_WRITE | EV_PERSIST, on_tick, t);
+    if (!t->tick || event_add(t->tick, NULL) != 0) {
+        warnx_msg("thread %d: cannot watch its socket", index);
+        return -1;
+    }
     return 0;
 }
 
@@ -108,6 +116,7 @@ int main(int argc, char **argv)
     }
     int status = EXIT_CLEAN;
     long made = 0, started = 0;
+    pthread_barrier_init(&start_line, NULL, (unsigned)n);
     for (; made < n && status == EXIT_CLEAN; made++)
         if (ticker_setup(&tickers[made], (int)made, wanted) != 0)
             status = EXIT_RUNTIME;
@@ -131,7 +140,12 @@ int main(int argc, char **argv)
             event_free(tickers[i].tick);
         if (tickers[i].base)
             event_base_free(tickers[i].base);
+        if (tickers[i].pair[0] > 0) {
+            evutil_closesocket(tickers[i].pair[0]);
+            evutil_closesocket(tickers[i].pair[1]);
+        }
     }
+    pthread_barrier_destroy(&start_line);
     free(tickers);
     libevent_global_shutdown();
     return status;
