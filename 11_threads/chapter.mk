@@ -21,11 +21,12 @@ TSAN_PROGRAMS = $(filter $(O)11_threads/%,$(PROGRAMS)) $(O)00_why_event_loop/loa
 .PHONY: tsan-test tsan-programs
 ## tsan-test            chapter 11's programs built with ThreadSanitizer (build/tsan), its tests run on them
 tsan-test:
+	@scripts/deps.sh tsan
 	@$(MAKE) --no-print-directory O=build/tsan/ CC=clang \
 		CFLAGS="-std=c11 -Wall -Wextra -Werror -O1 -g $(TSAN_FLAGS)" \
 		LDFLAGS="$(LDFLAGS) $(TSAN_FLAGS)" tsan-programs
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
-	WORKBOOK_BIN=$(CURDIR)/build/tsan WORKBOOK_SANITIZED=1 \
+	WORKBOOK_BIN=$(CURDIR)/build/tsan WORKBOOK_SANITIZED=1 WORKBOOK_TSAN=1 \
 		scripts/run-tests.sh $(wildcard 11_threads/*.bats)
 tsan-programs: $(TSAN_PROGRAMS)
 

@@ -6,8 +6,9 @@
  * EV_WRITE on a socket that is always writable: one turn of the loop, one
  * run). Each run adds one to the thread's own count — and to ticks_total, one plain
  * counter shared by every thread. Two threads can read the same old value
- * and both write it back plus one: an update lost. On 2 cores it rarely
- * shows in the total; ThreadSanitizer shows it every time:
+ * and both write it back plus one: an update lost. The total often comes
+ * out a little short — or right, by luck; ThreadSanitizer shows the race
+ * whatever the total says:
  *
  *   make tsan-test builds it as build/tsan/11_threads/tally, then:
  *   build/tsan/11_threads/tally --threads 4

@@ -192,6 +192,23 @@ ERR SLEEP takes 1 to 5000 ms"
     awk -v m="$max" 'BEGIN { exit !(m >= 500) }' || fail "the PING took only $max ms"
 }
 
+# ---- tally: exercise 11.3's starting point, racy on purpose --------------------
+
+@test "tally: each thread ticks its own count; under make tsan-test, ThreadSanitizer reports the shared one" {
+    run "$(bin 11_threads/tally)" --threads 2 --ticks 20000
+    if [ -n "${WORKBOOK_TSAN-}" ]; then
+        # the race exercise 11.3 removes (its meta says this test then fails here)
+        assert_failure 66
+        assert_output --partial "WARNING: ThreadSanitizer: data race"
+        assert_output --partial "ticks_total"
+        return
+    fi
+    assert_success
+    assert_line --index 0 "thread 0: 20000 ticks"
+    assert_line --index 1 "thread 1: 20000 ticks"
+    assert_line --regexp '^total [0-9]+ ticks \(2 x 20000\)$'
+}
+
 @test "the three servers: bad command lines exit 2 with a message" {
     for prog in threaded_echo reuseport_echo offload; do
         run "$(bin "11_threads/$prog")" --threads 0

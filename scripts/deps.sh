@@ -9,7 +9,7 @@
 # Usage: scripts/deps.sh [extra ...]
 #        scripts/deps.sh --packages   (list every package it knows, install nothing)
 #   extra: optional groups some targets need on top of the base set:
-#          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
+#          bench (twemproxy), plot (gnuplot), memcheck (valgrind), tsan (clang),
 #          lint (clang-format, clang-tidy, cppcheck), fresh (debootstrap),
 #          docs (pandoc, Pygments, chromium and a Chinese font: make docs, docs-check)
 set -u
@@ -90,6 +90,7 @@ check_extra() {
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
+        tsan)  need "clang (ThreadSanitizer: make tsan-test)" clang "" command -v clang ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck ;;
@@ -97,7 +98,7 @@ check_extra() {
                need "Pygments (python3-pygments)" python3-pygments "" have_pygments
                need "chromium" chromium "" command -v chromium
                need "a Chinese font (fonts-wqy-microhei)" fonts-wqy-microhei "" have_cjk_font ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh, docs)" >&2; exit 2 ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, tsan, lint, fresh, docs)" >&2; exit 2 ;;
     esac
 }
 

@@ -173,6 +173,7 @@ server threaded_echo drive_threaded "$bin/11_threads/threaded_echo" --threads 3 
 server reuseport_echo drive_threaded "$bin/11_threads/reuseport_echo" --threads 3 --port 0
 server offload drive_offload "$bin/11_threads/offload" --threads 2 --port 0
 server offload-inline drive_offload "$bin/11_threads/offload" --inline --port 0
+foreground tally 0 "$bin/11_threads/tally" --threads 3 --ticks 2000
 # one threaded scenario under helgrind too: lock order and unlocked sharing
 VALGRIND=(valgrind -q --tool=helgrind --error-exitcode=99)
 server offload-helgrind drive_offload "$bin/11_threads/offload" --threads 2 --port 0
