@@ -9,6 +9,7 @@
 # in a server's stderr fails the test that started it (teardown below).
 
 load ../tests/helpers
+load ../tests/walkthrough # doc_block, assert_transcript: the page's "what you should see"
 
 setup() {
     LOADGEN=$(bin 00_why_event_loop/loadgen)
@@ -190,6 +191,26 @@ ERR SLEEP takes 1 to 5000 ms"
     max=$(sed -n 's/.*max \([0-9.]*\) ms$/\1/p' <<<"$output")
     # sent 100 ms into a 1,000 ms sleep on the loop thread
     awk -v m="$max" 'BEGIN { exit !(m >= 500) }' || fail "the PING took only $max ms"
+}
+
+# ---- the page's transcripts -------------------------------------------------
+
+@test "docs/11-threads.md: threaded_echo's transcript (1,000 connections, SIGUSR1, Ctrl-C)" {
+    start_threaded threaded_echo 4
+    load_1000 "$PORT"
+    kill -USR1 "$SERVER_PID"
+    wait_for_line "$SERVER_OUT" '^thread 3: ' 10
+    kill -INT "$SERVER_PID"
+    wait_exit "$SERVER_PID" 20
+    assert_equal "$EXIT_STATUS" 0
+    assert_transcript 11-threads.md chapter11-threaded "$SERVER_OUT" "$PORT" 8011
+}
+
+@test "docs/11-threads.md: offload's transcript" {
+    start_server offload "$(bin 11_threads/offload)" --threads 2 --port 0
+    timeout 10 nc -N 127.0.0.1 "$PORT" < <(printf 'PING\nHASH 1000\nSLEEP 20\nNOPE\n') \
+        >"$BATS_TEST_TMPDIR/client.out"
+    assert_transcript 11-threads.md chapter11-offload "$BATS_TEST_TMPDIR/client.out"
 }
 
 # ---- tally: exercise 11.3's starting point, racy on purpose --------------------
