@@ -285,8 +285,10 @@ static void teardown(struct server *s)
 {
     pool_stop(&s->pool);
     pool_free(&s->pool);
-    while (!LIST_EMPTY(&s->conns))
-        conn_free(LIST_FIRST(&s->conns));
+    for (struct conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
+        conn_free(c);
+    }
     struct event *signals[] = {s->on_sigusr2, s->on_sigterm, s->on_sigint};
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (signals[i])

@@ -34,10 +34,10 @@ struct job {
 STAILQ_HEAD(job_list, job);
 
 struct pool {
-    pthread_mutex_t lock;   /* guards todo, done and stopping */
-    pthread_cond_t wake;    /* todo got a job, or stopping was set */
-    struct job_list todo;   /* loop thread -> pool */
-    struct job_list done;   /* pool -> loop thread */
+    pthread_mutex_t lock; /* guards todo, done and stopping */
+    pthread_cond_t wake;  /* todo got a job, or stopping was set */
+    struct job_list todo; /* loop thread -> pool */
+    struct job_list done; /* pool -> loop thread */
     int stopping;
     int initialized; /* pool_start ran: the lock and queues exist */
     pthread_t *threads;

@@ -40,7 +40,7 @@ struct server {
     struct event_base *base; /* the main thread's: signals only */
     struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct rp_thread *threads;
-    long n_threads;         /* how many worker_setup saw */
+    long n_threads; /* how many worker_setup saw */
     int stop_signal;
 };
 

@@ -40,7 +40,7 @@ struct ticker {
     long ticks, wanted;
 };
 
-static long ticks_total; /* every thread adds to it: the race */
+static long ticks_total;             /* every thread adds to it: the race */
 static pthread_barrier_t start_line; /* every thread starts ticking at once */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

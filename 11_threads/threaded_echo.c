@@ -37,7 +37,7 @@ struct acceptor {
     struct accept_pause pause;
     struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct worker *workers;
-    long n_workers;  /* how many worker_setup saw (worker_free frees those) */
+    long n_workers;   /* how many worker_setup saw (worker_free frees those) */
     long last_thread; /* memcached's last_thread: round-robin */
     int stop_signal;
 };

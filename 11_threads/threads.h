@@ -38,8 +38,8 @@
 
 struct thread_options {
     struct sockaddr_in sin;
-    long threads;            /* --threads N: workers (or the pool's size) */
-    int inline_work;         /* --inline (offload only): do slow work on the loop */
+    long threads;             /* --threads N: workers (or the pool's size) */
+    int inline_work;          /* --inline (offload only): do slow work on the loop */
     struct loop_options loop; /* --trace, --backend */
 };
 
@@ -94,8 +94,8 @@ struct worker {
     int notify_fd;              /* eventfd: "look at your queue" */
     struct event *notify_event; /* persistent EV_READ on notify_fd */
     struct conn_queue new_conn_queue;
-    struct conn_list conns;     /* touched by this thread only */
-    atomic_ulong served;        /* read by the main thread for SIGUSR1 */
+    struct conn_list conns; /* touched by this thread only */
+    atomic_ulong served;    /* read by the main thread for SIGUSR1 */
 };
 
 /* memcached's setup_thread: the base, the notify fd and its event, the
