@@ -34,3 +34,8 @@ tsan-programs: $(TSAN_PROGRAMS)
 bench-chapter11: $(addprefix $(O)11_threads/,threaded_echo reuseport_echo offload) \
 		$(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
 	@11_threads/bench.sh
+
+## demo11               classroom mode: chapter 11 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
+demo11: export DEMO_TRACE ?= --trace
+demo11: $(addprefix $(O)11_threads/,threaded_echo offload) $(O)00_why_event_loop/loadgen
+	@scripts/demo.sh 11

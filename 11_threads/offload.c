@@ -18,7 +18,9 @@
  * Run it:  11_threads/offload --threads 2 --port 8013
  * Poke it: printf 'HASH 100000000\n' | nc -N 127.0.0.1 8013 &
  *          printf 'PING\n' | nc -N 127.0.0.1 8013   (PONG comes back first)
- * Watch for: with --inline the PONG waits for the hash.
+ * Watch for: with --inline the PONG waits for the hash. Ctrl-C drains:
+ * the jobs out come back and their replies go out before the exit (a
+ * second Ctrl-C does not wait).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -52,6 +54,7 @@ struct server {
     struct event *on_sigint, *on_sigterm, *on_sigusr2;
     struct pool pool;
     int inline_work;
+    int draining; /* SIGINT: finish the jobs out, send their replies, close */
     int stop_signal;
     struct conn_list conns;
     unsigned long cheap, slow; /* requests answered (loop thread only) */
@@ -59,10 +62,13 @@ struct server {
 
 static void conn_free(struct conn *c)
 {
+    struct server *s = c->server;
     LIST_REMOVE(c, link);
     if (c->bev)
         bufferevent_free(c->bev);
     free(c);
+    if (s->draining && LIST_EMPTY(&s->conns))
+        event_base_loopexit(s->base, NULL); /* the last one has been answered */
 }
 
 static void reply(struct conn *c, const char *text)
@@ -241,14 +247,32 @@ static void on_accept_error(struct evconnlistener *listener, void *ctx)
     accept_pause_after_error(&((struct server *)ctx)->pause);
 }
 
+/* region: drain */
+/* The first SIGINT/SIGTERM: accept no one, read no more requests, but let
+ * every job out come back and every reply go out; each connection closes
+ * once it owes nothing (process_lines at EOF), the last one ends the loop.
+ * A second signal ends it at once. */
 static void on_signal(evutil_socket_t sig, short what, void *ctx)
 {
     (void)what;
     struct server *s = ctx;
     trace_dispatch_locked(sig, "signal", "on_signal");
-    s->stop_signal = (int)sig;
-    event_base_loopexit(s->base, NULL);
+    if (!s->stop_signal)
+        s->stop_signal = (int)sig;
+    if (s->draining || LIST_EMPTY(&s->conns)) {
+        event_base_loopexit(s->base, NULL);
+        return;
+    }
+    s->draining = 1;
+    evconnlistener_disable(s->listener);
+    for (struct conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
+        c->eof = 1; /* as if each client had sent its FIN */
+        if (c->bev)
+            process_lines(c); /* may free c */
+    }
 }
+/* endregion */
 
 static int setup(struct server *s, const struct thread_options *opt)
 {

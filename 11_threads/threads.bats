@@ -182,6 +182,23 @@ ERR SLEEP takes 1 to 5000 ms"
     grep -qx "bye" "$SERVER_OUT"
 }
 
+@test "offload: SIGINT drains: a job in the pool still gets its reply, then the exit joins the pool" {
+    start_server offload "$(bin 11_threads/offload)" --threads 2 --port 0
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'PING\nSLEEP 500\n' >&5
+    read -r -t 10 line <&5
+    assert_equal "$line" PONG
+    kill -INT "$SERVER_PID" # while SLEEP 500 is in the pool
+    read -r -t 10 line <&5
+    assert_equal "$line" "SLEPT 500"
+    # then the server closes it: EOF
+    if read -r -t 10 line <&5; then fail "read '$line' after the last reply"; fi
+    exec 5>&-
+    wait_exit "$SERVER_PID" 20
+    assert_equal "$EXIT_STATUS" 0
+    grep -qx "joined 2 pool threads" "$SERVER_OUT"
+}
+
 @test "offload --inline: a PING waits for the SLEEP the loop is doing" {
     start_server offload "$(bin 11_threads/offload)" --inline --port 0
     assert_threads "$SERVER_PID" 1
