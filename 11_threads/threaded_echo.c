@@ -116,7 +116,8 @@ static int start_workers(struct acceptor *a, long n, const char *backend)
 
 /* region: stop_workers */
 /* "stop" goes behind anything still queued, so every handed-over socket is
- * taken (and closed by its worker) before the worker leaves its loop. */
+ * taken before the worker drains: it reads no more, sends what it owes
+ * (up to DRAIN_MS), closes, and leaves its loop. */
 static void stop_workers(struct acceptor *a)
 {
     for (long i = 0; i < a->n_workers; i++)

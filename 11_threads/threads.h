@@ -33,6 +33,8 @@
 #define MAX_THREADS 64
 #define LISTEN_BACKLOG 4096
 #define MAX_LINE 4096
+/* How long a stopping worker waits for its clients to take their echoes. */
+#define DRAIN_MS 2000
 
 /* ---- the command line (threads_cli.c) ------------------------------------ */
 
@@ -89,10 +91,12 @@ LIST_HEAD(conn_list, conn);
 struct worker {
     int index;
     pthread_t thread_id;
-    int running;                /* the thread was created and not yet joined */
-    struct event_base *base;    /* this thread's alone: EVENT_BASE_FLAG_NOLOCK */
-    int notify_fd;              /* eventfd: "look at your queue" */
-    struct event *notify_event; /* persistent EV_READ on notify_fd */
+    int running;                  /* the thread was created and not yet joined */
+    int draining;                 /* told to stop: flushing what it owes, then out */
+    struct event *drain_deadline; /* DRAIN_MS after the stop: out anyway */
+    struct event_base *base;      /* this thread's alone: EVENT_BASE_FLAG_NOLOCK */
+    int notify_fd;                /* eventfd: "look at your queue" */
+    struct event *notify_event;   /* persistent EV_READ on notify_fd */
     struct conn_queue new_conn_queue;
     struct conn_list conns; /* touched by this thread only */
     atomic_ulong served;    /* read by the main thread for SIGUSR1 */

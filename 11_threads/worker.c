@@ -86,9 +86,12 @@ int worker_push(struct worker *w, evutil_socket_t sfd, enum cq_mode mode)
 
 static void conn_free(struct conn *c)
 {
+    struct worker *w = c->worker;
     LIST_REMOVE(c, link);
     bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE: closes the socket too */
     free(c);
+    if (w->draining && LIST_EMPTY(&w->conns))
+        event_base_loopexit(w->base, NULL); /* the last echo owed has gone */
 }
 
 static void echo_lines(struct bufferevent *bev, int at_eof)
@@ -165,6 +168,36 @@ void worker_add_conn(struct worker *w, evutil_socket_t fd)
 
 /* ---- the worker's loop --------------------------------------------------- */
 
+/* QUEUE_STOP: read no more; a connection owing nothing closes now, one
+ * owing echoes once they are sent (on_write, as after a FIN); the last one
+ * ends the loop — or DRAIN_MS does, for clients that do not read. */
+static void worker_drain(struct worker *w)
+{
+    static const struct timeval deadline = {DRAIN_MS / 1000, (DRAIN_MS % 1000) * 1000};
+    w->draining = 1;
+    for (struct conn *c = LIST_FIRST(&w->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
+        bufferevent_disable(c->bev, EV_READ);
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+            conn_free(c);
+        } else {
+            c->closing = 1;
+            bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        }
+    }
+    if (LIST_EMPTY(&w->conns) || evtimer_add(w->drain_deadline, &deadline) != 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    trace_dispatch_locked(-1, "timer", "on_drain_deadline");
+    event_base_loopexit(w->base, NULL); /* worker_main closes the rest */
+}
+
 /* region: thread_libevent_process */
 /* The eventfd is readable: some thread pushed items. Runs in this worker. */
 static void thread_libevent_process(evutil_socket_t fd, short which, void *arg)
@@ -180,7 +213,7 @@ static void thread_libevent_process(evutil_socket_t fd, short which, void *arg)
         if (item->mode == QUEUE_NEW_CONN)
             worker_add_conn(w, item->sfd);
         else
-            event_base_loopexit(w->base, NULL); /* our own base: no lock needed */
+            worker_drain(w); /* stop: our own base, so no lock is needed */
         free(item);
     }
 }
@@ -232,7 +265,8 @@ int worker_setup(struct worker *w, int index, const char *backend)
     }
     w->notify_event =
         event_new(w->base, w->notify_fd, EV_READ | EV_PERSIST, thread_libevent_process, w);
-    if (!w->notify_event || event_add(w->notify_event, NULL) != 0) {
+    w->drain_deadline = evtimer_new(w->base, on_drain_deadline, w);
+    if (!w->notify_event || !w->drain_deadline || event_add(w->notify_event, NULL) != 0) {
         warnx_msg("thread %d: cannot watch the notify fd", index);
         return -1;
     }
@@ -269,6 +303,8 @@ void worker_free(struct worker *w)
         free(item);
     }
     pthread_mutex_destroy(&w->new_conn_queue.lock);
+    if (w->drain_deadline)
+        event_free(w->drain_deadline);
     if (w->notify_event)
         event_free(w->notify_event);
     if (w->notify_fd >= 0)
