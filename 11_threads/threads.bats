@@ -104,6 +104,33 @@ check_threaded() { # N
     assert_equal "$(tail -n 3 <<<"$COUNTS" | paste -sd' ')" "1 1 1"
 }
 
+@test "threaded_echo: SIGINT with a client that reads nothing: the drain gives up after DRAIN_MS, exit 0" {
+    start_threaded threaded_echo 2
+    # a client with a tiny receive buffer sends lines until the server stops
+    # reading (its echoes pile up), then holds the connection without reading
+    start_bg sender /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+line = b"x" * 99 + b"\n"
+try:
+    while True:
+        s.send(line)
+except BlockingIOError:
+    pass
+print("stuck", flush=True)
+time.sleep(30)' "$PORT"
+    wait_for_line "$BG_OUT" '^stuck$' 20
+    start=$SECONDS
+    kill -INT "$SERVER_PID"
+    wait_exit "$SERVER_PID" 15
+    assert_equal "$EXIT_STATUS" 0
+    grep -qx "joined 2 worker threads" "$SERVER_OUT"
+    echo "# exit $((SECONDS - start)) s after SIGINT (DRAIN_MS 2000)" >&3
+}
+
 # ---- reuseport_echo: N listeners on one port, the kernel balances ----------------
 
 check_reuseport() { # N
