@@ -293,7 +293,7 @@ static int setup(struct server *s, const struct thread_options *opt)
     evconnlistener_set_error_cb(s->listener, on_accept_error);
     s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
     s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2_locked, s->base);
     if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 ||
         evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
         evsignal_add(s->on_sigusr2, NULL) != 0) {
@@ -365,6 +365,8 @@ int main(int argc, char **argv)
     else
         printf("slow work: a pool of %ld thread%s\n", opt.threads, opt.threads == 1 ? "" : "s");
     print_listening(evconnlistener_get_fd(s.listener));
+    if (opt.loop.trace)
+        trace_dump_events_locked(s.base);
 
     event_base_dispatch(s.base); /* until SIGINT/SIGTERM */
 

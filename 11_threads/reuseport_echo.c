@@ -154,7 +154,7 @@ static int setup_signals(struct server *s)
     s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
     s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
     s->on_sigusr1 = evsignal_new(s->base, SIGUSR1, on_sigusr1, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
+    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2_locked, s->base);
     if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr1 || !s->on_sigusr2 ||
         evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
         evsignal_add(s->on_sigusr1, NULL) != 0 || evsignal_add(s->on_sigusr2, NULL) != 0) {
@@ -208,6 +208,8 @@ int main(int argc, char **argv)
     printf("backend: %s\n", event_base_get_method(s.base));
     printf("threads: %ld, each with a listener on the port\n", opt.threads);
     print_listening(evconnlistener_get_fd(s.threads[0].listener));
+    if (opt.loop.trace)
+        trace_dump_events_locked(s.base);
 
     event_base_dispatch(s.base); /* until SIGINT/SIGTERM */
 

@@ -146,7 +146,7 @@ static int setup_acceptor(struct acceptor *a, const struct sockaddr_in *sin)
     a->on_sigint = evsignal_new(a->base, SIGINT, on_signal, a);
     a->on_sigterm = evsignal_new(a->base, SIGTERM, on_signal, a);
     a->on_sigusr1 = evsignal_new(a->base, SIGUSR1, on_sigusr1, a);
-    a->on_sigusr2 = evsignal_new(a->base, SIGUSR2, trace_on_sigusr2, a->base);
+    a->on_sigusr2 = evsignal_new(a->base, SIGUSR2, on_sigusr2_locked, a->base);
     if (!a->on_sigint || !a->on_sigterm || !a->on_sigusr1 || !a->on_sigusr2 ||
         evsignal_add(a->on_sigint, NULL) != 0 || evsignal_add(a->on_sigterm, NULL) != 0 ||
         evsignal_add(a->on_sigusr1, NULL) != 0 || evsignal_add(a->on_sigusr2, NULL) != 0) {
@@ -200,6 +200,8 @@ int main(int argc, char **argv)
     printf("backend: %s\n", event_base_get_method(a.base));
     printf("threads: 1 acceptor + %ld worker%s\n", opt.threads, opt.threads == 1 ? "" : "s");
     print_listening(evconnlistener_get_fd(a.listener));
+    if (opt.loop.trace)
+        trace_dump_events_locked(a.base);
 
     event_base_dispatch(a.base); /* until SIGINT/SIGTERM */
 

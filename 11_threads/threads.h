@@ -57,6 +57,10 @@ void parse_thread_options(int argc, char **argv, const char *description, int wi
 void trace_setup_threads(void);
 /* trace_dispatch under the same mutex (it, too, flushes that buffer). */
 void trace_dispatch_locked(int fd, const char *why, const char *callback);
+/* trace_dump_events under it too, and the SIGUSR2 callback that calls it
+ * (common's trace_on_sigusr2, made safe beside the workers' logging). */
+void trace_dump_events_locked(struct event_base *base);
+void on_sigusr2_locked(evutil_socket_t sig, short what, void *base);
 
 /* "listening on 127.0.0.1:PORT" */
 void print_listening(evutil_socket_t fd);

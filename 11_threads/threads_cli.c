@@ -78,6 +78,20 @@ void trace_dispatch_locked(int fd, const char *why, const char *callback)
     pthread_mutex_unlock(&trace_lock);
 }
 
+void trace_dump_events_locked(struct event_base *base)
+{
+    pthread_mutex_lock(&trace_lock);
+    trace_dump_events(base);
+    pthread_mutex_unlock(&trace_lock);
+}
+
+void on_sigusr2_locked(evutil_socket_t sig, short what, void *base)
+{
+    (void)sig;
+    (void)what;
+    trace_dump_events_locked(base);
+}
+
 void trace_setup_threads(void)
 {
     trace_enable();
