@@ -15,6 +15,8 @@ signals          echo    04_signals/signals
 signals_raw      echo    04_signals/signals_raw
 read_watermarks  silent  05_bufferevent_watermarks/read_watermarks
 relay            redis   06_redis_relay/relay --redis-port REDIS_PORT
+threaded_echo    echo    11_threads/threaded_echo --threads 2
+reuseport_echo   echo    11_threads/reuseport_echo --threads 2
 '
 
 # server_names: every NAME, one per line

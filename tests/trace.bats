@@ -17,8 +17,6 @@ echo_libevent       00_why_event_loop/echo_libevent
 write_watermark     05_bufferevent_watermarks/write_watermark
 backpressure_relay  05_bufferevent_watermarks/backpressure_relay --producer-port 0
 mux                 07_redis_multiplexer/mux --redis-port REDIS_PORT
-threaded_echo       11_threads/threaded_echo --threads 2
-reuseport_echo      11_threads/reuseport_echo --threads 2
 offload             11_threads/offload --threads 2
 '
 
