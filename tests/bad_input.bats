@@ -24,6 +24,7 @@ setup_file() {
 @test "relay: 1 MiB of random bytes, then a normal request: still served" { case_garbage relay; }
 @test "threaded_echo: 1 MiB of random bytes, then a normal request: still served" { case_garbage threaded_echo; }
 @test "reuseport_echo: 1 MiB of random bytes, then a normal request: still served" { case_garbage reuseport_echo; }
+@test "offload: 1 MiB of random bytes, then a normal request: still served" { case_garbage offload; }
 
 @test "listener: bad command-line values: message, exit 2" { case_bad_args listener; }
 @test "idle_server: bad command-line values: message, exit 2" { case_bad_args idle_server; }
@@ -33,6 +34,7 @@ setup_file() {
 @test "relay: bad command-line values: message, exit 2" { case_bad_args relay; }
 @test "threaded_echo: bad command-line values: message, exit 2" { case_bad_args threaded_echo; }
 @test "reuseport_echo: bad command-line values: message, exit 2" { case_bad_args reuseport_echo; }
+@test "offload: bad command-line values: message, exit 2" { case_bad_args offload; }
 
 @test "the other programs: bad values exit 2 with a message" {
     run "$(bin 04_signals/signals)" --config /no/such/file

@@ -23,3 +23,4 @@ setup_file() {
 @test "relay: 1,000 connect/close cycles leak no descriptor" { case_churn relay; }
 @test "threaded_echo: 1,000 connect/close cycles leak no descriptor" { case_churn threaded_echo; }
 @test "reuseport_echo: 1,000 connect/close cycles leak no descriptor" { case_churn reuseport_echo; }
+@test "offload: 1,000 connect/close cycles leak no descriptor" { case_churn offload; }

@@ -20,3 +20,4 @@ setup_file() {
 @test "relay: out of descriptors: logged, no spin, serving again later" { case_emfile relay; }
 @test "threaded_echo: out of descriptors: logged, no spin, serving again later" { case_emfile threaded_echo; }
 @test "reuseport_echo: out of descriptors: logged, no spin, serving again later" { case_emfile reuseport_echo; }
+@test "offload: out of descriptors: logged, no spin, serving again later" { case_emfile offload; }

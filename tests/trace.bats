@@ -17,7 +17,6 @@ echo_libevent       00_why_event_loop/echo_libevent
 write_watermark     05_bufferevent_watermarks/write_watermark
 backpressure_relay  05_bufferevent_watermarks/backpressure_relay --producer-port 0
 mux                 07_redis_multiplexer/mux --redis-port REDIS_PORT
-offload             11_threads/offload --threads 2
 '
 
 # talk_to_listener: connect, read the greeting, send a line, read its echo.
