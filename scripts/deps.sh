@@ -9,8 +9,9 @@
 # Usage: scripts/deps.sh [extra ...]
 #        scripts/deps.sh --packages   (list every package it knows, install nothing)
 #   extra: optional groups some targets need on top of the base set:
-#          bench (twemproxy), plot (gnuplot), memcheck (valgrind),
-#          lint (clang-format, clang-tidy, cppcheck, shellcheck, pyflakes3), fresh (debootstrap),
+#          bench (twemproxy, stunnel4, wrk, nginx), plot (gnuplot), memcheck (valgrind),
+#          tsan and fuzz (clang), lint (clang-format, clang-tidy, cppcheck, shellcheck,
+#          pyflakes3), fresh (debootstrap),
 #          docs (pandoc, Pygments, chromium and a Chinese font: make docs, docs-check)
 set -u
 
@@ -101,6 +102,7 @@ check_extra() {
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
         fuzz)  need "clang with libFuzzer (make fuzz)" clang llvm command -v clang ;;
+        tsan)  need "clang (ThreadSanitizer: make tsan-test)" clang "" command -v clang ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck
@@ -110,7 +112,7 @@ check_extra() {
                need "Pygments (python3-pygments)" python3-pygments "" have_pygments
                need "chromium" chromium "" command -v chromium
                need "a Chinese font (fonts-wqy-microhei)" fonts-wqy-microhei "" have_cjk_font ;;
-        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, lint, fresh, docs, fuzz)" >&2; exit 2 ;;
+        *) echo "$prog: unknown group '$1' (known: bench, plot, memcheck, tsan, lint, fresh, docs, fuzz)" >&2; exit 2 ;;
     esac
 }
 
@@ -139,7 +141,7 @@ print_manual_help() {
 # one per line (tests/deps.bats checks our scripts need nothing else).
 if [ "${1-}" = --packages ]; then
     need() { echo "$2"; }
-    { check_base; for extra in bench plot memcheck lint fresh docs; do check_extra "$extra"; done; } | sort -u
+    { check_base; for extra in bench plot memcheck tsan fuzz lint fresh docs; do check_extra "$extra"; done; } | sort -u
     exit 0
 fi
 

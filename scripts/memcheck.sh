@@ -271,6 +271,27 @@ drive_mux_framers() {
     hold "$1"
 }
 server mux_framers drive_mux_framers "$bin/07_redis_multiplexer/mux" --port 0 --redis-port "$redis_port"
+# chapter 11: threads, each joined before the exit; loadgen (not under
+# valgrind) drives the echo servers, pinger.py leaves offload's jobs abandoned
+drive_threaded() {
+    "$bin/00_why_event_loop/loadgen" --port "$1" --connections 50 --lines 5 >/dev/null
+    kill -USR1 "$2"
+    hold "$1"
+}
+drive_offload() {
+    printf 'PING\nHASH 1000\nSLEEP 10\nNOPE\n' | nc -N 127.0.0.1 "$1" >/dev/null
+    11_threads/pinger.py --port "$1" --slow 'SLEEP 300' --slow-conns 2 --once --pings 3 \
+        --delay 50 >/dev/null
+    hold "$1"
+}
+server threaded_echo drive_threaded "$bin/11_threads/threaded_echo" --threads 3 --port 0
+server reuseport_echo drive_threaded "$bin/11_threads/reuseport_echo" --threads 3 --port 0
+server offload drive_offload "$bin/11_threads/offload" --threads 2 --port 0
+server offload-inline drive_offload "$bin/11_threads/offload" --inline --port 0
+foreground tally 0 "$bin/11_threads/tally" --threads 3 --ticks 2000
+# one threaded scenario under helgrind too: lock order and unlocked sharing
+VALGRIND=(valgrind -q --tool=helgrind --error-exitcode=99)
+server offload-helgrind drive_offload "$bin/11_threads/offload" --threads 2 --port 0
 
 echo "memcheck: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -27,6 +27,10 @@ probe() {
         head -c "$len" /dev/zero | tr '\0' 'q' | timeout 10 nc -N 127.0.0.1 "$PORT" >/dev/null
         wait_for_line "$SERVER_OUT" "read: callback [0-9]+: input $len bytes" 10
         ;;
+    ping)
+        out=$(printf 'PING\n' | timeout 10 nc -N 127.0.0.1 "$PORT")
+        [ "$out" = PONG ] || { echo "$1: probe got '$out'" >&2; return 1; }
+        ;;
     echo)
         out=$(printf 'probe line\n' | timeout 10 nc -N 127.0.0.1 "$PORT")
         grep -q '^probe line' <<<"$out" || { echo "$1: probe got '$out'" >&2; return 1; }

@@ -22,6 +22,9 @@ setup_file() {
 @test "signals_raw: 1 MiB of random bytes, then a normal request: still served" { case_garbage signals_raw; }
 @test "read_watermarks: 1 MiB of random bytes, then a normal request: still served" { case_garbage read_watermarks; }
 @test "relay: 1 MiB of random bytes, then a normal request: still served" { case_garbage relay; }
+@test "threaded_echo: 1 MiB of random bytes, then a normal request: still served" { case_garbage threaded_echo; }
+@test "reuseport_echo: 1 MiB of random bytes, then a normal request: still served" { case_garbage reuseport_echo; }
+@test "offload: 1 MiB of random bytes, then a normal request: still served" { case_garbage offload; }
 
 @test "listener: bad command-line values: message, exit 2" { case_bad_args listener; }
 @test "idle_server: bad command-line values: message, exit 2" { case_bad_args idle_server; }
@@ -29,6 +32,9 @@ setup_file() {
 @test "signals_raw: bad command-line values: message, exit 2" { case_bad_args signals_raw; }
 @test "read_watermarks: bad command-line values: message, exit 2" { case_bad_args read_watermarks; }
 @test "relay: bad command-line values: message, exit 2" { case_bad_args relay; }
+@test "threaded_echo: bad command-line values: message, exit 2" { case_bad_args threaded_echo; }
+@test "reuseport_echo: bad command-line values: message, exit 2" { case_bad_args reuseport_echo; }
+@test "offload: bad command-line values: message, exit 2" { case_bad_args offload; }
 
 @test "the other programs: bad values exit 2 with a message" {
     run "$(bin 04_signals/signals)" --config /no/such/file

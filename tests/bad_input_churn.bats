@@ -21,3 +21,6 @@ setup_file() {
 @test "signals_raw: 1,000 connect/close cycles leak no descriptor" { case_churn signals_raw; }
 @test "read_watermarks: 1,000 connect/close cycles leak no descriptor" { case_churn read_watermarks; }
 @test "relay: 1,000 connect/close cycles leak no descriptor" { case_churn relay; }
+@test "threaded_echo: 1,000 connect/close cycles leak no descriptor" { case_churn threaded_echo; }
+@test "reuseport_echo: 1,000 connect/close cycles leak no descriptor" { case_churn reuseport_echo; }
+@test "offload: 1,000 connect/close cycles leak no descriptor" { case_churn offload; }

@@ -18,3 +18,6 @@ setup_file() {
 @test "signals_raw: out of descriptors: logged, no spin, serving again later" { case_emfile signals_raw; }
 @test "read_watermarks: out of descriptors: logged, no spin, serving again later" { case_emfile read_watermarks; }
 @test "relay: out of descriptors: logged, no spin, serving again later" { case_emfile relay; }
+@test "threaded_echo: out of descriptors: logged, no spin, serving again later" { case_emfile threaded_echo; }
+@test "reuseport_echo: out of descriptors: logged, no spin, serving again later" { case_emfile reuseport_echo; }
+@test "offload: out of descriptors: logged, no spin, serving again later" { case_emfile offload; }

@@ -21,3 +21,6 @@ setup_file() {
 @test "signals_raw: clients that connect and never send do not slow down the others" { case_silent_clients signals_raw; }
 @test "read_watermarks: clients that connect and never send do not slow down the others" { case_silent_clients read_watermarks; }
 @test "relay: clients that connect and never send do not slow down the others" { case_silent_clients relay; }
+@test "threaded_echo: clients that connect and never send do not slow down the others" { case_silent_clients threaded_echo; }
+@test "reuseport_echo: clients that connect and never send do not slow down the others" { case_silent_clients reuseport_echo; }
+@test "offload: clients that connect and never send do not slow down the others" { case_silent_clients offload; }

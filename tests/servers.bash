@@ -9,6 +9,7 @@
 #     echo    send a line, the same line comes back (after any greeting)
 #     silent  the server answers nothing; it logs "read: callback N: input LEN bytes"
 #     redis   PING gets +PONG (REDIS_PORT in ARGS is the file's private Redis)
+#     ping    a line PING gets the line PONG (chapter 11's offload)
 WORKBOOK_SERVERS='
 listener         echo    01_listener/listener
 idle_server      echo    03_timers/idle_server --idle 60000
@@ -16,6 +17,9 @@ signals          echo    04_signals/signals
 signals_raw      echo    04_signals/signals_raw
 read_watermarks  silent  05_bufferevent_watermarks/read_watermarks
 relay            redis   06_redis_relay/relay --redis-port REDIS_PORT
+threaded_echo    echo    11_threads/threaded_echo --threads 2
+reuseport_echo   echo    11_threads/reuseport_echo --threads 2
+offload          ping    11_threads/offload --threads 2
 '
 
 # server_names: every NAME, one per line
