@@ -124,7 +124,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
 ALL_C_FILES := $(wildcard common/*.c) $(C_SOURCES)
 LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(shell pkg-config --cflags libevent hiredis)
 # The shell and Python around the chapters: scripts, test helpers, tests and checks.
-SHELL_FILES  := $(wildcard scripts/*.sh scripts/*/*.sh tests/*.bash exercises/*.bash)
+SHELL_FILES  := $(wildcard scripts/*.sh scripts/*/*.sh tests/*.bash exercises/*.bash $(addsuffix /*.sh,$(CHAPTERS)) $(addsuffix /*.bash,$(CHAPTERS)))
 BATS_FILES   := $(wildcard tests/*.bats $(addsuffix /*.bats,$(CHAPTERS)) exercises/*/*.bats tests/fixtures/*/*.bats)
 PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py $(addsuffix /*.py,$(CHAPTERS)) exercises/*/*.py)
 
@@ -154,7 +154,7 @@ lint:
 		-Icommon -D_DEFAULT_SOURCE $(ALL_C_FILES)
 	clang-tidy -quiet $(ALL_C_FILES) -- $(LINT_FLAGS)
 	@echo "shellcheck: $(words $(SHELL_FILES)) shell files, $(words $(BATS_FILES)) bats files"
-	@shellcheck -S warning $(SHELL_FILES)
+	@shellcheck -x -S warning $(SHELL_FILES)
 	@shellcheck -S warning -s bats $(BATS_FILES)
 	@echo "pyflakes3: $(words $(PY_FILES)) Python files"
 	@pyflakes3 $(PY_FILES)

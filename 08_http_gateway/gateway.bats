@@ -26,10 +26,6 @@ JSON
     export WEBDIS_PORT GW_PORT=$PORT GW_PID=$SERVER_PID GW_OUT=$SERVER_OUT
 }
 
-setup() {
-    GATEWAY=$(bin 08_http_gateway/http_gateway)
-}
-
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
 # fetch PORT FILE [CURL ARGS...] PATH: "STATUS CONTENT-TYPE" on stdout, body in FILE

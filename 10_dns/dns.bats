@@ -33,8 +33,7 @@ unused_port() { free_port; }
 # start_dnsmasq ARGS...: dnsmasq on an unused port (DNSMASQ_PORT), as our own
 # process, answering the ARGS' records; waits until dig gets an answer from it
 start_dnsmasq() {
-    local try
-    for try in 1 2 3; do
+    for _ in 1 2 3; do
         DNSMASQ_PORT=$(unused_port)
         start_bg dnsmasq dnsmasq --no-daemon --no-resolv --no-hosts --port "$DNSMASQ_PORT" \
             --listen-address 127.0.0.1 --bind-interfaces --pid-file= --user="$(id -un)" "$@"
@@ -212,7 +211,7 @@ PY
 
 @test "resolve: --drop 30 with 10 attempts: every one of 200 names still answered, some queries dropped" {
     start_dns --drop 30
-    for i in $(seq 200); do echo redis.workbook.test; done >"$BATS_TEST_TMPDIR/names"
+    yes redis.workbook.test | head -n 200 >"$BATS_TEST_TMPDIR/names"
     run "$RESOLVE" --server "127.0.0.1:$PORT" --names "$BATS_TEST_TMPDIR/names" --quiet \
         --timeout 0.1 --attempts 10 --max-inflight 400
     assert_success

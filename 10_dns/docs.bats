@@ -9,7 +9,7 @@ load ../tests/walkthrough
 PAGE=10-dns.md
 
 setup() {
-    cd "$WORKBOOK_ROOT"
+    cd "$WORKBOOK_ROOT" || return 1
     SERVER=$(bin 10_dns/dns_server)
     RESOLVE=$(bin 10_dns/resolve)
 }

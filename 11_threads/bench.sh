@@ -17,7 +17,7 @@
 # Usage: 11_threads/bench.sh [ROUNDS=3] [CONNS=200] [LINES=500]
 set -eu
 cd "$(dirname "$0")/.."
-# shellcheck source=../scripts/lib.sh
+# shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 rounds=${1:-3}
 conns=${2:-200}
