@@ -22,6 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotate  # noqa: E402
+import casts  # noqa: E402  (each chapter page's recorded lesson and timeline)
 import regions  # noqa: E402
 
 try:
@@ -301,6 +302,7 @@ class Site:
         zh = is_zh(rel)
         body = self.rewrite_links(rel, rel_out, pandoc_html)
         body = highlight_blocks(body)
+        body = casts.embed(self.repo.root, rel, rel_out, body)
         folder = self.chapter_folder(rel)
         if folder:
             body = self.autolink_functions(folder, rel_out, body)
@@ -493,6 +495,7 @@ def build(repo, out):
     site = Site(repo, out)
     with open(os.path.join(out, "site.css"), "w", encoding="utf-8") as f:
         f.write(site_css())
+    casts.copy_assets(repo.root, out)
     for rel in pages:
         site.titles[rel] = first_heading(filled[rel], rel)
     for rel in repo.sources:  # first: the chapter pages link to their functions

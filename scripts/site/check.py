@@ -25,6 +25,9 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import casts  # noqa: E402  (the chapter pages' players and timelines)
+
 WIDTH, HEIGHT = 1280, 800
 PAGE_TIMEOUT = 30
 
@@ -144,6 +147,9 @@ class Browser:
         r = self.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
         if "exceptionDetails" in r:
             raise RuntimeError(f"probe failed: {r['exceptionDetails'].get('text')}")
+        c = self.call("Runtime.evaluate", {"expression": casts.PROBE, "awaitPromise": True, "returnByValue": True})
+        r["result"]["value"]["cast"] = c["result"].get("value") if "exceptionDetails" not in c else \
+            {"error": c["exceptionDetails"].get("text")}
         shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
         return r["result"]["value"], base64.b64decode(shot["data"])
 
@@ -236,6 +242,7 @@ def page_problems(site, rel, p, probes):
         elif u.fragment and target.endswith(".html") and target in probes and \
                 unquote(u.fragment) not in probes[target]["ids"]:
             say(f"broken anchor: {shown(site, href)} (no id \"{unquote(u.fragment)}\" in {target})")
+    out += casts.problems(rel, p.get("cast"))
     c = p["cols"]
     if c is not None:
         if not c["sideBySide"] or c["prose"] == 0:
