@@ -133,7 +133,7 @@ PY
     assert_line --index 0 "listening on 127.0.0.1:40001; producers connect to 127.0.0.1:40002"
     assert_line --index 1 "kill -USR1 4101; redis-cli -p 46379; redis pid 4379; client 127.0.0.1:50001 and 127.0.0.1:50001"
     assert_line --index 2 "client 127.0.0.1:50002 in build/demo/ch6.lesson/trace.log"
-    assert_line --index 3 "  ···.· ms  dispatch  fd 7  read -> on_read"
+    assert_line --index 3 "   ···.· ms  dispatch  fd 7  read -> on_read"
     assert_line --index 4 "  1649.9 ms  dispatch  fd 7  read -> on_read"
 }
 
@@ -202,7 +202,7 @@ dispatch timers 16
 detect fd 4 17
 dispatch SIGINT 18
 pause +1.5 s
-pause +0.8 s
+pause +799 ms
 pause +1.0 s
 pause +100 ms
 width 1280 smallest-font 18.0"
@@ -222,7 +222,7 @@ width 1280 smallest-font 18.0"
     [ "$(grep -c '^lane ' <<<"$output")" -eq 16 ]
     [ "$(grep -c '^register ' <<<"$output")" -eq 40 ]
     assert_line "register fd 10 0"
-    assert_line "register other fds 49"
+    assert_line "register other fds 39"
     echo "hello" >"$BATS_TEST_TMPDIR/not.trace"
     run "$PY" "$WORKBOOK_ROOT/scripts/timeline.py" "$BATS_TEST_TMPDIR/not.trace" "$BATS_TEST_TMPDIR/not.svg"
     assert_failure 1
