@@ -35,8 +35,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLS, ROWS = 120, 36          # the window; one more row for the status line
 POLL = 0.1                    # seconds between looks at the panes
-SETTLE = 3                    # a screen unchanged for this many looks is a frame
-RESTLESS = 15                 # ... or one that keeps changing, after this many looks
+SETTLE = 0.8                  # seconds: a screen unchanged this long is a frame (a step takes 1.5)
+RESTLESS = 3.0                # ... or one that has kept changing this long
 DELAY = "1.5"                 # DEMO_DELAY while recording
 LESSON_TIMEOUT = 240          # seconds: a lesson that has not ended by then fails
 MAX_TRACE_LINES = 150        # the timeline's source keeps at most this many trace lines
@@ -77,7 +77,7 @@ class Normaliser:
 
     def __init__(self, state):
         self.state = state
-        self.ports, self.pids = {}, {}
+        self.ports, self.pids, self.stamps = {}, {}, {}
         self.clients = self.servers = 0
 
     def learn(self):
@@ -107,6 +107,11 @@ class Normaliser:
         except OSError:
             return ""
 
+    def stamp(self, m):
+        if m.group(0) not in self.stamps:
+            self.stamps[m.group(0)] = f"1700000000.{len(self.stamps) + 1:06d}"
+        return self.stamps[m.group(0)]
+
     def port(self, m):
         p = m.group(2)
         if p not in self.ports:
@@ -122,6 +127,8 @@ class Normaliser:
         s = re.sub(r"((?:127\.0\.0\.1|localhost)[: ]|port:? |-p )(\d{4,5})\b", self.port, s)
         for real, stand_in in list(self.ports.items()) + list(self.pids.items()):
             s = re.sub(r"(?<![\d.])" + real + r"(?![\d.])", stand_in, s)
+        # redis-cli monitor's wall-clock stamps: 1700000000.000001, ...02, in order of appearance
+        s = re.sub(r"(?m)^\d{10}\.\d{6}(?= \[\d+ )", self.stamp, s)
         if trace_times:  # "   12.3 ms  register ..." -> "  ···.· ms  register ..."
             s = re.sub(r"(?m)^ *\d+\.\d(?= ms  )", lambda m: "···.·".rjust(len(m.group(0))), s)
         return s
@@ -245,7 +252,8 @@ def record(nn, folder):
     started = time.monotonic()
     lesson.start()
     norm = Normaliser(lesson.state)
-    events, last, candidate, same, changing, clock, step_seen = [], None, None, 0, 0, 0.0, 0
+    events, last, candidate, clock, step_seen = [], None, None, 0.0, 0
+    since = changing_since = time.monotonic()
     trace, offsets = "", {}
     try:
         control_id = None
@@ -256,13 +264,14 @@ def record(nn, folder):
                     if line.startswith("control "):
                         control_id = line.split()[1]
             screen, control = compose(lesson, norm, control_id)
-            if screen == candidate:
-                same += 1
-            else:
-                candidate, same = screen, 0
-            changing = 0 if screen == last else changing + 1
+            now = time.monotonic()
+            if screen != candidate:
+                candidate, since = screen, now
+            if screen == last:
+                changing_since = now
+            same = now - since  # how long the screen has stayed as it is
             ended = "That was the lesson." in control
-            if screen != last and (same >= SETTLE or changing >= RESTLESS):
+            if screen != last and (same >= SETTLE or now - changing_since >= RESTLESS):
                 if last is None:
                     data = "\x1b[?25l\x1b[H\x1b[2J" + "".join(
                         f"\x1b[{y + 1};1H" + render_row(r) for y, r in enumerate(screen))
@@ -279,7 +288,7 @@ def record(nn, folder):
                         step_seen = int(k)
                         offsets[step_seen] = log_size(lesson.state)  # where its output will start
                 events.append((clock, "o", data, changed))
-                last, changing = screen, 0
+                last, changing_since = screen, now
                 if ended and same >= SETTLE:
                     break
             elif ended and screen == last and same >= SETTLE:

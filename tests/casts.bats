@@ -111,7 +111,7 @@ PY
     assert_failure
 }
 
-@test "the recorder's normaliser: a lesson's ports and pids become the same stand-ins every time" {
+@test "the recorder's normaliser: a lesson's ports, pids, paths and clocks become the same stand-ins every time" {
     local st="$BATS_TEST_TMPDIR/state"
     mkdir -p "$st"
     printf 'redis_port=38001\n' >"$st/env"
@@ -128,6 +128,7 @@ print(n.text("kill -USR1 12345; redis-cli -p 38001; redis pid 9999; client 127.0
 print(n.text("client 127.0.0.1:60001 in build/demo/ch6.Ab12Cd/trace.log"))
 print(n.text("  1649.9 ms  dispatch  fd 7  read -> on_read"))
 print(n.text("  1649.9 ms  dispatch  fd 7  read -> on_read", trace_times=False))
+print(n.text("1796307401.363317 [0 127.0.0.1:51234] \"PING\"\n1796307402.895286 [0 127.0.0.1:51234] \"GET\""))
 PY
     assert_success
     assert_line --index 0 "listening on 127.0.0.1:40001; producers connect to 127.0.0.1:40002"
@@ -135,6 +136,8 @@ PY
     assert_line --index 2 "client 127.0.0.1:50002 in build/demo/ch6.lesson/trace.log"
     assert_line --index 3 "   ···.· ms  dispatch  fd 7  read -> on_read"
     assert_line --index 4 "  1649.9 ms  dispatch  fd 7  read -> on_read"
+    assert_line --index 5 '1700000000.000001 [0 127.0.0.1:50001] "PING"'
+    assert_line --index 6 '1700000000.000002 [0 127.0.0.1:50001] "GET"'
 }
 
 @test "every chapter page (en + zh) gets its player and its timeline under 'What you should see'; the SVGs match their traces" {
