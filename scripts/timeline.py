@@ -22,7 +22,7 @@ import re
 import sys
 
 WIDTH = 1280
-LABEL_W = 250         # the lanes' names, on the left
+LABEL_W = 290         # the lanes' names, on the left
 LANE_H = 34
 TOP = 96              # title, legend, time labels
 GAP_MS = 5.0          # a pause longer than this starts a new burst
