@@ -307,6 +307,11 @@ def record(nn, folder):
         runs = [(k, norm.text(raw[a:b].decode(errors="replace"), trace_times=False))
                 for k, a, b in zip(logged, cuts, cuts[1:])]
         trace = pick_run(nn, runs, steps, norm)
+        if not trace:  # no step writes its trace to {log}: the trace lines the server pane shows
+            server = next(ln.split()[1] for ln in norm.read("panes").splitlines() if ln.startswith("server "))
+            shown = norm.text(lesson.tm("capture-pane", "-p", "-J", "-S", "-", "-t", server), trace_times=False)
+            trace = pick_run(nn, [(0, "\n".join(ln for ln in shown.splitlines() if TRACE_LINE.match(ln)))],
+                             steps, norm)
     finally:
         lesson.stop()
     if step_seen != len(steps):
@@ -325,7 +330,7 @@ def record(nn, folder):
     with open(cast, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(ROOT, "docs/img", f"{nn}-timeline.trace"), "w", encoding="utf-8") as f:
-        f.write(trace)
+        f.write(trace or f"# chapter {int(nn)}: the lesson printed no --trace lines (no {{trace}} in its steps)\n")
     frames = sum(1 for e in events if e[1] == "o")
     print(f"casts: docs/casts/{nn}.cast: {frames} frames, {step_seen} steps, {clock:.0f} s of lesson, "
           f"{os.path.getsize(cast) // 1024} KiB; recorded in {time.monotonic() - started:.0f} s; "
@@ -343,13 +348,16 @@ def pick_run(nn, runs, steps, norm):
     """The timeline's source: of the parts of the lesson's trace log each traced program wrote
     (RUNS: [(step, text)]), the one that dispatched most, cut after MAX_TRACE_LINES trace lines,
     with a first line saying which program and step it was."""
-    runs = [(k, t.splitlines()) for k, t in runs if TRACE_LINE.search(t)]
+    runs = [(k, t.splitlines()) for k, t in runs]
+    runs = [(k, lines) for k, lines in runs if any(TRACE_LINE.match(ln) for ln in lines)]
     if not runs:
         return ""
     step, lines = max(runs, key=lambda r: (sum(" dispatch " in ln for ln in r[1]), -r[0]))
-    cmd = steps[step - 1][1].replace("{bin}", "").replace(" {trace}", " --trace").split(" 2>>")[0]
+    cmd = "the lesson's server pane"
+    if step:
+        cmd = steps[step - 1][1].replace("{bin}", "").replace(" {trace}", " --trace").split(" 2>>")[0]
     cmd = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), cmd)  # {redis_port} -> REDIS_PORT
-    what = norm.text(cmd, trace_times=False) + f" (lesson step {step})"
+    what = norm.text(cmd, trace_times=False) + (f" (lesson step {step})" if step else "")
     kept, n = [], 0
     for line in lines:
         n += bool(TRACE_LINE.match(line))

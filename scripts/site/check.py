@@ -10,7 +10,8 @@ screenshot (SHOTS/<page path with / as __>.png) and fails on:
   - a link to a page or file of the site that does not exist, or to an #anchor the page lacks;
   - an image that did not load; anything fetched from the network (the site is offline);
   - a source page without both columns (prose and code, side by side) or missing lines;
-  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied.
+  - a page wider than the viewport (a horizontal scroll bar), or the stylesheet not applied;
+  - a chapter page whose recorded lesson does not play or whose timeline is missing (casts.py).
 Prints one line per problem, "docs-check: PAGE: what", then a summary; exits 1 if any.
 """
 import base64
