@@ -254,7 +254,7 @@ def record(nn, folder):
     norm = Normaliser(lesson.state)
     events, last, candidate, clock, step_seen = [], None, None, 0.0, 0
     since = changing_since = time.monotonic()
-    trace, offsets = "", {}
+    trace, offsets, pending = "", {}, []
     try:
         control_id = None
         while time.monotonic() - started < LESSON_TIMEOUT:
@@ -271,6 +271,16 @@ def record(nn, folder):
                 changing_since = now
             same = now - since  # how long the screen has stayed as it is
             ended = "That was the lesson." in control
+            # a step's explanation has appeared (looked for at every look, as it may scroll away
+            # before the screen settles): its marker goes on the next frame, named as the control
+            # pane names it; a step that scrolled away unseen is named from demo.steps
+            for k, n, pane, cmd in re.findall(r"(?m)^Step (\d+)/(\d+) — (\S+) pane: (.*)$", control):
+                while step_seen < int(k) <= len(steps):
+                    step_seen += 1
+                    label = f"{k}/{n} {pane}: {cmd.strip()}" if step_seen == int(k) else \
+                        f"{step_seen}/{n} {steps[step_seen - 1][0]}: {steps[step_seen - 1][1]}"
+                    pending.append(label)  # the control pane's text is normalised already
+                    offsets[step_seen] = log_size(lesson.state)  # where its output will start
             if screen != last and (same >= SETTLE or now - changing_since >= RESTLESS):
                 if last is None:
                     data = "\x1b[?25l\x1b[H\x1b[2J" + "".join(
@@ -281,12 +291,8 @@ def record(nn, folder):
                     data = "".join(f"\x1b[{y + 1};1H" + render_row(screen[y]) for y in diff)
                     changed = sum(sum(a != b for a, b in zip(last[y][0], screen[y][0])) for y in diff)
                     clock = round(clock + reading_time(events[-1][3]), 1)
-                # a marker where a step's explanation appears, named as the control pane names it
-                for k, n, pane, cmd in re.findall(r"(?m)^Step (\d+)/(\d+) — (\S+) pane: (.*)$", control):
-                    if step_seen < int(k) <= len(steps):
-                        events.append((clock, "m", f"{k}/{n} {pane}: {cmd.strip()}", 0))
-                        step_seen = int(k)
-                        offsets[step_seen] = log_size(lesson.state)  # where its output will start
+                events += [(clock, "m", label, 0) for label in pending]
+                pending = []
                 events.append((clock, "o", data, changed))
                 last, changing_since = screen, now
                 if ended and same >= SETTLE:
@@ -302,7 +308,8 @@ def record(nn, folder):
         with open(os.path.join(ROOT, "build/casts", f"{nn}-trace.log"), "w", encoding="utf-8") as f:
             f.write(norm.text(raw.decode(errors="replace"), trace_times=False))  # every run: not committed
         # each step that writes the log: its part of the log, from where the log was when it was typed
-        logged = [k for k, (_, cmd) in enumerate(steps, 1) if "{log}" in cmd and "{trace}" in cmd]
+        logged = [k for k, (_, cmd) in enumerate(steps, 1)
+                  if "{log}" in cmd and ("{trace}" in cmd or "--trace" in cmd)]
         cuts = [offsets.get(k, len(raw)) for k in logged] + [len(raw)]
         runs = [(k, norm.text(raw[a:b].decode(errors="replace"), trace_times=False))
                 for k, a, b in zip(logged, cuts, cuts[1:])]
@@ -317,6 +324,7 @@ def record(nn, folder):
     if step_seen != len(steps):
         sys.exit(f"casts: chapter {nn}: the recording saw {step_seen} of {len(steps)} steps")
     clock = round(clock + reading_time(events[-1][3]), 1)
+    events += [(clock, "m", label, 0) for label in pending]
     header = {"version": 2, "width": COLS, "height": ROWS + 1,
               "title": f"make demo{int(nn)} ({folder})",
               "env": {"TERM": "screen-256color", "SHELL": "/bin/bash"},
@@ -344,11 +352,25 @@ def log_size(state):
         return 0
 
 
+def last_run(lines):
+    """LINES from where the trace's clock last went back: a step's part of the log can begin with
+    the end of the program before it (its marker appears while that one still runs); each program's
+    clock starts at 0."""
+    start, last = 0, None
+    for i, line in enumerate(lines):
+        m = TRACE_LINE.match(line)
+        if m:
+            if last is not None and float(m.group(1)) < last:
+                start = i
+            last = float(m.group(1))
+    return lines[start:]
+
+
 def pick_run(nn, runs, steps, norm):
     """The timeline's source: of the parts of the lesson's trace log each traced program wrote
     (RUNS: [(step, text)]), the one that dispatched most, cut after MAX_TRACE_LINES trace lines,
     with a first line saying which program and step it was."""
-    runs = [(k, t.splitlines()) for k, t in runs]
+    runs = [(k, last_run(t.splitlines())) for k, t in runs]
     runs = [(k, lines) for k, lines in runs if any(TRACE_LINE.match(ln) for ln in lines)]
     if not runs:
         return ""
