@@ -157,6 +157,9 @@ class Lesson:
 
     def stop(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        sock = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", self.socket)
+        if os.path.exists(sock):  # kill-server can leave its socket file behind
+            os.unlink(sock)
         deadline = time.monotonic() + 20  # the lesson's watchdog stops its servers, removes its files
         while self.state and os.path.exists(self.state) and time.monotonic() < deadline:
             time.sleep(0.1)
