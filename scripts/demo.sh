@@ -30,6 +30,8 @@
 #   DEMO_TRACE=FLAGS   the servers' trace flag (make: --trace; empty: none)
 #   DEMO_SOCKET=NAME   the tmux server's socket name (tmux -L; default: a new one)
 #   DEMO_DETACHED=1    start the session in the background and return (tests)
+#   DEMO_COLS, DEMO_ROWS  the window's size when detached (default 180x50;
+#                      scripts/casts.py records at 120x36, for the site's player)
 #
 # Everything the lesson starts is stopped when the session ends — last step,
 # `q` or Ctrl-C in the control pane, or the session killed: a watchdog process
@@ -93,7 +95,7 @@ make_layout() {
     local s c c2 t name
     # a plain bash, the same for everybody: a short prompt that names the pane
     s=$(tm new-session -d -P -F '#{pane_id}' -s "$session" -n "chapter$chapter" \
-        -x 180 -y 50 -c "$root" "$shell PS1='server\$ ' HISTFILE=/dev/null bash --norc --noprofile -i") || return 1
+        -x "${DEMO_COLS:-180}" -y "${DEMO_ROWS:-50}" -c "$root" "$shell PS1='server\$ ' HISTFILE=/dev/null bash --norc --noprofile -i") || return 1
     c=$(tm split-window -h -P -F '#{pane_id}' -t "$s" -l 45% -c "$root" \
         "$shell PS1='client\$ ' HISTFILE=/dev/null bash --norc --noprofile -i") || return 1
     c2=$(tm split-window -v -P -F '#{pane_id}' -t "$c" -c "$root" \

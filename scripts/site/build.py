@@ -28,6 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import annotate  # noqa: E402
+import casts  # noqa: E402  (each chapter page's recorded lesson and timeline)
 import regions  # noqa: E402
 import svgtext  # noqa: E402
 from highlight import highlight_blocks, token_lines  # noqa: E402
@@ -406,6 +407,7 @@ class Site:
         body = re.sub(r"<p>(<img [^>]*>)</p>", r'<p class="figure">\1</p>', body)
         body = self.size_pictures(rel, body)
         self.search.add_page(rel_out, self.titles.get(rel, rel), body, zh)
+        body = casts.embed(self.repo.root, rel, rel_out, body)
         folder = self.chapter_folder(rel)
         if folder:
             body = self.autolink_functions(folder, rel_out, body)
@@ -601,6 +603,7 @@ def build(repo, out):
     site = Site(repo, out)
     with open(os.path.join(out, "site.css"), "w", encoding="utf-8") as f:
         f.write(site_css())
+    casts.copy_assets(repo.root, out)
     for rel in pages:
         site.titles[rel] = first_heading(filled[rel], rel)
     for rel in repo.sources:  # first: the chapter pages link to their functions

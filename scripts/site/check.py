@@ -15,6 +15,7 @@ screenshot (SHOTS/<page path with / as __>.png) and fails on:
     without the search box, a picture whose smallest text is under 14 px as shown, a space
     between two Chinese characters in a Chinese page outside code;
   - a search typed into the box (SEARCHES) that does not find the page it should.
+  - a chapter page whose recorded lesson does not play or whose timeline is missing (casts.py).
 Prints one line per problem, "docs-check: PAGE: what", then a summary; exits 1 if any.
 """
 import base64
@@ -32,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svgtext  # noqa: E402
+import casts  # noqa: E402  (the chapter pages' players and timelines)
 
 WIDTH, HEIGHT = 1280, 800
 PAGE_TIMEOUT = 30
@@ -200,6 +202,9 @@ class Browser:
         r = self.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
         if "exceptionDetails" in r:
             raise RuntimeError(f"probe failed: {r['exceptionDetails'].get('text')}")
+        c = self.call("Runtime.evaluate", {"expression": casts.PROBE, "awaitPromise": True, "returnByValue": True})
+        r["result"]["value"]["cast"] = c["result"].get("value") if "exceptionDetails" not in c else \
+            {"error": c["exceptionDetails"].get("text")}
         shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
         return r["result"]["value"], base64.b64decode(shot["data"])
 
@@ -327,6 +332,7 @@ def page_problems(site, rel, p, probes):
         elif u.fragment and target.endswith(".html") and target in probes and \
                 unquote(u.fragment) not in probes[target]["ids"]:
             say(f"broken anchor: {shown(site, href)} (no id \"{unquote(u.fragment)}\" in {target})")
+    out += casts.problems(rel, p.get("cast"))
     c = p["cols"]
     if c is not None:
         if not c["sideBySide"] or c["prose"] == 0:
