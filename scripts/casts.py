@@ -284,7 +284,10 @@ def record(nn, folder):
                         f"{step_seen}/{n} {steps[step_seen - 1][0]}: {steps[step_seen - 1][1]}"
                     pending.append(label)  # the control pane's text is normalised already
                     offsets[step_seen] = log_size(lesson.state)  # where its output will start
-            if screen != last and (same >= SETTLE or now - changing_since >= RESTLESS):
+            # a lesson whose screen never rests (a timer tracing ten times a second) would put
+            # two steps on one frame: the next step's arrival closes the previous one's frame
+            crowded = len(pending) >= 2
+            if screen != last and (same >= SETTLE or now - changing_since >= RESTLESS or crowded):
                 if last is None:
                     data = "\x1b[?25l\x1b[H\x1b[2J" + "".join(
                         f"\x1b[{y + 1};1H" + render_row(r) for y, r in enumerate(screen))
@@ -294,8 +297,9 @@ def record(nn, folder):
                     data = "".join(f"\x1b[{y + 1};1H" + render_row(screen[y]) for y in diff)
                     changed = sum(sum(a != b for a, b in zip(last[y][0], screen[y][0])) for y in diff)
                     clock = round(clock + reading_time(events[-1][3]), 1)
-                events += [(clock, "m", label, 0) for label in pending]
-                pending = []
+                keep = pending[-1:] if crowded else []
+                events += [(clock, "m", label, 0) for label in pending[:len(pending) - len(keep)]]
+                pending = keep
                 events.append((clock, "o", data, changed))
                 last, changing_since = screen, now
                 if ended and same >= SETTLE:
