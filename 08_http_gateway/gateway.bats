@@ -81,7 +81,15 @@ stats() { SERVER_PID=$GW_PID SERVER_OUT=$GW_OUT signal_for_line USR1 'stats: '; 
         done
         curl -s -w '%{http_code} %{content_type}\n' "${args[@]}" >"$BATS_TEST_TMPDIR/$side.status"
     done
+    # webdis 0.1.9 (Debian 12) wrote null for a nested array or a status inside an
+    # array, a bug 0.1.22 (Debian 13) fixed; the gateway writes them as 0.1.22 does,
+    # so against 0.1.9 those JSON replies are compared on Debian 13 only
+    old_webdis=$(dpkg-query -W -f='${Version}' webdis 2>/dev/null | grep -c '^0\.1\.9')
     for i in "${!paths[@]}"; do
+        if [ "$old_webdis" -gt 0 ] && [[ ${paths[$i]} =~ ^/(SCAN|EVAL)/ && ${paths[$i]} != *.raw ]]; then
+            echo "# ${paths[$i]}: webdis 0.1.9 writes null for nested arrays; not compared" >&3
+            continue
+        fi
         w=$(sed -n "$((i + 1))p" "$BATS_TEST_TMPDIR/webdis.status")
         g=$(sed -n "$((i + 1))p" "$BATS_TEST_TMPDIR/gateway.status")
         if [ "$w" != "$g" ] || ! cmp -s "$BATS_TEST_TMPDIR/webdis.$i" "$BATS_TEST_TMPDIR/gateway.$i"; then

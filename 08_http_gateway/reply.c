@@ -1,5 +1,5 @@
 /*
- * 08_http_gateway/reply.c — webdis 0.1.9's three reply formats, byte for byte
+ * 08_http_gateway/reply.c — webdis's three reply formats, byte for byte
  * (its src/formats/json.c, custom-type.c and raw.c; gateway.bats compares our
  * bodies with webdis's own for the same requests on the same Redis).
  *
@@ -7,8 +7,10 @@
  * output: a string ends at its first NUL byte; a string that is not valid
  * UTF-8 cannot be made, so it is left out (an array loses the element, an
  * object the member); control characters become \n, \t or \u001B; nothing
- * else is escaped. Inside an array only strings and integers survive — a nil,
- * a status or a nested array is null. HGETALL's flat list becomes an object.
+ * else is escaped. Inside an array, strings, statuses and integers are kept, a
+ * nested array is an array and a nil is null, as webdis 0.1.22 (Debian 13)
+ * writes them; 0.1.9 (Debian 12) wrote null for a status or a nested array, a
+ * bug later fixed. HGETALL's flat list becomes an object.
  */
 #include <stdio.h>
 #include <string.h>
@@ -112,12 +114,18 @@ static int json_element_kept(const redisReply *e)
     return e->type != REDIS_REPLY_STRING || json_can_string(e->str, e->len);
 }
 
-/* One element of an array: strings and integers; anything else is null. */
+static void json_array(struct evbuffer *out, const redisReply *r);
+
+/* One element of an array: strings, statuses and integers, and a nested array
+ * as an array (webdis 0.1.22, Debian 13; 0.1.9 wrote null for a nested array
+ * or a status, a bug it fixed); anything else (a nil) is null. */
 static void json_element(struct evbuffer *out, const redisReply *e)
 {
     switch (e->type) {
-    case REDIS_REPLY_STRING: json_string(out, e->str, e->len); break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS: json_string(out, e->str, e->len); break;
     case REDIS_REPLY_INTEGER: evbuffer_add_printf(out, "%lld", e->integer); break;
+    case REDIS_REPLY_ARRAY: json_array(out, e); break;
     default: evbuffer_add(out, "null", 4);
     }
 }
