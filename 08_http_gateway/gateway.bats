@@ -84,7 +84,8 @@ stats() { SERVER_PID=$GW_PID SERVER_OUT=$GW_OUT signal_for_line USR1 'stats: '; 
     # webdis 0.1.9 (Debian 12) wrote null for a nested array or a status inside an
     # array, a bug 0.1.22 (Debian 13) fixed; the gateway writes them as 0.1.22 does,
     # so against 0.1.9 those JSON replies are compared on Debian 13 only
-    old_webdis=$(dpkg-query -W -f='${Version}' webdis 2>/dev/null | grep -c '^0\.1\.9')
+    old_webdis=0
+    case $(dpkg-query -W -f='${Version}' webdis 2>/dev/null) in 0.1.9*) old_webdis=1 ;; esac
     for i in "${!paths[@]}"; do
         if [ "$old_webdis" -gt 0 ] && [[ ${paths[$i]} =~ ^/(SCAN|EVAL)/ && ${paths[$i]} != *.raw ]]; then
             echo "# ${paths[$i]}: webdis 0.1.9 writes null for nested arrays; not compared" >&3

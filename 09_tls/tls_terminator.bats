@@ -55,11 +55,14 @@ peer() { timeout 10 "$WORKBOOK_ROOT/09_tls/tls_peer.py" "$1" "$CERTS/ca.crt" "${
 
 @test "half-close with close_notify: the replies, then our close_notify (as Redis's TLS port)" {
     start_terminator
+    # Redis 7 (Debian 12) ends with close_notify here, Redis 8 with OpenSSL 3.5
+    # (Debian 13) with a bare FIN: the replies must be Redis's, and our end is
+    # always a close_notify (what TLS asks of a clean close)
     run peer "$TLS_PORT" close_notify 'SET t09:h v\r\nGET t09:h\r\nECHO half\r\n'
-    direct=$output
-    assert_output "$(printf '%s\n' "b'+OK\\r\\n\$1\\r\\nv\\r\\n\$4\\r\\nhalf\\r\\n'" 'end: close_notify')"
+    assert_line --index 0 "b'+OK\\r\\n\$1\\r\\nv\\r\\n\$4\\r\\nhalf\\r\\n'"
+    direct=${lines[0]}
     run peer "$PORT" close_notify 'SET t09:h v\r\nGET t09:h\r\nECHO half\r\n'
-    assert_output "$direct"
+    assert_output "$(printf '%s\n' "$direct" 'end: close_notify')"
 }
 
 @test "dirty half-close (FIN, no close_notify): the same replies; then close_notify, where Redis alerts" {
