@@ -37,7 +37,13 @@ publish_many() {
     done
     # 16 MiB of messages, 16 KiB each, for a client that reads nothing
     publish_many t08:flood 16384 1024 "$REDIS_PORT"
-    line=$(signal_for_line USR1 'stats: ')
+    # Redis has taken every PUBLISH; the gateway may still be reading them (an ASan
+    # build is slower): wait for the pause, up to 10 s, rather than read one snapshot
+    for _ in $(seq 100); do
+        line=$(signal_for_line USR1 'stats: ')
+        [[ $line =~ sub_paused=[1-9] ]] && break
+        sleep 0.1
+    done
     echo "# $line" >&3
     [[ $line =~ sub_paused=([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] || fail "never paused: $line"
     [[ $line =~ sub_max_buffered=([0-9]+) ]] || fail "$line"
