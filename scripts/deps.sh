@@ -101,8 +101,8 @@ check_extra() {
         plot)  need "gnuplot" gnuplot-nox gnuplot command -v gnuplot ;;
         fresh) need "debootstrap" debootstrap "" command -v debootstrap ;;
         memcheck) need "valgrind" valgrind valgrind command -v valgrind ;;
-        fuzz)  need "clang with libFuzzer (make fuzz)" clang llvm command -v clang ;;
-        tsan)  need "clang (ThreadSanitizer: make tsan-test)" clang "" command -v clang ;;
+        # one compiler for both: libFuzzer (make fuzz) and ThreadSanitizer (make tsan-test)
+        fuzz | tsan) need "clang (make fuzz, make tsan-test)" clang llvm command -v clang ;;
         lint)  need "clang-format" clang-format clang-format command -v clang-format
                need "clang-tidy" clang-tidy llvm command -v clang-tidy
                need "cppcheck" cppcheck cppcheck command -v cppcheck
