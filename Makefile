@@ -4,25 +4,27 @@
 #   make help         every target, one line each
 #
 # A chapter is one folder, NN_name/, found by its name; nothing here lists them:
-#   - every NN_name/*.c that defines main() is a program, built next to its
-#     source (01_listener/listener.c -> 01_listener/listener);
-#   - the folder's other .c files are parts: an archive (NN_name/parts.a) from
-#     which each of its programs takes what it uses;
+#   - every NN_name/*.c that defines main() is a program, built under build/
+#     (01_listener/listener.c -> build/01_listener/listener), so a chapter's
+#     folder holds only what a student reads;
+#   - the folder's other .c files are parts: an archive (build/NN_name/parts.a)
+#     from which each of its programs takes what it uses;
 #   - NN_name/chapter.mk says how `make chapterN` runs it, which pkg-config
 #     packages it needs besides libevent (NN_name_PKGS) and other libraries
 #     (NN_name_LDLIBS), and adds its own `## ` help lines;
 #   - NN_name/*.bats are its tests (`make test-chapterN`).
 # docs/adding-a-chapter.md walks through adding one.
 #
-# O=DIR/ puts binaries and objects under DIR instead (DIR/01_listener/listener),
-# so a build with other flags can live beside the normal one without mixing.
+# O=DIR/ puts binaries and objects under DIR instead of build/ (DIR/01_listener/
+# listener), so a build with other flags (make asan-test: build/asan/) can live
+# beside the normal one without mixing.
 
 CC       ?= cc
 CFLAGS   ?= -std=c11 -Wall -Wextra -Werror -O2 -g
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icommon
-O        ?=
+O        ?= build/
 # Where the tests look for binaries (tests/helpers.bash reads it).
-export WORKBOOK_BIN := $(if $(O),$(abspath $(O)),$(CURDIR))
+export WORKBOOK_BIN := $(abspath $(O))
 
 CHAPTERS     := $(patsubst %/,%,$(sort $(wildcard [0-9][0-9]_*/)))
 C_SOURCES    := $(foreach c,$(CHAPTERS),$(wildcard $(c)/*.c))
@@ -166,6 +168,4 @@ bench-c10k: $(O)01_listener/listener $(O)06_redis_relay/relay
 
 ## clean                remove what the build made
 clean:
-	rm -f $(PROGRAMS) $(PROGRAMS:=.o) $(PROGRAMS:=.d) $(PART_SOURCES:.c=.o) $(PART_SOURCES:.c=.d)
-	rm -f $(COMMON_OBJ) $(COMMON_OBJ:.o=.d) $(addprefix $(O),$(addsuffix /parts.a,$(CHAPTERS)))
 	rm -rf build

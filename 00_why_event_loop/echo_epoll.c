@@ -14,7 +14,7 @@
  *   - signals, closing, and the accept loop are ours to get right too.
  * This is exactly the work a bufferevent does for you (echo_libevent.c).
  *
- * Run it:  00_why_event_loop/echo_epoll --port 8000
+ * Run it:  build/00_why_event_loop/echo_epoll --port 8000
  * Poke it: nc 127.0.0.1 8000 in many terminals — one process, one thread.
  * Read docs/00-why-event-loop.md beside this file.
  */

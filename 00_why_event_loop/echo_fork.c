@@ -9,7 +9,7 @@
  * And a parent of many children has chores: reap them when they exit
  * (SIGCHLD + waitpid, or they stay as zombies) and stop them when it stops.
  *
- * Run it:  00_why_event_loop/echo_fork --port 8000
+ * Run it:  build/00_why_event_loop/echo_fork --port 8000
  * Poke it: nc 127.0.0.1 8000 in two terminals — both echo at once;
  *          ps --ppid $(pgrep -n echo_fork) shows one child per client.
  * Read docs/00-why-event-loop.md beside this file.

@@ -8,7 +8,7 @@
  * session. Nothing is slow here; the server is simply busy waiting in read()
  * for the one client it has.
  *
- * Run it:  00_why_event_loop/echo_iterative --port 8000
+ * Run it:  build/00_why_event_loop/echo_iterative --port 8000
  * Poke it: nc 127.0.0.1 8000 in two terminals; type in the second one: no
  *          echo until you leave the first (Ctrl-D or Ctrl-C there).
  * Read docs/00-why-event-loop.md beside this file.

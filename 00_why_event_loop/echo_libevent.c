@@ -14,7 +14,7 @@
  * What is left for us is the protocol: move each complete line from input to
  * output. Chapter 1 takes these calls apart one by one.
  *
- * Run it:  make chapter0    (or: 00_why_event_loop/echo_libevent --port 8000)
+ * Run it:  make chapter0    (or: build/00_why_event_loop/echo_libevent --port 8000)
  * Poke it: nc 127.0.0.1 8000 — type lines, they come back.
  * Read docs/00-why-event-loop.md beside this file.
  */

@@ -13,7 +13,7 @@
  * read() return, and then joins every worker. Finished workers are joined as
  * the server goes, so their stacks do not pile up.
  *
- * Run it:  00_why_event_loop/echo_threads --port 8000
+ * Run it:  build/00_why_event_loop/echo_threads --port 8000
  * Poke it: nc 127.0.0.1 8000 in two terminals — both echo at once;
  *          grep Threads /proc/$(pgrep -n echo_threads)/status counts them.
  * Read docs/00-why-event-loop.md beside this file.

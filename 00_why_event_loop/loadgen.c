@@ -19,7 +19,7 @@
  *
  * Its command line and the arithmetic of its report are in loadgen_cli.c.
  *
- * Run it:  00_why_event_loop/loadgen --port 8000 --connections 100 --lines 10
+ * Run it:  build/00_why_event_loop/loadgen --port 8000 --connections 100 --lines 10
  * Read docs/00-why-event-loop.md beside this file.
  */
 #include <errno.h>

@@ -5,7 +5,7 @@
  * the hazard; docs/errata.md explains them, docs/notes/ev_listenfd.orig.c is the
  * original, and `make errata-diff` prints the difference as diff -u.
  *
- * Run it:  01_listener/ev_listenfd [PORT]      (default 8080)
+ * Run it:  build/01_listener/ev_listenfd [PORT]      (default 8080)
  * Poke it: telnet 127.0.0.1 8080 — the server prints "recv a connection" and
  *          closes the connection; Ctrl-C stops it.
  */

@@ -9,7 +9,7 @@
  * Each accepted connection becomes a bufferevent that greets the peer and echoes
  * back every line it sends.
  *
- * Run it:  make chapter1        (or: 01_listener/listener --port 8080)
+ * Run it:  make chapter1        (or: build/01_listener/listener --port 8080)
  * Poke it: telnet 127.0.0.1 8080   — type a line, it comes back; Ctrl-] quit
  *
  * Watch for: the server prints "recv a connection from 127.0.0.1:PORT" the moment

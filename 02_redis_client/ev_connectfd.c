@@ -6,7 +6,7 @@
  * docs/notes/ev_connectfd.orig.c is the original, and `make errata-diff` prints
  * the difference as diff -u.
  *
- * Run it:  make redis, then 02_redis_client/ev_connectfd [PORT]   (default 6379)
+ * Run it:  make redis, then build/02_redis_client/ev_connectfd [PORT]   (default 6379)
  * It connects, sends PING, prints "recv redis message +PONG" and exits 0 —
  * the reply line as Redis sent it, type byte "+" included.
  */

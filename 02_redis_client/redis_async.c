@@ -7,7 +7,7 @@
  * parses replies, and each reply comes back to the callback we named with the
  * command. Compare the two side by side (docs/02-redis-client.md).
  *
- * Run it: 02_redis_client/redis_async [--host ADDR] [--port PORT]
+ * Run it: build/02_redis_client/redis_async [--host ADDR] [--port PORT]
  */
 #include <getopt.h>
 #include <stdio.h>

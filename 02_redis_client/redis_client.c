@@ -13,9 +13,9 @@
  *
  * Run it:
  *   make chapter2                          the notes' demo: connect, PING, PONG
- *   02_redis_client/redis_client SET k v   any command, printed like redis-cli
- *   printf 'INCR n\nGET n\n' | 02_redis_client/redis_client --pipe
- *   02_redis_client/redis_client --bench 100000 --pipeline 16
+ *   build/02_redis_client/redis_client SET k v   any command, printed like redis-cli
+ *   printf 'INCR n\nGET n\n' | build/02_redis_client/redis_client --pipe
+ *   build/02_redis_client/redis_client --bench 100000 --pipeline 16
  *
  * Watch for: the default run reads replies line by line with evbuffer_readln,
  * as the notes did — fine for "+PONG", wrong for bulk strings and arrays. Every

@@ -6,7 +6,7 @@
  * When a connection has been silent for --idle MS its timer fires, the server
  * says goodbye and closes it. The server echoes what it receives.
  *
- * Run it:  03_timers/idle_server --idle 3000, then: telnet 127.0.0.1 8083
+ * Run it:  build/03_timers/idle_server --idle 3000, then: telnet 127.0.0.1 8083
  *          type now and then: the connection stays; stop typing: it closes.
  *
  * Watch for: "connected; it will be closed after ... ms without input", then

@@ -9,8 +9,8 @@
  * timers of the same 1 ms timeout, each run in a child process of its own so
  * its peak memory is its own.
  *
- * Run it:  make bench-chapter3      (= 03_timers/timer_bench 1000000)
- *          03_timers/timer_bench 100000
+ * Run it:  make bench-chapter3      (= build/03_timers/timer_bench 1000000)
+ *          build/03_timers/timer_bench 100000
  *
  * Watch for: the "fire" column and the ratio line. Read docs/03-timers.md.
  */

@@ -13,8 +13,8 @@
  * The chapter's other programs: idle_server.c (connections that time out) and
  * timer_bench.c (a million timers, heap vs common-timeout queue).
  *
- * Run it:  make chapter3            (= 03_timers/timers --demo all)
- *          03_timers/timers --demo heartbeat --interval 200 --count 10
+ * Run it:  make chapter3            (= build/03_timers/timers --demo all)
+ *          build/03_timers/timers --demo heartbeat --interval 200 --count 10
  *
  * Watch for: every line starts with the milliseconds since the program
  * started, so you can read the timing. Compare "scheduled" and "actual" in the

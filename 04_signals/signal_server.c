@@ -331,7 +331,7 @@ void server_parse_args(int argc, char **argv, struct server_options *o)
     parse_ipv4_option(&o->sin, "--host", host, port);
 }
 
-int server_open(struct server *s, const struct server_options *o)
+int signal_server_open(struct server *s, const struct server_options *o)
 {
     *s = (struct server){.config_path = o->config_path,
                          .drain_ms = o->drain_ms,
@@ -396,7 +396,7 @@ void server_print_banner(const struct server *s, const char *how)
         trace_dump_events(s->base);
 }
 
-void server_close(struct server *s)
+void signal_server_close(struct server *s)
 {
     for (struct client *c = LIST_FIRST(&s->clients), *next; c; c = next) {
         next = LIST_NEXT(c, link);

@@ -58,15 +58,15 @@ struct server {
 void server_parse_args(int argc, char **argv, struct server_options *o);
 
 /* Config, base, listener, EMFILE pause, drain timer; 0, or -1 after saying
- * why (server_close still frees what was made). A bad config exits 2. */
-int server_open(struct server *s, const struct server_options *o);
+ * why (signal_server_close still frees what was made). A bad config exits 2. */
+int signal_server_open(struct server *s, const struct server_options *o);
 /* "listening on ..." and how signals arrive (HOW), with this process's pid. */
 void server_print_banner(const struct server *s, const char *how);
 /* What to do about SIGNO, run inside the loop: any code is fine here. */
 void handle_signal(struct server *s, int signo);
 /* The "summary: ..." line printed after the loop ends. */
 void server_print_summary(const struct server *s);
-/* Free the clients, then everything server_open made, in reverse order. */
-void server_close(struct server *s);
+/* Free the clients, then everything signal_server_open made, in reverse order. */
+void signal_server_close(struct server *s);
 
 #endif

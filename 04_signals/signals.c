@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     struct server s;
     struct event *signal_events[N_SIGNALS] = {NULL};
     int status = EXIT_RUNTIME;
-    if (server_open(&s, &o) == 0 && register_signal_events(&s, signal_events) == 0) {
+    if (signal_server_open(&s, &o) == 0 && register_signal_events(&s, signal_events) == 0) {
         server_print_banner(&s, "evsignal_new");
         event_base_dispatch(s.base);
         server_print_summary(&s);
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     }
 
     free_signal_events(signal_events);
-    server_close(&s);
+    signal_server_close(&s);
     libevent_global_shutdown();
     return status;
 }

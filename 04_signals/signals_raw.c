@@ -9,7 +9,7 @@
  * callback reads the bytes and calls handle_signal — back in normal code.
  * libevent's signal events work the same way inside (with a socketpair).
  *
- * Run it:  04_signals/signals_raw --port 8084 --config 04_signals/greeting.conf
+ * Run it:  build/04_signals/signals_raw --port 8084 --config 04_signals/greeting.conf
  *          then send it signals exactly as for signals (see signals.c).
  *
  * Watch for: "signals via sigaction + self-pipe" at start; then everything
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     struct server s;
     struct event *pipe_event = NULL;
     int status = EXIT_RUNTIME;
-    if (server_open(&s, &o) == 0 && register_raw_signals(&s, &pipe_event) == 0) {
+    if (signal_server_open(&s, &o) == 0 && register_raw_signals(&s, &pipe_event) == 0) {
         server_print_banner(&s, "sigaction + self-pipe");
         event_base_dispatch(s.base);
         server_print_summary(&s);
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
     }
 
     unregister_raw_signals(pipe_event);
-    server_close(&s);
+    signal_server_close(&s);
     libevent_global_shutdown();
     return status;
 }

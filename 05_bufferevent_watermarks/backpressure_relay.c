@@ -14,7 +14,7 @@
  * done and everything it sent has reached the consumer.
  *
  * Run it:  make plot5     (both ways, plotted into docs/img/05-backpressure.svg)
- *          05_bufferevent_watermarks/backpressure_relay --port 8085 --producer-port 8086
+ *          build/05_bufferevent_watermarks/backpressure_relay --port 8085 --producer-port 8086
  *          then: nc 127.0.0.1 8085 >/dev/null, and: nc -N 127.0.0.1 8086 <bigfile
  *
  * Watch for: "peak buffered" at the end, with and without --no-backpressure.

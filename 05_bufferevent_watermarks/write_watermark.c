@@ -10,7 +10,7 @@
  * Each client gets --bytes of a repeating pattern, --chunk bytes at a time:
  * the first chunk when it connects, every other one from the write callback.
  *
- * Run it:  05_bufferevent_watermarks/write_watermark --port 8085 --bytes 16777216
+ * Run it:  build/05_bufferevent_watermarks/write_watermark --port 8085 --bytes 16777216
  *              --chunk 65536 --write-low 16384
  *          then: nc 127.0.0.1 8085 | pv >/dev/null   (or > file)
  *

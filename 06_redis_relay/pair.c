@@ -138,7 +138,7 @@ void pair_free(struct pair *p)
     bufferevent_free(p->client);
     free(p);
     r->clients_now--;
-    relay_pair_freed(r);
+    server_client_left(&r->srv); /* a draining relay may be done */
 }
 
 /* Rule 2. Redis answers the commands it has read, then frees the client
@@ -361,9 +361,9 @@ static struct pair *pair_new(struct relay *r, evutil_socket_t fd, const struct s
 {
     struct pair *p = calloc(1, sizeof *p);
     struct bufferevent *client =
-        p ? bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+        p ? bufferevent_socket_new(r->srv.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     struct event *reader =
-        client ? event_new(r->base, fd, EV_READ | EV_PERSIST, on_client_readable, p) : NULL;
+        client ? event_new(r->srv.base, fd, EV_READ | EV_PERSIST, on_client_readable, p) : NULL;
     if (!reader) {
         warnx_msg("cannot take a client: out of memory");
         if (client)
@@ -390,7 +390,7 @@ static struct pair *pair_new(struct relay *r, evutil_socket_t fd, const struct s
 static int connect_upstream(struct pair *p)
 {
     struct relay *r = p->relay;
-    p->upstream = bufferevent_socket_new(r->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    p->upstream = bufferevent_socket_new(r->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!p->upstream) {
         warnx_msg("cannot make a connection to Redis for %s: out of memory", p->peer);
         return -1;
@@ -403,7 +403,7 @@ static int connect_upstream(struct pair *p)
         report_unreachable(p, errno);
         return -1;
     }
-    p->upstream_reader = event_new(r->base, bufferevent_getfd(p->upstream), EV_READ | EV_PERSIST,
+    p->upstream_reader = event_new(r->srv.base, bufferevent_getfd(p->upstream), EV_READ | EV_PERSIST,
                                    on_upstream_readable, p);
     if (!p->upstream_reader) {
         warnx_msg("cannot watch Redis's side of %s: out of memory", p->peer);

@@ -5,9 +5,11 @@
  *   client ──▶ [client fd: our read] ──forward──▶ [upstream bev] ──▶ Redis
  *   client ◀── [client bev] ◀──forward── [upstream fd: our read] ◀── Redis
  *
- * This file is the server around the pairs: options, the listener, signals,
- * stats and the drain, and main wiring them up. pair.c is one client and its
- * own connection to Redis — the data path and a connection's whole life.
+ * This file is the server around the pairs: options, stats, and main wiring
+ * them up. The event base, the listener, the signals and the drain are
+ * common/server.h's (chapters 1, 3 and 4 taught them by hand). pair.c is one
+ * client and its own connection to Redis — the data path and a connection's
+ * whole life.
  *
  * What it uses, and from where:
  *   chapter 1  evconnlistener, the accept-error pause (EMFILE)
@@ -24,7 +26,6 @@
  * Read docs/06-redis-relay.md beside this file.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,18 +41,24 @@
 #define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
 #define DEFAULT_DRAIN_MS 5000
-/* Connections the kernel may queue before we accept them. libevent's default
- * (-1) is 128: a burst of clients beyond that sees dropped SYNs and waits a
- * full second to retry. */
-#define LISTEN_BACKLOG 4096
 
-static void print_stats(const struct relay *r, const char *label)
+static void print_stats(void *app, const char *label)
 {
+    const struct relay *r = app;
     printf("%s: clients_now=%ld clients_total=%ld rejected=%ld bytes_to_redis=%llu "
            "bytes_to_clients=%llu upstream_errors=%ld\n",
            label, r->clients_now, r->clients_total, r->rejected, r->bytes_to_redis,
            r->bytes_to_clients, r->upstream_errors);
 }
+
+static long clients_now(void *app)
+{
+    return ((struct relay *)app)->clients_now;
+}
+
+/* SIGUSR1 prints the stats, SIGINT/SIGTERM drain: the clients we have carry
+ * on until they leave (or Redis closes them), for at most --drain-ms. */
+static const struct server_hooks relay_hooks = {.stats = print_stats, .clients = clients_now};
 
 /* ---- accepting ------------------------------------------------------------ */
 
@@ -67,69 +74,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     else
         r->clients_total++;
     pair_start(r, fd, sa, full);
-}
-
-/* Out of descriptors (EMFILE): stop accepting for a moment instead of spinning
- * on a listening socket that stays readable — chapter 1's pause, packaged in
- * common's accept_pause, which stays off once the drain has begun. */
-static void on_accept_error(struct evconnlistener *listener, void *arg)
-{
-    (void)listener;
-    accept_pause_after_error(&((struct relay *)arg)->pause);
-}
-
-/* ---- shutdown and stats ----------------------------------------------------- */
-
-void relay_pair_freed(struct relay *r)
-{
-    if (r->draining && r->clients_now == 0)
-        event_base_loopexit(r->base, NULL);
-}
-
-static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    struct relay *r = arg;
-    trace_dispatch(fd, "timeout", "on_drain_deadline");
-    printf("shutdown: drain time is up; closing %ld client%s\n", r->clients_now,
-           r->clients_now == 1 ? "" : "s");
-    event_base_loopexit(r->base, NULL);
-}
-
-/* Stop accepting; the clients we have carry on until they leave (or Redis
- * closes them), for at most --drain-ms. A second signal exits at once. */
-static void start_drain(struct relay *r, const char *why)
-{
-    if (r->draining) {
-        printf("shutdown: second %s: exiting now\n", why);
-        event_base_loopexit(r->base, NULL);
-        return;
-    }
-    r->draining = 1;
-    accept_pause_stop_accepting(&r->pause); /* and no pending EMFILE resume */
-    printf("shutdown: caught %s; draining %ld client%s (up to %ld ms)\n", why, r->clients_now,
-           r->clients_now == 1 ? "" : "s", r->opt->drain_ms);
-    struct timeval deadline = ms_to_timeval(r->opt->drain_ms);
-    if (r->clients_now == 0 || event_add(r->drain_deadline, &deadline) != 0)
-        event_base_loopexit(r->base, NULL);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct relay *r = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1)
-        print_stats(r, "stats");
-    else
-        start_drain(r, sig == SIGINT ? "SIGINT" : "SIGTERM");
-}
-
-static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(fd, "timeout", "on_stats_timer");
-    print_stats(arg, "stats");
 }
 
 /* ---- command line ------------------------------------------------------------ */
@@ -171,7 +115,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     };
     const char *host = "127.0.0.1", *redis_host = DEFAULT_REDIS_HOST;
     int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
-    *o = (struct options){.high = DEFAULT_HIGH, .drain_ms = DEFAULT_DRAIN_MS};
+    *o = (struct options){.high = DEFAULT_HIGH, .server.drain_ms = DEFAULT_DRAIN_MS};
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -181,12 +125,12 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
         case 'w': o->high = parse_long_option("--high", optarg, 4096, 1L << 30); break;
         case 's':
-            o->stats_interval_s = parse_long_option("--stats-interval", optarg, 1, 86400);
+            o->server.stats_interval_s = parse_long_option("--stats-interval", optarg, 1, 86400);
             break;
         case 'm': o->max_clients = parse_long_option("--max-clients", optarg, 1, 10000000); break;
-        case 'd': o->drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 'd': o->server.drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -197,76 +141,27 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
 }
 
-/* ---- setting up and tearing down --------------------------------------------- */
+/* ---- opening and closing ------------------------------------------------------- */
 
-static int made(const void *thing, const char *what)
+static int relay_open(struct relay *r, const struct options *o)
 {
-    if (thing)
-        return 1;
-    warnx_msg("cannot create %s: out of memory", what);
-    return 0;
+    *r = (struct relay){.opt = o};
+    LIST_INIT(&r->pairs);
+    if (server_open(&r->srv, &o->server, &relay_hooks, r) != 0 ||
+        server_listen(&r->srv, &o->listen_addr, on_accept, r) != 0)
+        return -1;
+    r->scratch = evbuffer_new();
+    return made(r->scratch, "the read buffer") ? 0 : -1;
 }
 
-static int listen_for_clients(struct relay *r)
-{
-    const struct sockaddr_in *addr = &r->opt->listen_addr;
-    r->listener =
-        evconnlistener_new_bind(r->base, on_accept, r, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
-    if (!r->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)addr, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
-    }
-    if (accept_pause_init(&r->pause, r->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(r->listener, on_accept_error);
-    return 0;
-}
-
-/* The timers and signal events, each made, then added; 0 when all are in. */
-static int add_events(struct relay *r)
-{
-    r->drain_deadline = evtimer_new(r->base, on_drain_deadline, r);
-    r->stats_timer = event_new(r->base, -1, EV_PERSIST, on_stats_timer, r);
-    r->on_sigint = evsignal_new(r->base, SIGINT, on_signal, r);
-    r->on_sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
-    r->on_sigusr1 = evsignal_new(r->base, SIGUSR1, on_signal, r);
-    r->on_sigusr2 = evsignal_new(r->base, SIGUSR2, trace_on_sigusr2, r->base);
-    if (!made(r->on_sigusr2, "the SIGUSR2 event") || !made(r->drain_deadline, "the drain timer") ||
-        !made(r->stats_timer, "the stats timer") || !made(r->on_sigint, "the SIGINT event") ||
-        !made(r->on_sigterm, "the SIGTERM event") || !made(r->on_sigusr1, "the SIGUSR1 event"))
-        return -1;
-    struct timeval every = {r->opt->stats_interval_s, 0};
-    if ((r->opt->stats_interval_s > 0 && event_add(r->stats_timer, &every) != 0) ||
-        evsignal_add(r->on_sigint, NULL) != 0 || evsignal_add(r->on_sigterm, NULL) != 0 ||
-        evsignal_add(r->on_sigusr1, NULL) != 0 || evsignal_add(r->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot add the stats timer or the signal events");
-        return -1;
-    }
-    return 0;
-}
-
-/* Everything, newest first; safe on a half-made relay (free(NULL) is fine). */
+/* Everything, newest first; safe on a half-made relay. */
 static void relay_close(struct relay *r)
 {
     while (!LIST_EMPTY(&r->pairs))
         pair_free(LIST_FIRST(&r->pairs));
-    struct event *events[] = {r->on_sigusr2, r->on_sigusr1,  r->on_sigterm,
-                              r->on_sigint,  r->stats_timer, r->drain_deadline};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    accept_pause_free(&r->pause);
-    if (r->listener)
-        evconnlistener_free(r->listener);
     if (r->scratch)
         evbuffer_free(r->scratch);
-    if (r->base)
-        event_base_free(r->base);
-    libevent_global_shutdown();
+    server_close(&r->srv);
 }
 
 int main(int argc, char **argv)
@@ -274,39 +169,18 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill the relay */
 
-    struct relay r = {.opt = &o};
-    LIST_INIT(&r.pairs);
-    if (o.loop.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    r.base = open_event_base(o.loop.backend);
-    if (!r.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
-        return EXIT_RUNTIME;
-    }
-    r.scratch = evbuffer_new();
-    if (!made(r.scratch, "the read buffer") || listen_for_clients(&r) != 0 || add_events(&r) != 0) {
+    struct relay r;
+    if (relay_open(&r, &o) != 0) {
         relay_close(&r);
         return EXIT_RUNTIME;
     }
-
-    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(r.base));
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(r.listener), bound, sizeof bound));
+    char redis[ADDR_STRLEN];
+    server_announce(&r.srv);
     printf("relaying to Redis at %s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis));
-    if (o.loop.trace)
-        trace_dump_events(r.base);
 
-    event_base_dispatch(r.base);
+    server_run(&r.srv); /* until SIGINT/SIGTERM and the drain */
 
     print_stats(&r, "summary");
     relay_close(&r);

@@ -12,28 +12,21 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "common.h"
-#include "trace.h"
+#include "server.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    long stats_interval_s, high, drain_ms, max_clients;
-    struct loop_options loop; /* --trace, --backend */
+    long high, max_clients;
+    struct server_config server; /* --trace, --backend, --drain-ms, --stats-interval */
 };
 
 LIST_HEAD(pair_list, pair);
 
 struct relay {
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause; /* out of descriptors: stop accepting a while */
+    struct server srv; /* base, listener, signals, drain: common/server.h */
     const struct options *opt;
     struct evbuffer *scratch; /* where every read lands before it is forwarded */
-    struct event *stats_timer, *drain_deadline;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1;
-    struct event *on_sigusr2; /* dump what is registered */
     struct pair_list pairs;
-    int draining;
     long clients_now, clients_total, rejected, upstream_errors;
     unsigned long long bytes_to_redis, bytes_to_clients;
 };
@@ -45,8 +38,5 @@ void pair_start(struct relay *r, evutil_socket_t fd, const struct sockaddr *sa, 
 
 /* End one pair now, both sides (shutdown: the drain time is up). */
 void pair_free(struct pair *p);
-
-/* Called by pair_free once a pair is gone: a draining relay may be done. */
-void relay_pair_freed(struct relay *r);
 
 #endif

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 secs=${1:-3}
 rounds=${2:-3}
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 tick_us=$((1000000 / $(getconf CLK_TCK)))

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 requests=${1:-100000}
 rounds=${2:-3}
-terminator_bin=${WORKBOOK_BIN:-.}/09_tls/tls_terminator
+terminator_bin=${WORKBOOK_BIN:-build}/09_tls/tls_terminator
 
 make_workdir
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"

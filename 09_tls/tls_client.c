@@ -12,8 +12,8 @@
  * Without 2, any certificate from the same CA passes — the host-name trap.
  *
  * Run it:  make certs chapter9   (a private TLS Redis, then:)
- *   09_tls/tls_client --port 6390 --cacert build/certs/ca.crt SET k v
- *   09_tls/tls_client --trace --port 6390 --cacert build/certs/ca.crt PING
+ *   build/09_tls/tls_client --port 6390 --cacert build/certs/ca.crt SET k v
+ *   build/09_tls/tls_client --trace --port 6390 --cacert build/certs/ca.crt PING
  *
  * Watch for: a bad certificate ends with "tls_client: cannot verify HOST:
  * <OpenSSL's reason>" and exit 1, before a single byte of the command is sent.

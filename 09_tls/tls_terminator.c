@@ -10,7 +10,7 @@
  *
  * Run it:  make certs chapter9
  *          redis-cli --tls --cacert build/certs/ca.crt -p 6391 ping
- *          09_tls/tls_terminator --trace ...   shows each handshake step
+ *          build/09_tls/tls_terminator --trace ...   shows each handshake step
  *
  * Watch for: a client that sends plaintext, garbage, an old TLS version, or
  * stalls in the handshake costs only its own connection, with one line:

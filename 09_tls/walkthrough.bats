@@ -18,11 +18,11 @@ load tls
     {
         echo "\$ redis-cli --tls --cacert $ca -p 6391 ping"
         redis-cli --tls --cacert "$CERTS/ca.crt" -p "$PORT" ping
-        echo "\$ 09_tls/tls_client --port 6391 --cacert $ca SET workbook:tls \"hello over TLS\""
+        echo "\$ build/09_tls/tls_client --port 6391 --cacert $ca SET workbook:tls \"hello over TLS\""
         "$client" --port "$PORT" --cacert "$CERTS/ca.crt" SET workbook:tls "hello over TLS"
-        echo "\$ 09_tls/tls_client --port 6390 --cacert $ca GET workbook:tls"
+        echo "\$ build/09_tls/tls_client --port 6390 --cacert $ca GET workbook:tls"
         "$client" --port "$TLS_PORT" --cacert "$CERTS/ca.crt" GET workbook:tls
-        echo "\$ 09_tls/tls_client --port 6391 --cacert $ca --servername redis.example PING"
+        echo "\$ build/09_tls/tls_client --port 6391 --cacert $ca --servername redis.example PING"
         "$client" --port "$PORT" --cacert "$CERTS/ca.crt" --servername redis.example PING 2>&1 || true
     } | sed "s/\b$TLS_PORT\b/6390/g" >"$BATS_TEST_TMPDIR/client.out"
     assert_transcript 09-tls.md chapter9-client "$BATS_TEST_TMPDIR/client.out" "$PORT" 6391

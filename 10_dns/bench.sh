@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 slow_n=${2:-100}
 rounds=${3:-3}
-bin=${WORKBOOK_BIN:-.}/10_dns
+bin=${WORKBOOK_BIN:-build}/10_dns
 delay=50
 
 make_workdir

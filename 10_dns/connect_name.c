@@ -14,7 +14,7 @@
  * like getaddrinfo — and could not use our server at all.
  *
  * Run it:  make chapter10 (a dns_server on 5310), a Redis on 6379, then
- *          10_dns/connect_name --server 127.0.0.1:5310 --redis-port 6379
+ *          build/10_dns/connect_name --server 127.0.0.1:5310 --redis-port 6379
  * Watch: against dns_server --delay 300, about 30 heartbeats go by while the
  * name is resolved.
  */

@@ -13,9 +13,9 @@
  *
  * The command line is read in resolve_options.c (struct options: resolve.h).
  *
- * Run it:  10_dns/dns_server --port 5310 --delay 50 &
- *          10_dns/resolve --server 127.0.0.1:5310 redis.workbook.test www.workbook.test
- * nope.workbook.test 10_dns/resolve --server 127.0.0.1:5310 --blocking redis.workbook.test
+ * Run it:  build/10_dns/dns_server --port 5310 --delay 50 &
+ *          build/10_dns/resolve --server 127.0.0.1:5310 redis.workbook.test www.workbook.test
+ * nope.workbook.test build/10_dns/resolve --server 127.0.0.1:5310 --blocking redis.workbook.test
  * www.workbook.test Watch the summary's heartbeat_worst_late_ms: near 0 with evdns, a whole
  * --delay with --blocking.
  */

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 conns=${2:-200}
 lines=${3:-500}
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 hash_job='HASH 20000000'
 
 make_workdir

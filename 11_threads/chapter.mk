@@ -9,7 +9,7 @@
 ## chapter11            build chapter 11 and run threaded_echo --threads 4 on 127.0.0.1:8011 (PORT=N for another)
 chapter11: PORT ?= 8011
 chapter11: $(O)11_threads/threaded_echo
-	@echo "try: nc 127.0.0.1 $(PORT); 00_why_event_loop/loadgen --port $(PORT) --connections 1000; kill -USR1 PID for the per-thread counts (Ctrl-C here stops it)"
+	@echo "try: nc 127.0.0.1 $(PORT); build/00_why_event_loop/loadgen --port $(PORT) --connections 1000; kill -USR1 PID for the per-thread counts (Ctrl-C here stops it)"
 	@scripts/run-demo.sh $(O)11_threads/threaded_echo --threads 4 --port $(PORT)
 
 # ThreadSanitizer: the chapter's programs (and loadgen, which its tests

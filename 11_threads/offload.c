@@ -15,7 +15,7 @@
  * The order that matters: evthread_use_pthreads() before the base exists,
  * because a pool thread calls into that base (event_active).
  *
- * Run it:  11_threads/offload --threads 2 --port 8013
+ * Run it:  build/11_threads/offload --threads 2 --port 8013
  * Poke it: printf 'HASH 100000000\n' | nc -N 127.0.0.1 8013 &
  *          printf 'PING\n' | nc -N 127.0.0.1 8013   (PONG comes back first)
  * Watch for: with --inline the PONG waits for the hash. Ctrl-C drains:

@@ -14,7 +14,7 @@
  *   build/tsan/11_threads/tally --threads 4
  *   WARNING: ThreadSanitizer: data race ... in on_tick ... ticks_total
  *
- * Run it:  11_threads/tally --threads 4 --ticks 1000
+ * Run it:  build/11_threads/tally --threads 4 --ticks 1000
  * Watch for: "total 4000 ticks (4 x 1000)" — right by luck, not by design,
  * until exercise 11.3 makes it so.
  */

@@ -15,7 +15,7 @@
  *   dispatch_conn_new         dispatch_conn_new
  *   stop_threads              stop_workers
  *
- * Run it:  make chapter11   (or: 11_threads/threaded_echo --threads 4 --port 8011)
+ * Run it:  make chapter11   (or: build/11_threads/threaded_echo --threads 4 --port 8011)
  * Poke it: nc 127.0.0.1 8011 — lines come back; load it with chapter 0's
  *          loadgen; kill -USR1 PID prints each thread's connection count.
  * Watch for: SIGINT stops accepting, queues "stop" behind any connection

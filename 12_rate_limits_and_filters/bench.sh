@@ -17,7 +17,7 @@ set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}/12_rate_limits_and_filters
+bin=${WORKBOOK_BIN:-build}/12_rate_limits_and_filters
 seconds=${SECONDS_PER_RUN:-10}
 make_workdir
 hz=$(getconf CLK_TCK)

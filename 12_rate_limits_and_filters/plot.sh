@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}/12_rate_limits_and_filters
+bin=${WORKBOOK_BIN:-build}/12_rate_limits_and_filters
 out=${1:-build/12-fairness.svg}
 mkdir -p "$(dirname "$out")"
 make_workdir

@@ -24,7 +24,7 @@ PAGE=12-rate-limits-and-filters.md
 
 @test "page: a burst below one tick's refill is refused, exit 2" {
     {
-        echo '$ 12_rate_limits_and_filters/shaper --rate 65536 --burst 1000'
+        echo '$ build/12_rate_limits_and_filters/shaper --rate 65536 --burst 1000'
         "$(bin 12_rate_limits_and_filters/shaper)" --rate 65536 --burst 1000 2>&1 && status=0 || status=$?
         echo '$ echo $?'
         echo "$status"

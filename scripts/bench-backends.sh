@@ -18,7 +18,7 @@ set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 idle_counts=${IDLE:-1000 10000}
 rounds=${ROUNDS:-2000}
 budget=${BUDGET:-15} # seconds of round trips per cell at most

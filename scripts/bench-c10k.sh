@@ -9,7 +9,7 @@ set -eu
 n=${1:-10000}
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 # This shell holds the client ends; the servers inherit the raised limit. A
 # relay needs two descriptors per client (its side and its own to Redis).
 want=$((2 * n + 1000))

@@ -9,7 +9,7 @@ set -eu
 requests=${1:-200000}
 pipelines=${2:-1 16 64}
 rounds=${3:-3}
-client=${WORKBOOK_BIN:-.}/02_redis_client/redis_client
+client=${WORKBOOK_BIN:-build}/02_redis_client/redis_client
 
 dir=$(mktemp -d)
 cd "$(dirname "$0")/.."

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 requests=${1:-100000}
 rounds=${2:-3}
-relay_bin=${WORKBOOK_BIN:-.}/06_redis_relay/relay
+relay_bin=${WORKBOOK_BIN:-build}/06_redis_relay/relay
 tests=set,get,incr,lpush,lrange_100
 
 make_workdir

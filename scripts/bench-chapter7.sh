@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 requests=${1:-100000}
 rounds=${2:-5}
-mux_bin=${WORKBOOK_BIN:-.}/07_redis_multiplexer/mux
+mux_bin=${WORKBOOK_BIN:-build}/07_redis_multiplexer/mux
 mux_b_bin=${MUX_BIN_B:-}
 scenarios=${SCENARIOS:-1 1t 2 3}
 # redis-benchmark is one thread by default, and at -c 1000 -P 1 that thread is

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-why.sh — chapter 0's benchmark: the same line-echo server five ways
 # (iterative, fork, threads, raw epoll, libevent), each against 1, 10, 100,
-# 1,000 and 10,000 concurrent connections of 00_why_event_loop/loadgen, in
+# 1,000 and 10,000 concurrent connections of build/00_why_event_loop/loadgen, in
 # one run on one machine. Per cell: throughput, p50/p99 latency, errors, the
 # server's memory holding N idle clients (total and per connection), its
 # tasks (processes + threads) and its context switches per request. Then the
@@ -30,7 +30,7 @@ set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}/00_why_event_loop
+bin=${WORKBOOK_BIN:-build}/00_why_event_loop
 NS=${NS:-"1 10 100 1000 10000"}
 SERVERS=${SERVERS:-"iterative fork threads epoll libevent"}
 REQUESTS=${REQUESTS:-20000}

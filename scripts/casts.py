@@ -384,7 +384,7 @@ def pick_run(nn, runs, steps, norm):
     step, lines = max(runs, key=lambda r: (sum(" dispatch " in ln for ln in r[1]), -r[0]))
     cmd = "the lesson's server pane"
     if step:
-        cmd = steps[step - 1][1].replace("{bin}", "").replace(" {trace}", " --trace").split(" 2>>")[0]
+        cmd = steps[step - 1][1].replace("{bin}", "build/").replace(" {trace}", " --trace").split(" 2>>")[0]
     cmd = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), cmd)  # {redis_port} -> REDIS_PORT
     what = norm.text(cmd, trace_times=False) + (f" (lesson step {step})" if step else "")
     kept, n = [], 0

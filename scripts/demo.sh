@@ -142,9 +142,10 @@ launch() {
         printf 'chapter=%q\ndir=%q\nsocket=%q\nsession=%q\n' "$chapter" "$dir" "$socket" "$session"
         printf 'auto=%q\ndelay=%q\nhold=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}" "${DEMO_HOLD-}"
         printf 'trace_flag=%q\n' "${DEMO_TRACE---trace}"
-        # {bin}: nothing for the checkout's own build, so commands read 01_listener/listener
-        bin=''
-        [ "${WORKBOOK_BIN:-$root}" = "$root" ] || bin=$WORKBOOK_BIN/
+        # {bin}: build/ for the checkout's own build, so commands read as in the
+        # pages (build/01_listener/listener); another build's full path otherwise
+        bin='build/'
+        [ "${WORKBOOK_BIN:-$root/build}" = "$root/build" ] || bin=$WORKBOOK_BIN/
         printf 'bin=%q\n' "$bin"
     } >"$state/env"
     if grep -q '{redis_port}' "$dir/demo.steps"; then

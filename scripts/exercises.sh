@@ -91,7 +91,7 @@ run_check() {
         done
         PATH=$(tr ':' '\n' <<<"$PATH" | grep -v '/libexec/bats-core$' | paste -sd: -)
         [ -n "$timeout" ] && export BATS_TEST_TIMEOUT=$timeout
-        WORKBOOK_BIN=$dir exec bats --tap "exercises/$id/check.bats"
+        WORKBOOK_BIN=$dir/build exec bats --tap "exercises/$id/check.bats"
     ) >"$log" 2>&1
 }
 
@@ -270,7 +270,7 @@ verify_one() {
         [[ " ${excluded[*]} " == *" $(basename "$file") "* ]] || tests+=("$dir/$file")
     done
     if [ ${#tests[@]} -gt 0 ]; then
-        (cd "$dir" && WORKBOOK_BIN=$dir TEST_TIMES=0 scripts/run-tests.sh "${tests[@]}") \
+        (cd "$dir" && WORKBOOK_BIN=$dir/build TEST_TIMES=0 scripts/run-tests.sh "${tests[@]}") \
             >"$dir/tests.log" 2>&1
         # every failure that is not an allowed one, and bats's own troubles
         local failed=() name ok

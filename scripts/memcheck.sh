@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 work=$(mktemp -d)
 passed=0
 failed=0

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 out=${1:-build/05-backpressure.svg}
 mkdir -p "$(dirname "$out")"
-relay=${WORKBOOK_BIN:-.}/05_bufferevent_watermarks/backpressure_relay
+relay=${WORKBOOK_BIN:-build}/05_bufferevent_watermarks/backpressure_relay
 high=262144
 low=65536
 bytes=16777216

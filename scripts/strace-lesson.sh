@@ -17,7 +17,7 @@ prog=strace-lesson
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
-bin=${WORKBOOK_BIN:-.}
+bin=${WORKBOOK_BIN:-build}
 
 # The calls of the lesson: the loop's, the sockets' and the bytes'.
 CALLS=epoll_create1,epoll_ctl,epoll_wait,pipe2,socket,bind,listen,connect,accept4
@@ -70,7 +70,7 @@ say() { printf '%s\n' "$*"; }
 
 if [ "$chapter" = 1 ]; then
     traced listener "$bin/01_listener/listener" --port 0
-    say "== 01_listener/listener --port 0, under strace; the client: printf 'hi there\\n' | nc -N 127.0.0.1 $port"
+    say "== build/01_listener/listener --port 0, under strace; the client: printf 'hi there\\n' | nc -N 127.0.0.1 $port"
     printf 'hi there\n' | nc -N 127.0.0.1 "$port" | sed 's/^/   nc got: /'
     # the server notices the client's close before we stop it
     wait_for_line "$work/listener.out" 'closed' 10 || exit 1
@@ -81,7 +81,7 @@ else
     start_private_redis "$work/redis" || exit 1
     pids+=("$REDIS_PID")
     traced relay "$bin/06_redis_relay/relay" --port 0 --redis-port "$REDIS_PORT"
-    say "== 06_redis_relay/relay --port 0 --redis-port $REDIS_PORT (a private Redis), under strace; the clients:"
+    say "== build/06_redis_relay/relay --port 0 --redis-port $REDIS_PORT (a private Redis), under strace; the clients:"
     say "   redis-cli -p $port set workbook:strace hello   ->  $(redis-cli -p "$port" set workbook:strace hello)"
     say "   redis-cli -p $port get workbook:strace         ->  $(redis-cli -p "$port" get workbook:strace)"
     for _ in $(seq 100); do

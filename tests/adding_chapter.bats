@@ -25,15 +25,17 @@ setup_file() {
 }
 
 @test "make builds the new chapter's program, lists it, and make help shows its target" {
-    [ -x "$SCRATCH/99_hello/hello" ] || fail "99_hello/hello was not built"
+    [ -x "$SCRATCH/build/99_hello/hello" ] || fail "build/99_hello/hello was not built"
     run make -C "$SCRATCH" --no-print-directory list-programs
     assert_success
-    assert_line "99_hello/hello"
+    assert_line "build/99_hello/hello"
     run make -C "$SCRATCH" --no-print-directory help
     assert_success
     assert_line --regexp '^  make chapter99 +build chapter 99 and run its greeter'
-    # the binary is ignored by pattern; the only change is the new folder
-    git -C "$SCRATCH" check-ignore -q 99_hello/hello
+    # the build lands under build/ (ignored), not in the chapter's folder;
+    # the only change is the new folder, which holds only its sources
+    git -C "$SCRATCH" check-ignore -q build/99_hello/hello
+    [ ! -e "$SCRATCH/99_hello/hello" ] || fail "the binary was built inside 99_hello/"
     assert_equal "$(git -C "$SCRATCH" status --porcelain)" "?? 99_hello/"
 }
 

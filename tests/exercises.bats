@@ -18,7 +18,7 @@ setup_file() {
             # chapter 0 (exercise 0.1), built
             git ls-files -z --cached --others --exclude-standard -- Makefile scripts tests/helpers.bash tests/fuzz/fuzz.mk \
                 exercises common 00_why_event_loop | grep -zv '^exercises/.*/answer.txt$'
-            git ls-files -z --others --ignored --exclude-standard -- common 00_why_event_loop
+            git ls-files -z --others --ignored --exclude-standard -- build/common build/00_why_event_loop
         } | tar --null -T - -cf - 2>/dev/null
     ) | tar -xf - -C "$COPY"
     (

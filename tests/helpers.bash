@@ -10,7 +10,7 @@
 # (waiting for a line or a port, starting Redis, a process's CPU ticks) come from scripts/lib.sh.
 #
 # Binaries are found through WORKBOOK_BIN (the Makefile exports it; by default
-# the checkout itself), so one suite can test another build of the same code.
+# the checkout's build/), so one suite can test another build of the same code.
 
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -21,7 +21,7 @@ WORKBOOK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Redis: the chores the scripts share, defined once there.
 # shellcheck source=../scripts/lib.sh
 . "$WORKBOOK_ROOT/scripts/lib.sh"
-WORKBOOK_BIN=${WORKBOOK_BIN:-$WORKBOOK_ROOT}
+WORKBOOK_BIN=${WORKBOOK_BIN:-$WORKBOOK_ROOT/build}
 
 # bin 01_listener/listener -> the path of that binary in the build under test
 bin() { printf '%s/%s\n' "$WORKBOOK_BIN" "$1"; }

@@ -24,13 +24,13 @@ load walkthrough
             make\ *) real="make -s --no-print-directory -C $WORKBOOK_ROOT ${cmd#make }" ;;
             # "a port where no Redis runs": on a shared machine 6390 may be taken, so a free one
             *02_redis_client/*--port\ 6390*) closed=$(free_port); real=${cmd//6390/$closed} ;;
-            *02_redis_client/*) real=$(sed -E "s#(02_redis_client/[a-z_]+)#$WORKBOOK_BIN/\\1 --port $port#" <<<"$cmd") ;;
+            *02_redis_client/*) real=$(sed -E "s#(build/)?(02_redis_client/[a-z_]+)#$WORKBOOK_BIN/\\2 --port $port#" <<<"$cmd") ;;
         esac
         (cd "$WORKBOOK_ROOT" && eval "$real") >>"$out" 2>&1 || true
     done < <(doc_block 02-redis-client.md chapter2)
     make -s -C "$WORKBOOK_ROOT" redis-stop >/dev/null 2>&1
     [ "$n" -ge 6 ]
-    sed -i -E "s/\\b$port\\b/6379/g; s/\\b${closed:-6390}\\b/6390/g; s#$WORKBOOK_BIN/##g; s#$WORKBOOK_REDIS_STATE/#build/redis/#g" "$out"
+    sed -i -E "s/\\b$port\\b/6379/g; s/\\b${closed:-6390}\\b/6390/g; s#$WORKBOOK_BIN/#build/#g; s#$WORKBOOK_REDIS_STATE/#build/redis/#g" "$out"
     assert_transcript 02-redis-client.md chapter2 "$out"
 }
 
@@ -49,7 +49,7 @@ load walkthrough
     # make chapter2 without REDIS_PORT uses ours, not the foreign one
     run make -s --no-print-directory -C "$WORKBOOK_ROOT" chapter2
     assert_success
-    assert_line "== the notes' program, bugs fixed: 02_redis_client/ev_connectfd $ours"
+    assert_line "== the notes' program, bugs fixed: build/02_redis_client/ev_connectfd $ours"
     assert_equal "$(redis-cli -p "$foreign" dbsize)" 0
     # a second make redis finds ours running; make redis-stop stops it
     run make -s --no-print-directory -C "$WORKBOOK_ROOT" redis

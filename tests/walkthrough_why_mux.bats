@@ -30,7 +30,7 @@ EOF
     prereqs=$(make --no-print-directory -C "$WORKBOOK_ROOT" -pn chapter0 2>/dev/null </dev/null |
         sed -n 's/^chapter0: *//p' | tr ' ' '\n')
     for p in echo_iterative echo_fork echo_threads echo_epoll echo_libevent loadgen; do
-        grep -qx "00_why_event_loop/$p" <<<"$prereqs" || fail "make chapter0 does not build $p: $prereqs"
+        grep -qx "build/00_why_event_loop/$p" <<<"$prereqs" || fail "make chapter0 does not build $p: $prereqs"
     done
 }
 
