@@ -93,12 +93,12 @@ list-programs:
 
 ## test                 build everything, run the whole suite (files in parallel), list the 10 slowest tests
 test: all
-	@scripts/run-tests.sh tests/*.bats $(CHAPTER_TESTS)
+	@scripts/ci/run-tests.sh tests/*.bats $(CHAPTER_TESTS)
 
 ## test-chapterN        build everything and run chapter N's tests (e.g. test-chapter1)
 test-chapter%: all
 	@$(if $(call chapter_dir,$*),,echo "make: no chapter $* (chapters: $(CHAPTERS))" >&2; exit 2)
-	@scripts/run-tests.sh $(wildcard $(call chapter_dir,$*)/*.bats)
+	@scripts/ci/run-tests.sh $(wildcard $(call chapter_dir,$*)/*.bats)
 
 ## check                EX=N.M: run exercise N.M's check on your code: PASS, or FAIL with a hint
 # PASS and FAIL are both an answer, not a build error: make exits 0 for both
@@ -116,11 +116,11 @@ verify-exercises: all
 
 ## check-fresh          make test on a bare Debian root (SUITE=bookworm|trixie; needs root)
 check-fresh:
-	@scripts/check-fresh.sh
+	@scripts/ci/check-fresh.sh
 
 ## soak                 make test N times (N=10), LOAD=1 with two CPU hogs beside it
 soak: all
-	@scripts/soak-tests.sh $(or $(N),10) $(if $(LOAD),--load)
+	@scripts/ci/soak-tests.sh $(or $(N),10) $(if $(LOAD),--load)
 
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
 ALL_C_FILES := $(wildcard common/*.c) $(C_SOURCES)
@@ -128,7 +128,7 @@ LINT_FLAGS   = -std=c11 $(CPPFLAGS) $(shell pkg-config --cflags libevent hiredis
 # The shell and Python around the chapters: scripts, test helpers, tests and checks.
 SHELL_FILES  := $(wildcard scripts/*.sh scripts/*/*.sh tests/*.bash exercises/*.bash $(addsuffix /*.sh,$(CHAPTERS)) $(addsuffix /*.bash,$(CHAPTERS)))
 BATS_FILES   := $(wildcard tests/*.bats $(addsuffix /*.bats,$(CHAPTERS)) exercises/*/*.bats tests/fixtures/*/*.bats)
-PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py $(addsuffix /*.py,$(CHAPTERS)) exercises/*/*.py)
+PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py scripts/*/*/*.py $(addsuffix /*.py,$(CHAPTERS)) exercises/*/*.py)
 
 # The suite's files that run no program of ours (they test the docs, the tools
 # around the chapters, or run programs under strace/tmux): asan-test skips them.
@@ -141,12 +141,12 @@ asan-test:
 	@ASAN_OPTIONS=halt_on_error=1:exitcode=66:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=66 \
 	WORKBOOK_BIN=$(CURDIR)/build/asan WORKBOOK_SANITIZED=1 \
-		scripts/run-tests.sh $(filter-out $(NOT_PROGRAM_TESTS),$(wildcard tests/*.bats)) $(CHAPTER_TESTS)
+		scripts/ci/run-tests.sh $(filter-out $(NOT_PROGRAM_TESTS),$(wildcard tests/*.bats)) $(CHAPTER_TESTS)
 
 ## memcheck             each program's main scenario under valgrind: no errors, no leaks
 memcheck: all
 	@scripts/deps.sh memcheck
-	@scripts/memcheck.sh
+	@scripts/ci/memcheck.sh
 
 ## lint                 clang-format, cppcheck and clang-tidy on every C file; shellcheck and pyflakes on the shell and Python
 lint:
@@ -164,7 +164,7 @@ lint:
 
 ## bench-c10k           10,000 idle connections to the listener and the relay: RSS per connection
 bench-c10k: $(O)01_listener/listener $(O)06_redis_relay/relay
-	@scripts/bench-c10k.sh
+	@scripts/bench/bench-c10k.sh
 
 ## clean                remove what the build made
 clean:

@@ -8,13 +8,13 @@ CH0_PROGRAMS := $(addprefix $(O)00_why_event_loop/,echo_iterative echo_fork echo
 chapter0: PORT ?= 8000
 chapter0: $(CH0_PROGRAMS)
 	@echo "try: nc 127.0.0.1 $(PORT)   (type lines; Ctrl-C here stops the server)"
-	@scripts/run-demo.sh $(O)00_why_event_loop/echo_libevent --port $(PORT)
+	@scripts/demo/run-demo.sh $(O)00_why_event_loop/echo_libevent --port $(PORT)
 
 ## bench-why            the same echo server five ways, 1 to 10,000 clients: table + docs/img/00-why.svg
 bench-why: $(CH0_PROGRAMS)
-	@scripts/bench-why.sh
+	@scripts/bench/bench-why.sh
 
 ## demo0                classroom mode: chapter 0 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo0: export DEMO_TRACE ?= --trace
 demo0: $(O)00_why_event_loop/echo_iterative $(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
-	@scripts/demo.sh 0
+	@scripts/classroom/demo.sh 0

@@ -6,7 +6,7 @@
 chapter1: PORT ?= 8080
 chapter1: $(O)01_listener/listener $(O)01_listener/ev_listenfd
 	@echo "try: telnet 127.0.0.1 $(PORT)   (Ctrl-C here stops the server)"
-	@scripts/run-demo.sh $(O)01_listener/listener --port $(PORT)
+	@scripts/demo/run-demo.sh $(O)01_listener/listener --port $(PORT)
 
 # The notes' ev_listenfd.c keeps its callbacks' signatures; like most callbacks
 # they ignore some of their arguments.
@@ -15,11 +15,11 @@ $(O)01_listener/ev_listenfd.o: EXTRA_CFLAGS := -Wno-unused-parameter
 ## demo1                classroom mode: chapter 1 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo1: export DEMO_TRACE ?= --trace
 demo1: $(O)01_listener/listener
-	@scripts/demo.sh 1
+	@scripts/classroom/demo.sh 1
 
 ## strace-chapter1      the listener under strace with an nc client: its system calls as register/detect/dispatch
 strace-chapter1: $(O)01_listener/listener
-	@scripts/strace-lesson.sh 1
+	@scripts/classroom/strace-lesson.sh 1
 ## bench-backends       the listener on epoll, poll and select: 10,000 idle connections + one echo client; select past 1024 fds
 bench-backends: $(O)01_listener/listener
-	@scripts/bench-backends.sh
+	@scripts/bench/bench-backends.sh

@@ -8,7 +8,7 @@
 
 ## chapter2             build chapter 2, start the demos' Redis (make redis), PING it the notes' way (REDIS_PORT=N)
 chapter2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async $(O)02_redis_client/ev_connectfd
-	@port=$$(scripts/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
+	@port=$$(scripts/demo/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
 	opt=; [ "$$port" = "$${WORKBOOK_REDIS_DEFAULT_PORT:-6379}" ] || opt=" --port $$port"; \
 	echo "== the notes' program, bugs fixed: $(O)02_redis_client/ev_connectfd $$port"; \
 	$(O)02_redis_client/ev_connectfd $$port || exit 1; \
@@ -18,9 +18,9 @@ chapter2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async $(O)0
 
 ## bench-chapter2       chapter 2's pipelined client against redis-benchmark, side by side
 bench-chapter2: $(O)02_redis_client/redis_client
-	@scripts/bench-chapter2.sh
+	@scripts/bench/bench-chapter2.sh
 
 ## demo2                classroom mode: chapter 2 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo2: export DEMO_TRACE ?= --trace
 demo2: $(O)02_redis_client/redis_client $(O)02_redis_client/redis_async
-	@scripts/demo.sh 2
+	@scripts/classroom/demo.sh 2

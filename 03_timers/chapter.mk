@@ -6,7 +6,7 @@
 chapter3: PORT ?= 8083
 chapter3: $(O)03_timers/timers $(O)03_timers/idle_server
 	@echo "try: $(O)03_timers/idle_server --idle 3000 --port $(PORT), then: telnet 127.0.0.1 $(PORT)"
-	@scripts/run-demo.sh $(O)03_timers/timers --demo all
+	@scripts/demo/run-demo.sh $(O)03_timers/timers --demo all
 
 ## bench-chapter3       1,000,000 timers: min-heap vs common-timeout queue
 bench-chapter3: $(O)03_timers/timer_bench
@@ -16,4 +16,4 @@ bench-chapter3: $(O)03_timers/timer_bench
 ## demo3                classroom mode: chapter 3 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo3: export DEMO_TRACE ?= --trace
 demo3: $(O)03_timers/timers $(O)03_timers/idle_server
-	@scripts/demo.sh 3
+	@scripts/classroom/demo.sh 3

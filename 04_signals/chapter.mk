@@ -15,9 +15,9 @@ $(CH4_CONFIG): | 04_signals/greeting.conf
 chapter4: PORT ?= 8084
 chapter4: $(O)04_signals/signals $(O)04_signals/signals_raw $(CH4_CONFIG)
 	@echo "try: telnet 127.0.0.1 $(PORT); kill -USR1/-HUP/-INT the server (it prints its pid); config: $(CH4_CONFIG)"
-	@scripts/run-demo.sh $(O)04_signals/signals --port $(PORT) --config $(CH4_CONFIG)
+	@scripts/demo/run-demo.sh $(O)04_signals/signals --port $(PORT) --config $(CH4_CONFIG)
 
 ## demo4                classroom mode: chapter 4 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo4: export DEMO_TRACE ?= --trace
 demo4: $(O)04_signals/signals
-	@scripts/demo.sh 4
+	@scripts/classroom/demo.sh 4

@@ -7,15 +7,15 @@
 chapter5: PORT ?= 8085
 chapter5: $(O)05_bufferevent_watermarks/read_watermarks
 	@echo "try: telnet 127.0.0.1 $(PORT) and type: callbacks need >= 10 bytes; reading stops at 64"
-	@scripts/run-demo.sh $(O)05_bufferevent_watermarks/read_watermarks --port $(PORT) \
+	@scripts/demo/run-demo.sh $(O)05_bufferevent_watermarks/read_watermarks --port $(PORT) \
 		--low 10 --high 64 --consume 16 --consume-delay 1000
 
 ## plot5                backpressure on and off, drawn into build/05-backpressure.svg (UPDATE=1: into docs/img/)
 plot5: $(O)05_bufferevent_watermarks/backpressure_relay
 	@scripts/deps.sh plot
-	@scripts/plot5.sh $(if $(UPDATE),docs/img/05-backpressure.svg,build/05-backpressure.svg)
+	@scripts/bench/plot5.sh $(if $(UPDATE),docs/img/05-backpressure.svg,build/05-backpressure.svg)
 
 ## demo5                classroom mode: chapter 5 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo5: export DEMO_TRACE ?= --trace
 demo5: $(O)05_bufferevent_watermarks/backpressure_relay
-	@scripts/demo.sh 5
+	@scripts/classroom/demo.sh 5

@@ -9,17 +9,17 @@
 ## chapter7             build chapter 7, start the demos' Redis (make redis), run the multiplexer on 127.0.0.1:6381 (PORT=, REDIS_PORT=)
 chapter7: PORT ?= 6381
 chapter7: $(O)07_redis_multiplexer/mux
-	@port=$$(scripts/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
+	@port=$$(scripts/demo/demo-redis.sh port $(REDIS_PORT)) || exit 1; \
 	mkdir -p build; \
 	echo "try: redis-cli -p $(PORT) ping; stats: kill -USR1 \$$(cat build/mux.pid)   (Ctrl-C here stops the multiplexer)"; \
-	scripts/run-demo.sh --pidfile build/mux.pid $(O)07_redis_multiplexer/mux --port $(PORT) --redis-port $$port
+	scripts/demo/run-demo.sh --pidfile build/mux.pid $(O)07_redis_multiplexer/mux --port $(PORT) --redis-port $$port
 
 ## bench-chapter7       redis-benchmark against Redis, twemproxy and the multiplexer, side by side
 bench-chapter7: $(O)07_redis_multiplexer/mux
 	@scripts/deps.sh bench
-	@scripts/bench-chapter7.sh
+	@scripts/bench/bench-chapter7.sh
 
 ## demo7                classroom mode: chapter 7 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo7: export DEMO_TRACE ?= --trace
 demo7: $(O)07_redis_multiplexer/mux
-	@scripts/demo.sh 7
+	@scripts/classroom/demo.sh 7

@@ -24,7 +24,7 @@ chapter9: $(O)09_tls/tls_terminator $(O)09_tls/tls_client
 	@ports=$$(CERTS_DIR=$(CERTS_DIR) 09_tls/tls-redis.sh start) || exit 1; set -- $$ports; \
 	echo "try: redis-cli --tls --cacert $(CERTS_DIR)/ca.crt -p $(PORT) ping"; \
 	echo "     $(O)09_tls/tls_client --port $$2 --cacert $(CERTS_DIR)/ca.crt ping   (Redis's own TLS port; Ctrl-C here stops the terminator)"; \
-	scripts/run-demo.sh --pidfile build/tls_terminator.pid $(O)09_tls/tls_terminator --port $(PORT) \
+	scripts/demo/run-demo.sh --pidfile build/tls_terminator.pid $(O)09_tls/tls_terminator --port $(PORT) \
 		--redis-port $$1 --cert $(CERTS_DIR)/server.crt --key $(CERTS_DIR)/server.key
 
 ## bench-chapter9       redis-benchmark --tls: through tls_terminator, through stunnel4, straight to Redis's TLS port
@@ -35,4 +35,4 @@ bench-chapter9: $(O)09_tls/tls_terminator
 ## demo9                classroom mode: chapter 9 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo9: export DEMO_TRACE ?= --trace
 demo9: $(O)09_tls/tls_terminator $(O)09_tls/tls_client
-	@scripts/demo.sh 9
+	@scripts/classroom/demo.sh 9

@@ -2,7 +2,7 @@
 # 09_tls/tls-redis.sh — chapter 9's private Redis for the demos: one
 # redis-server with a plaintext port (for the terminator behind it) and a TLS
 # port (for tls_client and redis-cli --tls), serving build/certs/server.crt.
-# Kept running for a session, like scripts/demo-redis.sh (`make redis`).
+# Kept running for a session, like scripts/demo/demo-redis.sh (`make redis`).
 #
 #   tls-redis.sh start   start ours (or say it runs); messages on stderr, then
 #                        "PLAIN_PORT TLS_PORT" on stdout

@@ -6,7 +6,7 @@ chapter10: PORT ?= 5310
 chapter10: $(O)10_dns/dns_server $(O)10_dns/resolve $(O)10_dns/connect_name
 	@mkdir -p build; \
 	echo "try: dig @127.0.0.1 -p $(PORT) redis.workbook.test; build/10_dns/resolve --server 127.0.0.1:$(PORT) redis.workbook.test   (Ctrl-C here stops the server)"; \
-	scripts/run-demo.sh --pidfile build/dns_server.pid $(O)10_dns/dns_server --port $(PORT) --zone 10_dns/workbook.zone --verbose
+	scripts/demo/run-demo.sh --pidfile build/dns_server.pid $(O)10_dns/dns_server --port $(PORT) --zone 10_dns/workbook.zone --verbose
 
 ## bench-chapter10      1,000 names against dns_server --delay 50 and dnsmasq: concurrent vs serial vs blocking, wall time and heartbeat lateness
 bench-chapter10: $(O)10_dns/dns_server $(O)10_dns/resolve
@@ -15,4 +15,4 @@ bench-chapter10: $(O)10_dns/dns_server $(O)10_dns/resolve
 ## demo10               classroom mode: chapter 10 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo10: export DEMO_TRACE ?= --trace
 demo10: $(O)10_dns/dns_server $(O)10_dns/resolve
-	@scripts/demo.sh 10
+	@scripts/classroom/demo.sh 10

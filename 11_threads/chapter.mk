@@ -10,7 +10,7 @@
 chapter11: PORT ?= 8011
 chapter11: $(O)11_threads/threaded_echo
 	@echo "try: nc 127.0.0.1 $(PORT); build/00_why_event_loop/loadgen --port $(PORT) --connections 1000; kill -USR1 PID for the per-thread counts (Ctrl-C here stops it)"
-	@scripts/run-demo.sh $(O)11_threads/threaded_echo --threads 4 --port $(PORT)
+	@scripts/demo/run-demo.sh $(O)11_threads/threaded_echo --threads 4 --port $(PORT)
 
 # ThreadSanitizer: the chapter's programs (and loadgen, which its tests
 # drive) built with clang -fsanitize=thread under build/tsan/, then the
@@ -27,7 +27,7 @@ tsan-test:
 		LDFLAGS="$(LDFLAGS) $(TSAN_FLAGS)" tsan-programs
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
 	WORKBOOK_BIN=$(CURDIR)/build/tsan WORKBOOK_SANITIZED=1 WORKBOOK_TSAN=1 \
-		scripts/run-tests.sh $(wildcard 11_threads/*.bats)
+		scripts/ci/run-tests.sh $(wildcard 11_threads/*.bats)
 tsan-programs: $(TSAN_PROGRAMS)
 
 ## bench-chapter11      echo throughput and CPU per request at 1, 2, 4 threads (both designs vs chapter 0), offload's PING latency
@@ -38,4 +38,4 @@ bench-chapter11: $(addprefix $(O)11_threads/,threaded_echo reuseport_echo offloa
 ## demo11               classroom mode: chapter 11 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo11: export DEMO_TRACE ?= --trace
 demo11: $(addprefix $(O)11_threads/,threaded_echo offload) $(O)00_why_event_loop/loadgen
-	@scripts/demo.sh 11
+	@scripts/classroom/demo.sh 11

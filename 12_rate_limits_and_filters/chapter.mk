@@ -8,13 +8,13 @@ chapter12: PORT ?= 8092
 chapter12: RATE ?= 65536
 chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
 	@echo "try: nc 127.0.0.1 $(PORT) | pv -r >/dev/null   or   $(O)12_rate_limits_and_filters/meter --port $(PORT) --connections 3 --seconds 3"
-	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/shaper --port $(PORT) --rate $(RATE)
+	@scripts/demo/run-demo.sh $(O)12_rate_limits_and_filters/shaper --port $(PORT) --rate $(RATE)
 
 ## filter12             build chapter 12 and run filter_demo (lines echoed numbered, through a filter) on 127.0.0.1:8093 (PORT=)
 filter12: PORT ?= 8093
 filter12: $(O)12_rate_limits_and_filters/filter_demo
 	@echo "try: nc 127.0.0.1 $(PORT)   and type lines; or: printf 'one\ntwo' | nc -N 127.0.0.1 $(PORT)"
-	@scripts/run-demo.sh $(O)12_rate_limits_and_filters/filter_demo --port $(PORT)
+	@scripts/demo/run-demo.sh $(O)12_rate_limits_and_filters/filter_demo --port $(PORT)
 
 ## bench-chapter12      shaper accuracy 1 KiB/s…100 MiB/s, libevent's group vs --fair (Jain's index), CPU per GiB, burst after idle (~40 s; SECONDS_PER_RUN=)
 bench-chapter12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
@@ -28,4 +28,4 @@ plot12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/met
 ## demo12               classroom mode: chapter 12 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo12: export DEMO_TRACE ?= --trace
 demo12: $(O)12_rate_limits_and_filters/shaper $(O)12_rate_limits_and_filters/meter
-	@scripts/demo.sh 12
+	@scripts/classroom/demo.sh 12

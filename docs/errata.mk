@@ -5,19 +5,19 @@
 
 ## errata               compile the notes' untouched programs (docs/notes/*.orig.c) and print the compiler's messages
 errata: | deps
-	@scripts/errata.sh compile
+	@scripts/docs/errata.sh compile
 
 ## errata-diff          diff -u of the notes' programs against their fixed versions (UPDATE=1: into docs/errata.md)
 errata-diff:
-	@scripts/errata.sh $(if $(UPDATE),update,diff)
+	@scripts/docs/errata.sh $(if $(UPDATE),update,diff)
 
 ## redis                start a private Redis for the demos and keep it running (6379 if free; REDIS_PORT=N)
 redis: | deps
-	@scripts/demo-redis.sh start $(REDIS_PORT) >/dev/null
+	@scripts/demo/demo-redis.sh start $(REDIS_PORT) >/dev/null
 
 ## redis-stop           stop the private Redis of `make redis`
 redis-stop:
-	@scripts/demo-redis.sh stop
+	@scripts/demo/demo-redis.sh stop
 
 # Pictures: every docs/img/NAME.dot (graphviz) becomes docs/img/NAME.svg. The
 # SVGs are committed so that GitHub shows them; tests/walkthrough.bats checks

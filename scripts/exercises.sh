@@ -72,7 +72,7 @@ fingerprint() {
 
 # run_check ID DIR LOG: run exercise ID's check.bats in the tree DIR, TAP into LOG
 # (a hung check must not hang everything: bats's per-test timeout, 180 s,
-# unless BATS_TEST_TIMEOUT is set and empty — see scripts/run-tests.sh)
+# unless BATS_TEST_TIMEOUT is set and empty — see scripts/ci/run-tests.sh)
 run_check() {
     local id=$1 dir=$2 log=$3
     (
@@ -270,7 +270,7 @@ verify_one() {
         [[ " ${excluded[*]} " == *" $(basename "$file") "* ]] || tests+=("$dir/$file")
     done
     if [ ${#tests[@]} -gt 0 ]; then
-        (cd "$dir" && WORKBOOK_BIN=$dir/build TEST_TIMES=0 scripts/run-tests.sh "${tests[@]}") \
+        (cd "$dir" && WORKBOOK_BIN=$dir/build TEST_TIMES=0 scripts/ci/run-tests.sh "${tests[@]}") \
             >"$dir/tests.log" 2>&1
         # every failure that is not an allowed one, and bats's own troubles
         local failed=() name ok

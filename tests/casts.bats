@@ -55,7 +55,9 @@ lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 head, events = json.loads(lines[0]), [json.loads(l) for l in lines[1:]]
 assert head["version"] == 2 and head["width"] > 0 and head["height"] > 0, head
 wb = head["workbook"]
-want = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
+# the steps as played: comments and blank lines are not part of a lesson
+played = [l for l in open(sys.argv[2], "rb") if l.strip() and not l.startswith(b"#")]
+want = hashlib.sha256(b"".join(played)).hexdigest()
 if wb["steps_sha256"] != want:
     sys.exit(f"{sys.argv[1]}: recorded from another demo.steps (sha256 {wb['steps_sha256'][:12]}, now {want[:12]})")
 times = [e[0] for e in events]
@@ -67,30 +69,30 @@ assert sum(e[1] == "o" for e in events) >= wb["steps"], "fewer frames than steps
 print(wb["steps"], "steps", len(markers), "markers")
 PY
         assert_success
-        steps=$(scripts/demo.sh --check "$WORKBOOK_ROOT/$dir/demo.steps")
+        steps=$(scripts/classroom/demo.sh --check "$WORKBOOK_ROOT/$dir/demo.steps")
         assert_output "${steps% steps} steps ${steps% steps} markers"
         n=$((n + 1))
     done < <(lessons)
     [ "$n" -ge 8 ]
-    run "$PY" "$WORKBOOK_ROOT/scripts/casts.py" check
+    run "$PY" "$WORKBOOK_ROOT/scripts/classroom/casts.py" check
     assert_success
 }
 
 @test "a changed demo.steps makes its cast stale: casts.py check names the chapter and the fix" {
     local s="$BATS_TEST_TMPDIR/wb"
-    mkdir -p "$s/scripts" "$s/docs/casts" "$s/docs/img"
-    cp "$WORKBOOK_ROOT/scripts/casts.py" "$s/scripts/"
+    mkdir -p "$s/scripts/classroom" "$s/docs/casts" "$s/docs/img"
+    cp "$WORKBOOK_ROOT/scripts/classroom/casts.py" "$s/scripts/classroom/"
     cp -r "$WORKBOOK_ROOT/01_listener" "$s/"
     cp "$WORKBOOK_ROOT/docs/casts/01.cast" "$s/docs/casts/"
     cp "$WORKBOOK_ROOT/docs/img/01-timeline.trace" "$s/docs/img/"
-    run "$PY" "$s/scripts/casts.py" check
+    run "$PY" "$s/scripts/classroom/casts.py" check
     assert_success
     printf 'client\techo one more\tA step added after the recording.\n' >>"$s/01_listener/demo.steps"
-    run "$PY" "$s/scripts/casts.py" check
+    run "$PY" "$s/scripts/classroom/casts.py" check
     assert_failure
     assert_output "casts: docs/casts/01.cast was recorded from another 01_listener/demo.steps: make casts CH=1"
     rm "$s/docs/casts/01.cast"
-    run "$PY" "$s/scripts/casts.py" check
+    run "$PY" "$s/scripts/classroom/casts.py" check
     assert_failure
     assert_output "casts: chapter 01 has a lesson but no docs/casts/01.cast: make casts CH=1"
 }
@@ -118,7 +120,7 @@ PY
     printf 'redis_port=38001\n' >"$st/env"
     echo 9999 >"$st/redis.pid"
     printf '12345 43210\n' >"$st/servers"
-    run "$PY" - "$WORKBOOK_ROOT/scripts" "$st" <<'PY'
+    run "$PY" - "$WORKBOOK_ROOT/scripts/classroom" "$st" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
 import casts
@@ -147,7 +149,7 @@ PY
         svg="$WORKBOOK_ROOT/docs/img/$nn-timeline.svg"
         [ -f "$svg" ] || fail "no docs/img/$nn-timeline.svg: make timelines"
         [ -s "$WORKBOOK_ROOT/docs/img/$nn-timeline.trace" ] || fail "no docs/img/$nn-timeline.trace: make casts CH=$((10#$nn))"
-        "$PY" "$WORKBOOK_ROOT/scripts/timeline.py" "$WORKBOOK_ROOT/docs/img/$nn-timeline.trace" "$BATS_TEST_TMPDIR/$nn.svg"
+        "$PY" "$WORKBOOK_ROOT/scripts/classroom/timeline.py" "$WORKBOOK_ROOT/docs/img/$nn-timeline.trace" "$BATS_TEST_TMPDIR/$nn.svg"
         cmp -s "$svg" "$BATS_TEST_TMPDIR/$nn.svg" || fail "docs/img/$nn-timeline.svg differs from what its .trace draws: make timelines"
         for page in "$WORKBOOK_ROOT"/docs/"$nn"-*.md "$WORKBOOK_ROOT"/docs/zh/"$nn"-*.md; do
             [ -f "$page" ] || continue
@@ -155,7 +157,7 @@ PY
             grep -qE '^## (What you should see|你应该看到什么)' "$page" || fail "$rel has no 'What you should see' section"
             run "$PY" - "$WORKBOOK_ROOT" "$rel" <<'PY'
 import sys
-sys.path.insert(0, sys.argv[1] + "/scripts/site")
+sys.path.insert(0, sys.argv[1] + "/scripts/docs/site")
 import casts
 rel = sys.argv[2]
 body = '<h1>t</h1><h2 id="run">Run it</h2><p>a</p><h2 id="see">What you should see</h2><p>b</p>'
@@ -174,7 +176,7 @@ PY
 }
 
 @test "timeline.py draws what a small trace says: lanes, marks, their order, the pauses, readable text" {
-    run "$PY" "$WORKBOOK_ROOT/scripts/timeline.py" "$WORKBOOK_ROOT/tests/fixtures/timeline/small.trace" "$BATS_TEST_TMPDIR/t.svg"
+    run "$PY" "$WORKBOOK_ROOT/scripts/classroom/timeline.py" "$WORKBOOK_ROOT/tests/fixtures/timeline/small.trace" "$BATS_TEST_TMPDIR/t.svg"
     assert_success
     run svg_structure "$BATS_TEST_TMPDIR/t.svg"
     assert_success
@@ -220,7 +222,7 @@ width 1280 smallest-font 18.0"
     for fd in $(seq 10 49); do
         printf '%6.1f ms  register  fd %d  EV_READ  (event_add)\n' "$fd" "$fd"
     done >"$BATS_TEST_TMPDIR/many.trace"
-    run "$PY" "$WORKBOOK_ROOT/scripts/timeline.py" "$BATS_TEST_TMPDIR/many.trace" "$BATS_TEST_TMPDIR/many.svg"
+    run "$PY" "$WORKBOOK_ROOT/scripts/classroom/timeline.py" "$BATS_TEST_TMPDIR/many.trace" "$BATS_TEST_TMPDIR/many.svg"
     assert_success
     run svg_structure "$BATS_TEST_TMPDIR/many.svg"
     [ "$(grep -c '^lane ' <<<"$output")" -eq 16 ]
@@ -228,10 +230,10 @@ width 1280 smallest-font 18.0"
     assert_line "register fd 10 0"
     assert_line "register other fds 39"
     echo "hello" >"$BATS_TEST_TMPDIR/not.trace"
-    run "$PY" "$WORKBOOK_ROOT/scripts/timeline.py" "$BATS_TEST_TMPDIR/not.trace" "$BATS_TEST_TMPDIR/not.svg"
+    run "$PY" "$WORKBOOK_ROOT/scripts/classroom/timeline.py" "$BATS_TEST_TMPDIR/not.trace" "$BATS_TEST_TMPDIR/not.svg"
     assert_failure 1
     assert_output --partial "not.trace: no register/detect/dispatch lines: not a --trace log"
-    run "$PY" "$WORKBOOK_ROOT/scripts/timeline.py"
+    run "$PY" "$WORKBOOK_ROOT/scripts/classroom/timeline.py"
     assert_failure 2
 }
 
@@ -245,19 +247,19 @@ width 1280 smallest-font 18.0"
     [ -f "$site/vendor/asciinema-player/asciinema-player.min.js" ]
     [ -f "$site/docs/casts/01.cast" ]
     [ -f "$site/docs/img/01-timeline.trace" ]
-    run "$PY" "$s/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
+    run "$PY" "$s/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
         docs/01-listener.html docs/zh/01-listener.html docs/06-redis-relay.html
     assert_success
     assert_output --partial "docs-check: 3 of 3 pages rendered"
     # (made after that run: a page named like a chapter's joins the previous/next chain)
     sed 's|asciinema-player.min.js|no-such-player.js|' "$site/docs/01-listener.html" >"$site/docs/noplayer.html"
     sed 's|<img class="timeline"[^>]*>||' "$site/docs/01-listener.html" >"$site/docs/01-notimeline.html"
-    run "$PY" "$s/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-notimeline.html
+    run "$PY" "$s/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-notimeline.html
     assert_failure
     assert_output --partial "docs-check: docs/01-notimeline.html: wants the timeline docs/img/01-timeline.svg shown once, shows it 0 times"
     # a page named as no chapter's is not checked for a player: copy it under a chapter's name
     mv "$site/docs/noplayer.html" "$site/docs/01-noplayer.html"
-    run "$PY" "$s/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-noplayer.html
+    run "$PY" "$s/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-noplayer.html
     assert_failure
     assert_output --partial "docs-check: docs/01-noplayer.html: wants one asciinema player for docs/casts/01.cast, has 0"
 }

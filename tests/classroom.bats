@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# tests/classroom.bats — classroom mode (`make demoN`, scripts/demo.sh): every
+# tests/classroom.bats — classroom mode (`make demoN`, scripts/classroom/demo.sh): every
 # chapter's lesson parses, and real lessons play in a detached tmux session on a
 # tmux server of the test's own (tmux -L), then leave nothing behind: no
 # process, no listening port, no tmux server, no file.
@@ -11,7 +11,7 @@ load classroom
     local dir chapters=0 steps
     for dir in [0-9][0-9]_*/; do
         chapters=$((chapters + 1))
-        run scripts/demo.sh --check "${dir}demo.steps"
+        run scripts/classroom/demo.sh --check "${dir}demo.steps"
         assert_success
         steps=${output% steps}
         [ "$steps" -ge 5 ] && [ "$steps" -le 8 ] || fail "$dir: $steps steps"
@@ -21,20 +21,20 @@ load classroom
 
 @test "a steps file with a wrong pane or a missing field is refused with its line" {
     printf 'server\techo hi\tsay hi\nprojector\techo hi\tsay hi\n' >"$BATS_TEST_TMPDIR/bad.steps"
-    run scripts/demo.sh --check "$BATS_TEST_TMPDIR/bad.steps"
+    run scripts/classroom/demo.sh --check "$BATS_TEST_TMPDIR/bad.steps"
     assert_failure 1
     assert_output --partial "bad.steps:2: unknown pane 'projector'"
     printf 'client\techo hi\n' >"$BATS_TEST_TMPDIR/short.steps"
-    run scripts/demo.sh --check "$BATS_TEST_TMPDIR/short.steps"
+    run scripts/classroom/demo.sh --check "$BATS_TEST_TMPDIR/short.steps"
     assert_failure 1
     assert_output --partial "short.steps:1: want 3 TAB-separated fields"
 }
 
 @test "without a terminal, or for no such chapter, demo.sh says so and exits 2" {
-    run scripts/demo.sh 1 </dev/null
+    run scripts/classroom/demo.sh 1 </dev/null
     assert_failure 2
     assert_output --partial "needs a terminal"
-    run scripts/demo.sh 42
+    run scripts/classroom/demo.sh 42
     assert_failure 2
     assert_output --partial "no chapter 42"
 }

@@ -24,7 +24,7 @@ deps_closure() {
 }
 
 @test "every command our scripts and tests run is installed by deps.sh or in a minimal Debian" {
-    run "$WORKBOOK_ROOT/scripts/commands-used.sh"
+    run "$WORKBOOK_ROOT/scripts/ci/commands-used.sh"
     assert_success
     used=$output
     # the scan found the commands we know we use: it is not silently empty

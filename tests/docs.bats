@@ -8,7 +8,7 @@
 
 load helpers
 
-BUILD=scripts/site/build.py
+BUILD=scripts/docs/site/build.py
 
 # scratch DIR: a copy of the checkout (without build/ and .git) in DIR
 scratch() {
@@ -158,7 +158,7 @@ setup() {
     site="$BATS_TEST_TMPDIR/site"
     cp -r "$BASE/build/site" "$site"
     good=(docs/01-listener.html 01_listener/listener.c.html docs/errata.html)
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${good[@]}"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${good[@]}"
     assert_success
     assert_output --partial 'docs-check: 3 of 3 pages rendered at 1280x800'
     [ -s "$BATS_TEST_TMPDIR/shots/docs__01-listener.png" ]
@@ -169,7 +169,7 @@ setup() {
     sed 's|</main>|<img src="img/no-such.svg" alt="gone"></main>|' "$site/docs/answers.html" >"$site/docs/image.html"
     sed 's|</main>|<div style="width:3000px">wide</div></main>|' "$site/docs/answers.html" >"$site/docs/wide.html"
     sed 's|class="code"|class="other"|g' "$site/01_listener/listener.c.html" >"$site/01_listener/onecol.c.html"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
         docs/links.html docs/image.html docs/wide.html 01_listener/onecol.c.html docs/01-listener.html
     assert_failure
     assert_output --partial 'docs-check: docs/links.html: broken link: docs/no-such-page.html'
@@ -210,10 +210,10 @@ setup() {
     grep -qF '<p>服务器等待新连接，等发送缓冲区腾出空间。阻塞调用一次只能等<em>一件</em>事。<strong>只对了一半。</strong>见<a href="../errata.html">勘误</a>，libevent 和第 1 章 监听器，或者第 2 章。</p>' "$page"
     grep -qF '<pre><code>中 文' "$page"
     grep -qF '<code>中 文</code>' "$page"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-test.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-test.html
     assert_success
     sed 's|</main>|<p>腾出空间。 阻塞调用</p></main>|' "$page" >"$S/build/site/docs/zh/cjk-bad.html"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-bad.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/zh/cjk-bad.html
     assert_failure
     assert_output --partial 'docs-check: docs/zh/cjk-bad.html: a space between two Chinese characters: “腾出空间。 阻塞调用”'
 }
@@ -240,10 +240,10 @@ setup() {
     # the whole chain, checked in Chromium, and a chapter page that lost its links
     pages=()
     for p in "$site"/docs/[0-9][0-9]-*.html "$site"/docs/zh/[0-9][0-9]-*.html; do pages+=("${p#"$site"/}"); done
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
     assert_success
     sed 's|<nav class="pager"|<nav class="gone"|g' "$site/docs/03-timers.html" >"$site/docs/33-no-pager.html"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/33-no-pager.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/33-no-pager.html
     assert_failure
     assert_output --partial 'docs-check: docs/33-no-pager.html: no previous chapter link'
     assert_output --partial 'docs-check: docs/33-no-pager.html: no next chapter link'
@@ -274,13 +274,13 @@ assert any(d[:2] == ["01_listener/listener.c.html", "on_accept"] for d in idx["d
 print(len(idx["docs"]), "sections", len(idx["terms"]), "terms")
 PY
     assert_success
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" \
         index.html docs/zh/index.html docs/zh/01-listener.html docs/04-signals.html docs/zh/04-signals.html docs/05-watermarks.html
     assert_success
     [ -s "$BATS_TEST_TMPDIR/shots/search-1.png" ]
     [ -s "$BATS_TEST_TMPDIR/shots/search-2.png" ]
     rm "$site/search-index.js"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" index.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" index.html
     assert_failure
     assert_output --partial "docs-check: index.html: search for 'self-pipe' showed no results"
 }
@@ -291,13 +291,13 @@ PY
     pages=()
     for p in $(grep -l '<img src="[^"]*\.svg"' "$site"/docs/*.html "$site"/docs/zh/*.html); do pages+=("${p#"$site"/}"); done
     [ "${#pages[@]}" -ge 10 ]
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" "${pages[@]}"
     assert_success
     refute_output --partial 'figure text'
     # gnuplot's 12-point text in a 1000-unit drawing: shown wider than the column, as needed
     grep -qE '<img src="img/00-why.svg"[^>]* width="1[0-9]{3}"' "$site/docs/00-why-event-loop.html"
     sed -i 's/font-size="14.00"/font-size="7.00"/g' "$site/docs/img/01-loop.svg"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-listener.html docs/zh/01-listener.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$site" "$BATS_TEST_TMPDIR/shots" docs/01-listener.html docs/zh/01-listener.html
     assert_failure
     assert_output --regexp 'docs-check: docs/01-listener.html: figure text too small: [0-9.]+ px in docs/img/01-loop.svg'
     assert_output --regexp 'docs-check: docs/zh/01-listener.html: figure text too small: [0-9.]+ px in docs/img/01-loop.svg'
@@ -346,7 +346,7 @@ PY
     run make -s -C "$S" docs
     assert_success
     grep -qE '<img src="img/99-small.svg" width="[0-9]+" alt="small text"' "$S/build/site/docs/errata.html"
-    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/errata.html docs/answers.html
+    run /usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/site/check.py" "$S/build/site" "$BATS_TEST_TMPDIR/shots" docs/errata.html docs/answers.html
     assert_failure
     refute_output --partial 'docs-check: docs/errata.html:'
     assert_output --regexp 'docs-check: docs/answers.html: figure text too small: [0-9.]+ px in docs/img/99-tiny.svg'

@@ -54,12 +54,12 @@ quoted_messages() {
     [ "$n" -ge 12 ]
 }
 
-@test "the diffs shown in errata.md are the real diffs (scripts/errata.sh diff)" {
+@test "the diffs shown in errata.md are the real diffs (scripts/docs/errata.sh diff)" {
     for name in ev_listenfd ev_connectfd; do
         shown=$(awk -v m="<!-- diff: $name -->" '$0 == m { on = 1; next }
             on && /^```diff$/ { inside = 1; next } inside && /^```$/ { exit } inside' "$ERRATA")
         [ -n "$shown" ] || fail "no diff block for $name in errata.md"
-        real=$(cd "$WORKBOOK_ROOT" && scripts/errata.sh diff | awk -v f="$name.orig.c" '
+        real=$(cd "$WORKBOOK_ROOT" && scripts/docs/errata.sh diff | awk -v f="$name.orig.c" '
             /^--- / { on = index($0, f) > 0 } on')
         [ "$shown" = "$real" ] || fail "errata.md's diff for $name is stale: run make errata-diff UPDATE=1"
     done

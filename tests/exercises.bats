@@ -32,7 +32,7 @@ setup() {
     cd "$COPY" || return 1
     rm -rf build/exercises
     # (the inner bats runs turn their own watchdog off: scripts/exercises.sh's
-    # run_check sees BATS_TEST_NAME; scripts/run-tests.sh explains why)
+    # run_check sees BATS_TEST_NAME; scripts/ci/run-tests.sh explains why)
 }
 
 @test "check: an unknown exercise id exits 2 and points at make progress" {

@@ -50,11 +50,11 @@ setup_file() {
     assert_failure # gone by the time the inner bats returned
 }
 
-# inner_run_tests FILE...: scripts/run-tests.sh inside this test, with bats's
+# inner_run_tests FILE...: scripts/ci/run-tests.sh inside this test, with bats's
 # per-test timeout off for the inner run: bats 1.11 (Debian 13) leaves the
 # inner run's watchdog (`sleep 180`) holding the inner formatter's pipe, so
 # the inner run would hang for 180 s although its tests took milliseconds.
-inner_run_tests() { BATS_TEST_TIMEOUT="" run "$WORKBOOK_ROOT/scripts/run-tests.sh" "$@"; }
+inner_run_tests() { BATS_TEST_TIMEOUT="" run "$WORKBOOK_ROOT/scripts/ci/run-tests.sh" "$@"; }
 
 @test "wait_listening_port waits for the line, prints the port, and fails on time" {
     file="$BATS_TEST_TMPDIR/server.out"

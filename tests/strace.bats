@@ -68,8 +68,8 @@ sys.stdout.write(re.sub(r"u(32|64)=0x([0-9a-f]+)", lambda m: "u%s=%d" % (m.group
     fi <build/strace-chapter1.txt >"$BATS_TEST_TMPDIR/other.txt"
     run cmp -s build/strace-chapter1.txt "$BATS_TEST_TMPDIR/other.txt"
     assert_failure # it was rewritten
-    diff <(/usr/bin/python3 scripts/strace-annotate.py build/strace-chapter1.txt) \
-        <(/usr/bin/python3 scripts/strace-annotate.py "$BATS_TEST_TMPDIR/other.txt")
+    diff <(/usr/bin/python3 scripts/classroom/strace-annotate.py build/strace-chapter1.txt) \
+        <(/usr/bin/python3 scripts/classroom/strace-annotate.py "$BATS_TEST_TMPDIR/other.txt")
 }
 
 @test "strace-chapter6: the relay's connection to Redis is named, and its private Redis is stopped" {
@@ -88,12 +88,12 @@ sys.stdout.write(re.sub(r"u(32|64)=0x([0-9a-f]+)", lambda m: "u%s=%d" % (m.group
 
 @test "strace-annotate.py: no epoll_create1 in the trace is an error, a missing file too" {
     printf '123 10:00:00.000001 read(3, "x", 1) = 1 <0.000010>\n' >"$BATS_TEST_TMPDIR/t.txt"
-    run /usr/bin/python3 scripts/strace-annotate.py "$BATS_TEST_TMPDIR/t.txt"
+    run /usr/bin/python3 scripts/classroom/strace-annotate.py "$BATS_TEST_TMPDIR/t.txt"
     assert_failure 1
     assert_output --partial "no epoll_create1"
-    run /usr/bin/python3 scripts/strace-annotate.py "$BATS_TEST_TMPDIR/none.txt"
+    run /usr/bin/python3 scripts/classroom/strace-annotate.py "$BATS_TEST_TMPDIR/none.txt"
     assert_failure 1
     assert_output --partial "cannot read"
-    run /usr/bin/python3 scripts/strace-annotate.py
+    run /usr/bin/python3 scripts/classroom/strace-annotate.py
     assert_failure 2
 }

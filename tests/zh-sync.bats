@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
 # tests/zh-sync.bats — the Chinese edition (docs/zh/) stays in step with the English pages:
-# scripts/zh-sync.py fails, naming the page and the section, when an English section changed
+# scripts/docs/zh-sync.py fails, naming the page and the section, when an English section changed
 # after it was translated, when a heading is in one edition only, when a code block, marker,
 # image or link differs; it passes on the repository as it is.
 
 load helpers
 
-SYNC=(/usr/bin/python3 "$WORKBOOK_ROOT/scripts/zh-sync.py")
+SYNC=(/usr/bin/python3 "$WORKBOOK_ROOT/scripts/docs/zh-sync.py")
 
 # A scratch copy of the repository's pages (chapter folders linked, for the links), plus a
 # small page of our own and its translation, stamped.
@@ -110,7 +110,7 @@ sync_check() { run "${SYNC[@]}" --root "$R"; }
     run "${SYNC[@]}" --root "$R" --status
     assert_success
     assert_line --regexp '^zh-sync: 98-sample\.md: section "Options" changed in English'
-    assert_line 'zh-sync: to see what changed in English: scripts/zh-sync.py --diff 98-sample.md'
+    assert_line 'zh-sync: to see what changed in English: scripts/docs/zh-sync.py --diff 98-sample.md'
     assert_line 'zh-sync: 1 problem(s)'
     run "${SYNC[@]}" --root "$R" --update-hashes 98-sample.md --section Options
     assert_success

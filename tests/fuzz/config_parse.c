@@ -1,7 +1,7 @@
 /* fuzz-links: 04_signals/config.c */
 /*
  * tests/fuzz/config_parse.c — chapter 4's config parser (config.c) under
- * libFuzzer: `make fuzz` (scripts/fuzz.sh) builds and runs it.
+ * libFuzzer: `make fuzz` (scripts/ci/fuzz.sh) builds and runs it.
  *
  * Properties, for any file:
  *   - a refused file leaves the running config alone (SIGHUP relies on it),

@@ -2,7 +2,7 @@
 /* fuzz-pkgs: hiredis */
 /*
  * tests/fuzz/reply_framer.c — chapter 7's reply framer (reply.c) under
- * libFuzzer: `make fuzz` (scripts/fuzz.sh) builds and runs it.
+ * libFuzzer: `make fuzz` (scripts/ci/fuzz.sh) builds and runs it.
  *
  * Two properties, on any bytes:
  *   1. Split anywhere, framed the same: the reply ends and the verdict found

@@ -1,7 +1,7 @@
 /* fuzz-links: 07_redis_multiplexer/request.c */
 /*
  * tests/fuzz/request_framer.c — chapter 7's request framer (request.c) under
- * libFuzzer: `make fuzz` (scripts/fuzz.sh) builds and runs it.
+ * libFuzzer: `make fuzz` (scripts/ci/fuzz.sh) builds and runs it.
  *
  * Property: framing a client's byte stream in one piece gives the same
  * requests as framing it split at points chosen from the input — the same

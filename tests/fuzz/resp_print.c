@@ -2,7 +2,7 @@
 /* fuzz-pkgs: hiredis */
 /*
  * tests/fuzz/resp_print.c — chapter 2's RESP encoding and reply printing
- * (resp.c) under libFuzzer: `make fuzz` (scripts/fuzz.sh) builds and runs it.
+ * (resp.c) under libFuzzer: `make fuzz` (scripts/ci/fuzz.sh) builds and runs it.
  *
  * The first byte picks what the rest is:
  *   even: a command's arguments (each: a length byte, then that many bytes).

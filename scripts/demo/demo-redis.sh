@@ -17,7 +17,7 @@
 # build/redis/: pid file, port, log; no persistence. The demos' keys all start
 # with "workbook:".
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 # (tests move it elsewhere: WORKBOOK_REDIS_STATE, and WORKBOOK_REDIS_DEFAULT_PORT

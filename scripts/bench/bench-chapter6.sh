@@ -14,9 +14,9 @@
 # 2-core machine; the load average is printed at the start and the end,
 # because on a shared machine it decides how far to trust the figures.
 #
-# Usage: scripts/bench-chapter6.sh [REQUESTS=100000] [ROUNDS=3]
+# Usage: scripts/bench/bench-chapter6.sh [REQUESTS=100000] [ROUNDS=3]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 requests=${1:-100000}
 rounds=${2:-3}

@@ -12,13 +12,13 @@
 # install step from the next. Needs root (debootstrap, chroot, mount) and the
 # Debian mirror apt already uses. Only committed work is tested (it clones HEAD).
 #
-# Usage: SUITE=bookworm|trixie scripts/check-fresh.sh     (make check-fresh)
+# Usage: SUITE=bookworm|trixie scripts/ci/check-fresh.sh     (make check-fresh)
 # Ends with one line: "check-fresh SUITE: passed …" or "check-fresh SUITE: FAILED …";
 # exits 0 when passed, 1 when a check failed, 2 when it cannot run here.
 set -u
 prog=check-fresh
 suite=${SUITE:-bookworm}
-repo=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/libevent-workbook/fresh
 base=$cache/$suite
 

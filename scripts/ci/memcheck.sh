@@ -5,7 +5,7 @@
 # lost (valgrind exits 99 otherwise) and the program itself exits 0.
 # Ends with "memcheck: N passed, M failed".
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}
 work=$(mktemp -d)

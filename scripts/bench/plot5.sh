@@ -4,10 +4,10 @@
 # that reads 64 KiB every 10 ms — once with backpressure and once without, and
 # draws bytes buffered in the relay over time into OUT.svg.
 #
-# Usage: scripts/plot5.sh [OUT]   (default build/05-backpressure.svg; `make plot5
+# Usage: scripts/bench/plot5.sh [OUT]   (default build/05-backpressure.svg; `make plot5
 # UPDATE=1` passes docs/img/05-backpressure.svg, the picture the page shows)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 out=${1:-build/05-backpressure.svg}
 mkdir -p "$(dirname "$out")"

@@ -2,7 +2,7 @@
 """strace-annotate.py — read `strace -f -tt -T -s 80` output of one server and
 print its system calls as the three steps of the event loop (make strace-chapterN).
 
-    scripts/strace-annotate.py [--redis-port P] STRACE_FILE
+    scripts/classroom/strace-annotate.py [--redis-port P] STRACE_FILE
 
 One line per system call, the step in a column of its own:
 

@@ -2,8 +2,8 @@
 # demo.sh — classroom mode: `make demoN` plays chapter N as a short lesson in a
 # tmux session laid out for a projector (docs/teaching.md says how to teach with it).
 #
-#   scripts/demo.sh N              the lesson of chapter N (its NN_name/demo.steps)
-#   scripts/demo.sh --check FILE   parse a steps file; print "N steps" or what is wrong
+#   scripts/classroom/demo.sh N              the lesson of chapter N (its NN_name/demo.steps)
+#   scripts/classroom/demo.sh --check FILE   parse a steps file; print "N steps" or what is wrong
 #
 # The screen: a server pane, two client panes, a trace pane (the server's stderr,
 # where --trace writes register/detect/dispatch lines) and a small control pane
@@ -31,7 +31,7 @@
 #   DEMO_SOCKET=NAME   the tmux server's socket name (tmux -L; default: a new one)
 #   DEMO_DETACHED=1    start the session in the background and return (tests)
 #   DEMO_COLS, DEMO_ROWS  the window's size when detached (default 180x50;
-#                      scripts/casts.py records at 120x36, for the site's player)
+#                      scripts/classroom/casts.py records at 120x36, for the site's player)
 #
 # Everything the lesson starts is stopped when the session ends — last step,
 # `q` or Ctrl-C in the control pane, or the session killed: a watchdog process
@@ -41,7 +41,7 @@
 # (no tmux, no terminal, no such chapter).
 set -u
 prog=demo
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
@@ -115,7 +115,7 @@ make_layout() {
     done
     # the control pane, last: the lesson itself runs there
     c=$(tm split-window -v -f -P -F '#{pane_id}' -l 8 -c "$root" \
-        "exec bash '$root/scripts/demo.sh' --lesson '$state'") || return 1
+        "exec bash '$root/scripts/classroom/demo.sh' --lesson '$state'") || return 1
     tm select-pane -t "$c" -T "lesson: Enter = next step, q = end"
     echo "control $c $(tm display-message -p -t "$c" '#{pane_pid}')" >>"$state/panes"
 }
@@ -163,7 +163,7 @@ launch() {
     # the watchdog outlives this script: it stops everything when the session ends
     (
         trap '' HUP INT
-        exec bash "$root/scripts/demo.sh" --watch "$state"
+        exec bash "$root/scripts/classroom/demo.sh" --watch "$state"
     ) </dev/null >/dev/null 2>&1 &
     watchdog=$!
     trap - EXIT

@@ -20,14 +20,14 @@ translation) docs/zh/P must:
     <a id="…"> of the page).
 
 Usage:
-  scripts/zh-sync.py                       check everything; exit 1 with one line per problem
-  scripts/zh-sync.py --status              list every stale or missing section and page; exit 0
-  scripts/zh-sync.py --update-hashes PAGE [--section TITLE]
+  scripts/docs/zh-sync.py                       check everything; exit 1 with one line per problem
+  scripts/docs/zh-sync.py --status              list every stale or missing section and page; exit 0
+  scripts/docs/zh-sync.py --update-hashes PAGE [--section TITLE]
                                            stamp PAGE's sections (or the one whose English heading
                                            is TITLE) with the current English hashes; do it after
                                            translating them. PAGE is a name like 03-timers.md or
                                            README.md. Refuses when the headings do not match yet.
-  scripts/zh-sync.py --diff PAGE           for each stale section of PAGE, the English text as it was
+  scripts/docs/zh-sync.py --diff PAGE           for each stale section of PAGE, the English text as it was
                                            when translated (found in git history by its stamp) diffed
                                            against the English text now; a section new in English is
                                            shown whole
@@ -237,7 +237,7 @@ class Checker:
             h = section_hash(e)
             if z.stamp is None:
                 self.problem(name, "%s has no <!-- en: … --> stamp under its heading in %s; after "
-                             "translating it run: scripts/zh-sync.py --update-hashes %s --section '%s'"
+                             "translating it run: scripts/docs/zh-sync.py --update-hashes %s --section '%s'"
                              % (where, zh_rel, name, e.title))
             elif z.stamp != h:
                 self.problem(name, "section %s changed in English (stamp %s, now %s), update %s"
@@ -441,7 +441,7 @@ def show_diff(root, page):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     ap.add_argument("--status", action="store_true", help="list stale sections, exit 0")
     ap.add_argument("--update-hashes", metavar="PAGE", help="stamp PAGE's sections")
     ap.add_argument("--section", metavar="TITLE", help="with --update-hashes: only this section")
@@ -463,12 +463,12 @@ def main():
     if args.status:
         n = len(chk.problems)
         for page in pages:
-            print("zh-sync: to see what changed in English: scripts/zh-sync.py --diff %s" % page)
+            print("zh-sync: to see what changed in English: scripts/docs/zh-sync.py --diff %s" % page)
         print("zh-sync: %d problem(s)%s" % (n, "" if n else ": the Chinese edition is in step"))
         return 0
     if chk.problems:
         print("zh-sync: %d problem(s) in %d page(s): %s; how to refresh a translation: "
-              "docs/zh/README-translators.md (scripts/zh-sync.py --status, --diff PAGE, "
+              "docs/zh/README-translators.md (scripts/docs/zh-sync.py --status, --diff PAGE, "
               "--update-hashes PAGE)" % (len(chk.problems), len(pages), ", ".join(pages)), file=sys.stderr)
     return 1 if chk.problems else 0
 

@@ -1,4 +1,4 @@
-// search.js — the docs site's search box (scripts/site/build.py puts one in every page's header).
+// search.js — the docs site's search box (scripts/docs/site/build.py puts one in every page's header).
 // Offline: the index is search-index.js, built by `make docs` next to this file and loaded the
 // first time the box is used (a <script>, which works from file:// where fetch() does not).
 // The index: docs = [[page, #anchor, page title, heading, lang], ...], one per section;

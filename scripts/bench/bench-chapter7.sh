@@ -12,14 +12,14 @@
 # shows each target's median: a 2-core machine running the benchmark, Redis
 # and a proxy at once is noisy.
 #
-# Usage: scripts/bench-chapter7.sh [REQUESTS=100000] [ROUNDS=5]   (about 6 minutes)
+# Usage: scripts/bench/bench-chapter7.sh [REQUESTS=100000] [ROUNDS=5]   (about 6 minutes)
 #   MUX_BIN_B=path   also run a second multiplexer binary (say, the previous
 #                    version) in the same rounds: an A/B column "mux B" and the
 #                    ratio mux/B are added to each table
 #   SCENARIOS="1 3"  run only these scenarios (1: -c 1000, 1t: -c 1000 with
 #                    redis-benchmark --threads, one per core, 2: -P 16, 3: 16 KiB)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 requests=${1:-100000}
 rounds=${2:-5}

@@ -9,8 +9,8 @@
 # ratios of the run's own figures, and docs/img/00-why.svg (gnuplot: installed
 # by `scripts/deps.sh plot`; without it the script stops with exit status 1).
 #
-# Usage: scripts/bench-why.sh        (make bench-why)
-#        scripts/bench-why.sh --plot FILE   only redraw the plot from a run's
+# Usage: scripts/bench/bench-why.sh        (make bench-why)
+#        scripts/bench/bench-why.sh --plot FILE   only redraw the plot from a run's
 #            printed output saved in FILE (docs/00-why-event-loop.md quotes one)
 #   NS="1 10 100"  REQUESTS=20000  BYTES=64  SERVERS="epoll libevent"  NO_PLOT=1
 #
@@ -27,7 +27,7 @@
 # shellcheck disable=SC2046 # lists of pids and of /proc files are split on purpose
 # shellcheck disable=SC2154 # $work is set by make_workdir (scripts/lib.sh)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}/00_why_event_loop

@@ -4,7 +4,7 @@
 # pipeline depth, and both send PING as a RESP array (redis-benchmark's
 # PING_MBULK). Prints a table and the ratio.
 #
-# Usage: scripts/bench-chapter2.sh [REQUESTS=200000] [PIPELINES="1 16 64"] [ROUNDS=3]
+# Usage: scripts/bench/bench-chapter2.sh [REQUESTS=200000] [PIPELINES="1 16 64"] [ROUNDS=3]
 set -eu
 requests=${1:-200000}
 pipelines=${2:-1 16 64}
@@ -12,7 +12,7 @@ rounds=${3:-3}
 client=${WORKBOOK_BIN:-build}/02_redis_client/redis_client
 
 dir=$(mktemp -d)
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 start_private_redis "$dir"
 port=$REDIS_PORT

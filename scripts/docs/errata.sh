@@ -2,16 +2,16 @@
 # errata.sh — the compiler's own words about the notes' two programs, and the
 # diffs between them and their fixed versions, for docs/errata.md.
 #
-#   scripts/errata.sh compile   compile the untouched originals (docs/notes/*.orig.c)
+#   scripts/docs/errata.sh compile   compile the untouched originals (docs/notes/*.orig.c)
 #                               the way the notes do, then again after each layer of
 #                               fixes, and print every message the compiler gives
-#   scripts/errata.sh diff      diff -u original -> fixed, for both programs
-#   scripts/errata.sh update    rewrite the diff blocks in docs/errata.md from `diff`
+#   scripts/docs/errata.sh diff      diff -u original -> fixed, for both programs
+#   scripts/docs/errata.sh update    rewrite the diff blocks in docs/errata.md from `diff`
 #
 # The compiler runs with LC_ALL=C (plain ASCII quotes, English messages) and no
 # colours, so what it prints can be compared with the quotes in the docs.
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 export LC_ALL=C
 CC=${CC:-cc}
 work=$(mktemp -d)

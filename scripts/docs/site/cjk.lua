@@ -1,4 +1,4 @@
--- cjk.lua — pandoc filter for the docs site (scripts/site/build.py): a line break inside a
+-- cjk.lua — pandoc filter for the docs site (scripts/docs/site/build.py): a line break inside a
 -- paragraph between two CJK characters is dropped instead of becoming a space, so a Chinese
 -- paragraph written over several lines reads "腾出空间。阻塞调用", not "腾出空间。 阻塞调用".
 -- (Chinese has no spaces between words; the Markdown line break is the writer's, not the

@@ -2,7 +2,7 @@
 # strace-lesson.sh N — `make strace-chapterN`: run chapter N's server under
 # strace with a scripted client, stop it, and print its system calls annotated
 # with the three steps (register = epoll_ctl, detect = epoll_wait, dispatch =
-# the accept4/read/write that follow), by scripts/strace-annotate.py.
+# the accept4/read/write that follow), by scripts/classroom/strace-annotate.py.
 #
 #   chapter 1: the listener; the client is nc, which sends one line and leaves
 #   chapter 6: the relay, in front of a private Redis started for the run; the
@@ -14,7 +14,7 @@
 # start), 2 (usage).
 set -u
 prog=strace-lesson
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}
@@ -75,7 +75,7 @@ if [ "$chapter" = 1 ]; then
     # the server notices the client's close before we stop it
     wait_for_line "$work/listener.out" 'closed' 10 || exit 1
     stop_traced
-    annotate=(/usr/bin/python3 scripts/strace-annotate.py "$raw")
+    annotate=(/usr/bin/python3 scripts/classroom/strace-annotate.py "$raw")
 else
     mkdir -p "$work/redis"
     start_private_redis "$work/redis" || exit 1
@@ -89,7 +89,7 @@ else
         sleep 0.05
     done
     stop_traced
-    annotate=(/usr/bin/python3 scripts/strace-annotate.py --redis-port "$REDIS_PORT" "$raw")
+    annotate=(/usr/bin/python3 scripts/classroom/strace-annotate.py --redis-port "$REDIS_PORT" "$raw")
 fi
 
 say "== the server's system calls: register (epoll_ctl), detect (epoll_wait), dispatch (what follows)"

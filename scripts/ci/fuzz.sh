@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh — make fuzz: build every tests/fuzz/NAME.c harness with
+# scripts/ci/fuzz.sh — make fuzz: build every tests/fuzz/NAME.c harness with
 # clang's libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer into
 # build/fuzz/NAME, run each for FUZZ_S seconds (default 20) on a copy of its
 # seeds (tests/fuzz/corpus/NAME/), and print one line per harness:
@@ -14,7 +14,7 @@
 # FUZZ_ONLY=NAME runs one harness. Exit status: 0 all ok, 1 a harness failed
 # or did not build, 2 bad usage.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 prog=fuzz.sh
 
 FUZZ_S=${FUZZ_S:-20}

@@ -11,7 +11,7 @@
 # (default: 2 per core, at least 4 — most of a test's time is spent waiting on
 # sockets and child processes, not computing); TEST_JOBS=1 runs them one by one.
 #
-# Usage: scripts/run-tests.sh FILE.bats [more.bats ...]
+# Usage: scripts/ci/run-tests.sh FILE.bats [more.bats ...]
 set -u
 set -o pipefail
 

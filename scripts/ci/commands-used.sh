@@ -13,9 +13,9 @@
 # more than is run (a word in a string); it does not miss a command written
 # in the usual way.
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 
-files=(Makefile scripts/*.sh tests/*.bash tests/*.bats [0-9][0-9]_*/*.bats
+files=(Makefile scripts/*.sh scripts/*/*.sh tests/*.bash tests/*.bats [0-9][0-9]_*/*.bats
     [0-9][0-9]_*/chapter.mk)
 for f in docs/*.mk; do [ -f "$f" ] && files+=("$f"); done
 

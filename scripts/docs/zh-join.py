@@ -6,7 +6,7 @@ stray space appears between Chinese characters on the site: no space between two
 or beside fullwidth punctuation, one space elsewhere. Fenced and indented code, tables, headings
 and <!-- markers --> are left as they are. Running it twice changes nothing.
 
-Usage: scripts/zh-join.py docs/zh/*.md      (prints each file it changed)
+Usage: scripts/docs/zh-join.py docs/zh/*.md      (prints each file it changed)
 """
 import re
 import sys

@@ -9,7 +9,7 @@
 
 The cast goes into the page itself (a <script type="application/json">), not fetched: a browser
 will not fetch() a file:// URL, and the site must work opened from disk, offline. The player
-(scripts/site/vendor/asciinema-player/, Apache-2.0) is the npm package's single-file bundle,
+(scripts/docs/site/vendor/asciinema-player/, Apache-2.0) is the npm package's single-file bundle,
 committed so that a clean clone needs neither network nor Node.js. Chapters are found by their
 files (NN_name/demo.steps, docs/casts/NN.cast): a new chapter needs nothing here.
 """
@@ -20,7 +20,7 @@ import re
 import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))  # the checkout this script is in
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))  # the checkout this script is in
 VENDOR = os.path.join(HERE, "vendor", "asciinema-player")
 PAGE = re.compile(r"^docs/(?:zh/)?([0-9][0-9])-[^/]*\.md$")
 SEE = re.compile(r'(<h2[^>]*>\s*(?:What you should see|你应该看到什么).*?</h2>)', re.S)

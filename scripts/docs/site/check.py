@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check.py — make docs-check: every page of the built site, rendered by headless Chromium.
 
-    scripts/site/check.py [SITE] [SHOTS] [PAGE...]   (build/site, build/site-shots, every page)
+    scripts/docs/site/check.py [SITE] [SHOTS] [PAGE...]   (build/site, build/site-shots, every page)
 
 One Chromium (two: DOCS_CHECK_JOBS=2, the default) runs for all pages; we talk to it over the DevTools protocol on a pipe
 (--remote-debugging-pipe: JSON messages separated by NUL bytes on fds 3 and 4), so there is no

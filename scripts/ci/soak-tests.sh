@@ -5,11 +5,11 @@
 # loops hog the CPUs the whole time, as a loaded CI machine or a student's
 # laptop compiling something else would.
 #
-# Usage: scripts/soak-tests.sh N [--load]        (make soak N=10 [LOAD=1])
+# Usage: scripts/ci/soak-tests.sh N [--load]        (make soak N=10 [LOAD=1])
 # Prints one line per run (its summary line and duration), the failing tests
 # of failed runs, and ends with "soak: N runs, F failed".
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 
 runs=${1:-}
@@ -29,7 +29,7 @@ tests=(tests/*.bats [0-9][0-9]_*/*.bats)
 failed=0
 for i in $(seq "$runs"); do
     start=$SECONDS
-    scripts/run-tests.sh "${tests[@]}" >"$work/run.log" 2>&1
+    scripts/ci/run-tests.sh "${tests[@]}" >"$work/run.log" 2>&1
     status=$?
     summary=$(grep -E '^bats: ' "$work/run.log" | tail -n 1)
     echo "run $i/$runs${load:+ (under load)}: ${summary:-no summary} in $((SECONDS - start)) s"

@@ -11,11 +11,11 @@
 #      the C library's FD_SET does with fd 1024 is what this measures.
 # select is measured at the smaller IDLE counts only (below 1024 fds).
 #
-# Usage: scripts/bench-backends.sh      (make bench-backends)
+# Usage: scripts/bench/bench-backends.sh      (make bench-backends)
 #   IDLE="1000 10000"  ROUNDS=2000  BUDGET=15 (seconds per cell)  SELECT_PAST=1100
 # shellcheck disable=SC2154 # $work is set by make_workdir (scripts/lib.sh)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}

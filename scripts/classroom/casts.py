@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """casts.py — each chapter's classroom lesson recorded as an asciinema v2 cast (make casts).
 
-    scripts/casts.py record N [N...]   play chapter N's lesson (make demoN DEMO_AUTO=1, detached)
+    scripts/classroom/casts.py record N [N...]   play chapter N's lesson (make demoN DEMO_AUTO=1, detached)
                                        and write docs/casts/NN.cast and docs/img/NN-timeline.trace
-    scripts/casts.py record --stale    only the lessons whose cast is missing or older than demo.steps
-    scripts/casts.py chapters          the chapters that have a lesson (NN_name/demo.steps), one a line
-    scripts/casts.py steps-hash FILE   the sha256 of a demo.steps, as a cast's header keeps it
-    scripts/casts.py check             every lesson has a cast recorded from its current demo.steps
+    scripts/classroom/casts.py record --stale    only the lessons whose cast is missing or older than demo.steps
+    scripts/classroom/casts.py chapters          the chapters that have a lesson (NN_name/demo.steps), one a line
+    scripts/classroom/casts.py steps-hash FILE   the sha256 of a demo.steps, as a cast's header keeps it
+    scripts/classroom/casts.py check             every lesson has a cast recorded from its current demo.steps
 
 How it records, and why not `asciinema rec -c 'tmux attach ...'`: the lesson runs in a detached
 tmux session of its own (tmux -L), and this script reads the panes with `tmux capture-pane` ten
@@ -22,7 +22,7 @@ demo.steps it was played from (tests/casts.bats compares it). Standard library o
 
 Watch for: the lesson plays at DEMO_DELAY=1.5 (a step every 1.5 s; tests use 3); a chapter of about
 ten steps takes 30-60 s to record. The trace the lesson's servers wrote ({log}) is kept beside,
-normalised the same way: scripts/timeline.py draws it (make timelines).
+normalised the same way: scripts/classroom/timeline.py draws it (make timelines).
 """
 import hashlib
 import json
@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLS, ROWS = 120, 36          # the window; one more row for the status line
 POLL = 0.1                    # seconds between looks at the panes
 SETTLE = 0.8                  # seconds: a screen unchanged this long is a frame (a step takes 1.5)
@@ -56,12 +56,15 @@ def chapters():
 
 
 def steps_hash(path):
+    """The sha256 of the steps themselves: comment lines and blank lines are
+    not played, so editing them does not make a recording stale."""
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        played = [line for line in f if line.strip() and not line.startswith(b"#")]
+    return hashlib.sha256(b"".join(played)).hexdigest()
 
 
 def read_steps(path):
-    """[(pane, command)] as scripts/demo.sh reads them."""
+    """[(pane, command)] as scripts/classroom/demo.sh reads them."""
     steps = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -81,7 +84,7 @@ class Normaliser:
         self.clients = self.servers = 0
 
     def learn(self):
-        """Ports and pids of the lesson's servers and Redis (files scripts/demo.sh writes)."""
+        """Ports and pids of the lesson's servers and Redis (files scripts/classroom/demo.sh writes)."""
         env = self.read("env")
         m = re.search(r"^redis_port=(\d+)", env, re.M)
         if m:
@@ -336,7 +339,7 @@ def record(nn, folder):
               "title": f"make demo{int(nn)} ({folder})",
               "env": {"TERM": "screen-256color", "SHELL": "/bin/bash"},
               "workbook": {"chapter": nn, "steps": len(steps), "steps_sha256": steps_hash(steps_file),
-                           "recorded_by": "scripts/casts.py", "demo_delay": DELAY}}
+                           "recorded_by": "scripts/classroom/casts.py", "demo_delay": DELAY}}
     lines = [json.dumps(header, ensure_ascii=False)]
     lines += [json.dumps([t, code, data], ensure_ascii=False) for t, code, data, _ in events]
     lines.append(json.dumps([clock, "o", "\x1b[?25h"]))

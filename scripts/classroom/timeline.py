@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """timeline.py — a --trace log drawn as an SVG timeline: one lane per fd, a mark per step.
 
-    scripts/timeline.py TRACE SVG      draw TRACE (lines as common/trace.c prints them) into SVG
-    scripts/timeline.py --lanes TRACE  print the lanes and the marks as parsed (what the SVG shows)
+    scripts/classroom/timeline.py TRACE SVG      draw TRACE (lines as common/trace.c prints them) into SVG
+    scripts/classroom/timeline.py --lanes TRACE  print the lanes and the marks as parsed (what the SVG shows)
 
-make timelines runs it on every docs/img/NN-timeline.trace (scripts/casts.py keeps the lesson's
+make timelines runs it on every docs/img/NN-timeline.trace (scripts/classroom/casts.py keeps the lesson's
 trace there). What it draws, top to bottom: the loop itself (epoll_wait returning, the next timer
 it waits for), then one lane per fd in the order they first appear (the listener, each client,
 Redis...), the fd-less events (a bufferevent before its socket exists), the signals, the timers.

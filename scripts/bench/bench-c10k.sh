@@ -4,10 +4,10 @@
 # Redis). For each: does it hold them all, is a new client still served
 # quickly, and how much resident memory does one idle connection cost?
 #
-# Usage: scripts/bench-c10k.sh [CONNECTIONS=10000]
+# Usage: scripts/bench/bench-c10k.sh [CONNECTIONS=10000]
 set -eu
 n=${1:-10000}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}
 # This shell holds the client ends; the servers inherit the raised limit. A

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """build.py — the workbook's offline docs site (make docs), from the Markdown and the C sources.
 
-    scripts/site/build.py build [OUT]   the site into OUT (build/site): every page, no network
-    scripts/site/build.py sync          rewrite the ```c blocks under <!-- code: --> from the source
-    scripts/site/build.py check-md      fail if a page shows C not pulled from a region, or a
+    scripts/docs/site/build.py build [OUT]   the site into OUT (build/site): every page, no network
+    scripts/docs/site/build.py sync          rewrite the ```c blocks under <!-- code: --> from the source
+    scripts/docs/site/build.py check-md      fail if a page shows C not pulled from a region, or a
                                         marked block differs from its region (committed drift)
 
 Why this shape (docs/site.md says more): pandoc (Debian's) turns each page's GitHub-flavoured
