@@ -403,8 +403,8 @@ static int connect_upstream(struct pair *p)
         report_unreachable(p, errno);
         return -1;
     }
-    p->upstream_reader = event_new(r->srv.base, bufferevent_getfd(p->upstream), EV_READ | EV_PERSIST,
-                                   on_upstream_readable, p);
+    p->upstream_reader = event_new(r->srv.base, bufferevent_getfd(p->upstream),
+                                   EV_READ | EV_PERSIST, on_upstream_readable, p);
     if (!p->upstream_reader) {
         warnx_msg("cannot watch Redis's side of %s: out of memory", p->peer);
         return -1;

@@ -172,7 +172,8 @@ int server_open(struct server *s, const struct server_config *cfg, const struct 
  * libevent passes that callback the accept callback's argument, which is the
  * program's (or evhttp's, once evhttp_bind_listener took the listener over),
  * not ours; the listener itself is what we can look up. */
-static LIST_HEAD(, server) listening = LIST_HEAD_INITIALIZER(listening);
+LIST_HEAD(server_list, server);
+static struct server_list listening = LIST_HEAD_INITIALIZER(listening);
 
 /* Out of descriptors (EMFILE): stop accepting for a moment instead of spinning
  * on a listening socket that stays readable — chapter 1's pause, packaged in
@@ -182,17 +183,16 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
     (void)arg;
     struct server *s;
     LIST_FOREACH(s, &listening, link)
-        if (s->listener == listener)
-            accept_pause_after_error(&s->pause);
+    if (s->listener == listener)
+        accept_pause_after_error(&s->pause);
 }
 
 int server_listen(struct server *s, const struct sockaddr_in *addr, evconnlistener_cb on_accept,
                   void *arg)
 {
-    s->listener = evconnlistener_new_bind(s->base, on_accept, arg,
-                                          LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                          SERVER_LISTEN_BACKLOG, (const struct sockaddr *)addr,
-                                          sizeof *addr);
+    s->listener =
+        evconnlistener_new_bind(s->base, on_accept, arg, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+                                SERVER_LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
     if (!s->listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
