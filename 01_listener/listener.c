@@ -15,6 +15,10 @@
  * Watch for: the server prints "recv a connection from 127.0.0.1:PORT" the moment
  * telnet connects — that is the dispatch step. Ctrl-C stops the server cleanly.
  * Read docs/01-listener.md beside this file.
+ *
+ * The wiring here — base, listener, EMFILE pause, signal events — is done by
+ * hand on purpose: it is this chapter's lesson. From chapter 5 on, servers get
+ * the same wiring from common/server.h in a few calls.
  */
 #include <getopt.h>
 #include <netinet/in.h>
@@ -155,8 +159,8 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 
 /* accept() failed. With EMFILE the pending connection stays in the backlog,
  * so the listening socket stays readable: re-enabling at once would spin at
- * 100% CPU. Pause, and let a timer turn accepting back on. (Chapters 3 to 6
- * use the same idea packaged as struct accept_pause in common/.) */
+ * 100% CPU. Pause, and let a timer turn accepting back on. (Every later
+ * server uses the same idea packaged as struct accept_pause in common/.) */
 static void on_accept_error(struct evconnlistener *listener, void *ctx)
 {
     struct server *server = ctx;

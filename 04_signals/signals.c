@@ -25,6 +25,10 @@
  *
  * Watch for: every signal is handled by an ordinary function, handle_signal,
  * running inside the loop. Read docs/04-signals.md beside this file.
+ *
+ * The signal events are wired by hand here on purpose: they are this chapter's
+ * lesson. From chapter 5 on, servers get the same wiring (and the drain) from
+ * common/server.h.
  */
 #include <stdio.h>
 

@@ -4,8 +4,10 @@
  * Program name and error messages, number and IPv4-address parsing for options,
  * millisecond clocks for log lines, and turning a socket address into
  * "127.0.0.1:54321". Each chapter's .c file shows every libevent call it
- * teaches, top to bottom; the one libevent helper here is chapter 1's answer
- * to EMFILE (accept_pause), which later servers reuse without teaching it again.
+ * teaches, top to bottom; the libevent helper here is chapter 1's answer to
+ * EMFILE (accept_pause), which later servers reuse without teaching it again.
+ * common/ also holds trace.h (the --trace lines and --backend) and server.h
+ * (the wiring every server from chapter 5 on shares, built on both).
  */
 #ifndef WORKBOOK_COMMON_H
 #define WORKBOOK_COMMON_H
