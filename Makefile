@@ -79,9 +79,9 @@ $(PROGRAMS): $(O)%: $(O)%.o $$(call parts_of,$$@) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(call pkgs_of,$@)) \
 		$($(call chapter_of,$@)_LDLIBS)
 
-# The parts' objects are kept (not deleted as intermediate files), so a
-# second make rebuilds nothing.
-.SECONDARY:
+# The objects are kept (not deleted as intermediate files), so a second make
+# rebuilds nothing.
+.SECONDARY: $(patsubst %.c,$(O)%.o,$(C_SOURCES))
 $(O)%/parts.a: $$(call part_objs_of,$$@)
 	rm -f $@ && $(AR) rcs $@ $^
 

@@ -76,9 +76,13 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         redisAsyncDisconnect(ac);
 }
 
-int main(int argc, char **argv)
+struct options {
+    const char *host;
+    int port, trace;
+};
+
+static void parse_args(int argc, char **argv, struct options *o)
 {
-    common_init(argv[0]);
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'p'},
@@ -86,27 +90,33 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = DEFAULT_HOST;
-    int port = DEFAULT_PORT;
-    int opt, trace = 0;
+    *o = (struct options){.host = DEFAULT_HOST, .port = DEFAULT_PORT};
+    int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 't': trace = 1; break;
+        case 'H': o->host = optarg; break;
+        case 'p': o->port = parse_port_option("--port", optarg); break;
+        case 't': o->trace = 1; break;
         case 'h':
             printf("usage: %s [--host ADDR] [--port PORT] [--trace]\n"
                    "  PING, SET " KEY ", GET " KEY " through hiredis's libevent adapter.\n"
                    "  --trace  print each register/detect/dispatch step on stderr\n",
                    prog_name());
-            return EXIT_CLEAN;
+            exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+}
 
-    if (trace) {
+int main(int argc, char **argv)
+{
+    common_init(argv[0]);
+    struct options o;
+    parse_args(argc, argv, &o);
+
+    if (o.trace) {
         /* libevent reports every event it adds and every wait it makes;
          * trace.c prints them as register and detect lines on stderr. */
         trace_enable();
@@ -114,9 +124,9 @@ int main(int argc, char **argv)
         event_set_log_callback(trace_libevent_log);
     }
     struct event_base *base = event_base_new();
-    redisAsyncContext *ac = redisAsyncConnect(host, port);
+    redisAsyncContext *ac = redisAsyncConnect(o.host, o.port);
     if (!base || !ac || ac->err) {
-        warnx_msg("cannot connect to %s:%d: %s", host, port, ac ? ac->errstr : "out of memory");
+        warnx_msg("cannot connect to %s:%d: %s", o.host, o.port, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
         if (base)
