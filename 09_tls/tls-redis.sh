@@ -66,11 +66,7 @@ stop() {
     [ -f "$state/redis.pid" ] || { say "no TLS Redis of ours is running"; return 0; }
     local pid
     pid=$(cat "$state/redis.pid")
-    if kill "$pid" 2>/dev/null; then
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.05
-        done
+    if stop_pid "$pid"; then
         say "stopped our TLS Redis (pid $pid)"
     fi
     rm -f "$state/redis.pid" "$state/ports"

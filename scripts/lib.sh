@@ -78,6 +78,17 @@ wait_listening() {
     done
 }
 
+# stop_pid PID: SIGTERM to PID, then wait up to 5 s for it to be gone.
+# Returns 0 if PID was running (and was told to stop), 1 if it was not.
+stop_pid() {
+    kill "$1" 2>/dev/null || return 1
+    local _
+    for _ in $(seq 100); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+}
+
 # spawn_redis PORT DIR [ARGS...]: a redis-server on 127.0.0.1:PORT, no
 # persistence, files and redis.log in DIR; sets REDIS_PID. Waits up to 10 s
 # for it to answer PING; fails (and stops it) if it died or never answered —

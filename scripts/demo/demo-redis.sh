@@ -140,11 +140,7 @@ stop() {
     fi
     local pid
     pid=$(cat "$pidfile")
-    if kill "$pid" 2>/dev/null; then
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.05
-        done
+    if stop_pid "$pid"; then
         say "stopped our private Redis (pid $pid)"
     fi
     rm -f "$pidfile" "$portfile"
