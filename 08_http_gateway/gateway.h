@@ -16,6 +16,7 @@
 
 #include <netinet/in.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -28,6 +29,7 @@
 #include "trace.h"
 
 #define MAX_LINKS 16
+#define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
@@ -48,8 +50,8 @@ struct pending {
     struct evhttp_request *req; /* ours until we reply (evhttp frees it then) */
     enum reply_format format;
     const char *mime;
-    char *verb; /* the command name as the client wrote it (the JSON key) */
     size_t verb_len;
+    char verb[]; /* the command name as the client wrote it (the JSON key) */
 };
 STAILQ_HEAD(pending_queue, pending);
 
@@ -114,6 +116,10 @@ struct gateway {
     struct event *sweep;
     struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct stats stats;
+    struct {
+        time_t second;
+        char text[32]; /* that second as an HTTP date */
+    } date;
     int closing;
 };
 
@@ -127,8 +133,10 @@ void server_request_started(struct gateway *gw, struct evhttp_request *req);
 void api_handle(struct evhttp_request *req, void *gw);
 /* A Redis reply R (NULL: the link broke) for the request P: reply and free P. */
 void api_reply(struct gateway *gw, struct pending *p, const redisReply *r);
-/* webdis's headers on every reply (CORS and Allow). */
+/* The CORS header every reply carries (api.c says which others go where). */
 void api_common_headers(struct evhttp_request *req);
+/* Date, formatted once a second rather than by evhttp for every reply. */
+void api_date_header(struct gateway *gw, struct evhttp_request *req);
 
 /* redis_link.c */
 int links_start(struct gateway *gw);

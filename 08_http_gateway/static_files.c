@@ -29,7 +29,6 @@
 #include "gateway.h"
 
 #define DOCS_PREFIX "/docs/"
-#define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
 
 static const struct {
     const char *ext, *type;
