@@ -14,6 +14,7 @@
 #ifndef GATEWAY_H
 #define GATEWAY_H
 
+#include <limits.h>
 #include <netinet/in.h>
 #include <sys/queue.h>
 #include <time.h>
@@ -33,14 +34,15 @@
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    int links;              /* --redis-links: shared Redis connections */
-    const char *docs;       /* --docs DIR, or NULL */
-    long max_conns;         /* --max-conns: 0 = no limit */
-    long max_header_bytes;  /* --max-header-bytes */
-    long max_body_bytes;    /* --max-body-bytes (413 past it) */
-    long idle_timeout_s;    /* --idle-timeout: evhttp_set_timeout */
-    long header_timeout_ms; /* --header-timeout: whole request head, or cut */
-    long sub_buffer_bytes;  /* --sub-buffer: a stream's unsent bytes before pausing */
+    int links;               /* --redis-links: shared Redis connections */
+    const char *docs;        /* --docs DIR, or NULL */
+    const char *docs_prefix; /* --docs-prefix: the URL path DIR is served at */
+    long max_conns;          /* --max-conns: 0 = no limit */
+    long max_header_bytes;   /* --max-header-bytes */
+    long max_body_bytes;     /* --max-body-bytes (413 past it) */
+    long idle_timeout_s;     /* --idle-timeout: evhttp_set_timeout */
+    long header_timeout_ms;  /* --header-timeout: whole request head, or cut */
+    long sub_buffer_bytes;   /* --sub-buffer: a stream's unsent bytes before pausing */
     struct loop_options loop;
 };
 
@@ -120,6 +122,7 @@ struct gateway {
         time_t second;
         char text[32]; /* that second as an HTTP date */
     } date;
+    char docs_root[PATH_MAX]; /* --docs DIR's real path (static_files.c) */
     int closing;
 };
 
