@@ -26,21 +26,48 @@
 #include "md5.h"
 #include "reply.h"
 
+/* CORS as browsers read it (the Fetch standard): Access-Control-Allow-Origin
+ * on every reply, since a page's script may only read a reply that carries
+ * it; the allowed methods and headers on the preflight (OPTIONS) reply alone,
+ * the only one a browser looks for them in; Allow where HTTP asks for it
+ * (OPTIONS, 405). webdis sends all four on every reply, and each header line
+ * costs evhttp three allocations and a printf (the page measures it). */
 void api_common_headers(struct evhttp_request *req)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Access-Control-Allow-Origin", "*");
+}
+
+static void preflight_headers(struct evhttp_request *req)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Allow", "GET,POST,PUT,OPTIONS");
     evhttp_add_header(h, "Access-Control-Allow-Methods", "GET,POST,PUT,OPTIONS");
-    evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
     evhttp_add_header(h, "Access-Control-Allow-Headers",
                       "X-Requested-With, Content-Type, Authorization");
 }
 
+void api_date_header(struct gateway *gw, struct evhttp_request *req)
+{
+    struct timeval now;
+    event_base_gettimeofday_cached(gw->base, &now); /* the loop's clock: no system call */
+    if (now.tv_sec != gw->date.second) {
+        struct tm tm;
+        gw->date.second = now.tv_sec;
+        strftime(gw->date.text, sizeof gw->date.text, HTTP_DATE, gmtime_r(&now.tv_sec, &tm));
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Date", gw->date.text);
+}
+
 /* A reply without a body (403, 404, 405, 503): webdis sends Content-Length: 0
  * and no Content-Type. */
-static void reply_empty(struct evhttp_request *req, int code, const char *reason)
+static void reply_empty(struct gateway *gw, struct evhttp_request *req, int code,
+                        const char *reason)
 {
     api_common_headers(req);
+    api_date_header(gw, req);
+    if (code == 405)
+        preflight_headers(req);
+    evbuffer_drain(evhttp_request_get_output_buffer(req), (size_t)-1);
     evhttp_send_reply(req, code, reason, NULL);
 }
 
@@ -48,15 +75,14 @@ static void reply_empty(struct evhttp_request *req, int code, const char *reason
 void api_reply(struct gateway *gw, struct pending *p, const redisReply *r)
 {
     struct evhttp_request *req = p->req;
-    struct evbuffer *body = evbuffer_new();
-    enum reply_status status = REPLY_OK;
-    if (r && body)
-        status = reply_write(body, r, p->verb, p->verb_len, p->format);
-    if (!r || !body) {
+    /* the body goes straight into the request's own output buffer */
+    struct evbuffer *body = evhttp_request_get_output_buffer(req);
+    enum reply_status status = r ? reply_write(body, r, p->verb, p->verb_len, p->format) : 0;
+    if (!r) {
         gw->stats.replies_503++;
-        reply_empty(req, 503, "Service Unavailable");
+        reply_empty(gw, req, 503, "Service Unavailable");
     } else if (status == REPLY_NOT_FOUND) {
-        reply_empty(req, 404, "Not found");
+        reply_empty(gw, req, 404, "Not found");
     } else {
         /* webdis's ETag: the body's MD5; If-None-Match with it gives 304 */
         char etag[ETAG_LEN];
@@ -66,17 +92,16 @@ void api_reply(struct gateway *gw, struct pending *p, const redisReply *r)
             evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
         api_common_headers(req);
+        api_date_header(gw, req);
         if (match && strcmp(match, etag) == 0) {
+            evbuffer_drain(body, len);
             evhttp_send_reply(req, 304, "Not Modified", NULL);
         } else {
             evhttp_add_header(h, "Content-Type", p->mime);
             evhttp_add_header(h, "ETag", etag);
-            evhttp_send_reply(req, 200, "OK", body);
+            evhttp_send_reply(req, 200, "OK", NULL);
         }
     }
-    if (body)
-        evbuffer_free(body);
-    free(p->verb);
     free(p);
 }
 /* endregion */
@@ -111,12 +136,14 @@ void api_handle(struct evhttp_request *req, void *arg)
     }
     if (method == EVHTTP_REQ_OPTIONS) {
         api_common_headers(req);
+        api_date_header(gw, req);
+        preflight_headers(req);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
         evhttp_send_reply(req, 200, "OK", NULL);
         return;
     }
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST && method != EVHTTP_REQ_PUT) {
-        reply_empty(req, 405, "Method Not Allowed");
+        reply_empty(gw, req, 405, "Method Not Allowed");
         return;
     }
     struct command cmd;
@@ -124,7 +151,7 @@ void api_handle(struct evhttp_request *req, void *arg)
         if (cmd.argv)
             command_free(&cmd);
         gw->stats.denied++;
-        reply_empty(req, 403, "Forbidden");
+        reply_empty(gw, req, 403, "Forbidden");
         return;
     }
     if (command_is_subscribe(&cmd)) {
@@ -133,7 +160,7 @@ void api_handle(struct evhttp_request *req, void *arg)
     }
     if (links_send(gw, &cmd, req) != 0) {
         gw->stats.replies_503++;
-        reply_empty(req, 503, "Service Unavailable");
+        reply_empty(gw, req, 503, "Service Unavailable");
     }
     command_free(&cmd);
 }

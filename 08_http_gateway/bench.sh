@@ -3,8 +3,11 @@
 # webdis 0.1.9 (one thread, so both use one core) on one private Redis, then
 # static files from the gateway's --docs against nginx (one worker, sendfile on,
 # access log off). One run, targets side by side, each scenario ROUNDS times
-# taking turns; the table shows medians, the ratio, and each server's CPU time
-# per request (user + system, from /proc, over the whole scenario).
+# taking turns; the table shows medians with the rounds' range, the ratio, and
+# each server's CPU time per request (user + system from /proc, all its threads;
+# median of the rounds). webdis runs one worker thread, the gateway one loop:
+# one core each, so requests/s compare fairly and CPU per request is the
+# figure that does not depend on what else the machine is running.
 #
 # Usage: 08_http_gateway/bench.sh [SECONDS=3] [ROUNDS=3]
 set -eu
@@ -79,6 +82,8 @@ run() {
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# spread: "LOW–HIGH" of the rounds, so a reader sees how far one run is from the next
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%d–%d", v[1], v[NR] }'; }
 
 # scenario TITLE CONNS NAME_A PID_A URL_A NAME_B PID_B URL_B
 scenario() {
@@ -87,17 +92,18 @@ scenario() {
         read -r rps cpu < <(run "$3" "$4" "$5" "$conns"); a+=("$rps"); ca+=("$cpu")
         read -r rps cpu < <(run "$6" "$7" "$8" "$conns"); b+=("$rps"); cb+=("$cpu")
     done
-    local ma mb mca mcb
+    local ma mb mca mcb sa sb
     ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
+    sa=$(printf '%s\n' "${a[@]}" | spread); sb=$(printf '%s\n' "${b[@]}" | spread)
     mca=$(printf '%s\n' "${ca[@]}" | median); mcb=$(printf '%s\n' "${cb[@]}" | median)
     r=$(awk -v x="$ma" -v y="$mb" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }')
-    printf '| %-26s | %5s | %9s | %9s | %5s× | %6s µs | %6s µs |\n' \
-        "$title" "$conns" "$ma" "$mb" "$r" "$mca" "$mcb"
+    printf '| %-22s | %5s | %7s (%s) | %7s (%s) | %5s× | %3s µs | %3s µs |\n' \
+        "$title" "$conns" "$ma" "$sa" "$mb" "$sb" "$r" "$mca" "$mcb"
 }
 
-echo "bench-chapter8: $(nproc) cores, ${secs}s per run, median of $rounds rounds; $(uname -r)"
+echo "bench-chapter8: $(nproc) cores, ${secs}s per run, median of $rounds rounds; $(uname -r); load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo
-echo "| scenario                   | conns | gateway/s | webdis/s  | ratio | gw CPU/req | webdis CPU/req |"
+echo "| scenario | conns | gateway/s (range) | webdis/s (range) | ratio | gw CPU/req | webdis CPU/req |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for c in 1 50 1000; do
     scenario "GET /GET/bench:key" "$c" gw "$gw_pid" "http://127.0.0.1:$gw_port/GET/bench:key" \
@@ -106,7 +112,7 @@ for c in 1 50 1000; do
         webdis "$webdis_pid" "http://127.0.0.1:$webdis_port/SET/bench:k/v"
 done
 echo
-echo "| scenario                   | conns | gateway/s | nginx/s   | ratio | gw CPU/req | nginx CPU/req |"
+echo "| scenario | conns | gateway/s (range) | nginx/s (range) | ratio | gw CPU/req | nginx CPU/req |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for f in 4k 1m; do
     scenario "static $f.bin" 50 gw "$gw_pid" "http://127.0.0.1:$gw_port/docs/$f.bin" \

@@ -167,9 +167,14 @@ void command_free(struct command *cmd)
 
 int command_denied(const char *name, size_t len)
 {
-    for (size_t i = 0; denied_commands[i]; i++)
-        if (len <= strlen(denied_commands[i]) && strncasecmp(denied_commands[i], name, len) == 0)
+    int first = len > 0 ? toupper((unsigned char)name[0]) : 0;
+    for (size_t i = 0; denied_commands[i]; i++) {
+        const char *d = denied_commands[i];
+        if (first && d[0] != first)
+            continue; /* the first letter rules most out, cheaper than strncasecmp */
+        if (len <= strlen(d) && strncasecmp(d, name, len) == 0)
             return 1;
+    }
     return 0;
 }
 

@@ -110,6 +110,24 @@ stats() { SERVER_PID=$GW_PID SERVER_OUT=$GW_OUT signal_for_line USR1 'stats: '; 
     [ "$failed" -eq 0 ] || fail "$failed requests differ from webdis's"
 }
 
+# header NAME: NAME's value in the head on stdin
+header() { tr -d '\r' | sed -n "s/^$1: //p"; }
+
+@test "CORS: the preflight (OPTIONS) carries webdis's four headers; other replies Access-Control-Allow-Origin alone" {
+    for h in Allow Access-Control-Allow-Methods Access-Control-Allow-Origin Access-Control-Allow-Headers; do
+        w=$(curl -s -X OPTIONS -D - -o /dev/null "http://127.0.0.1:$WEBDIS_PORT/GET/t08:s" | header "$h")
+        g=$(curl -s -X OPTIONS -D - -o /dev/null "http://127.0.0.1:$GW_PORT/GET/t08:s" | header "$h")
+        [ -n "$w" ] && assert_equal "$g" "$w"
+    done
+    curl -s -D "$BATS_TEST_TMPDIR/head" -o /dev/null "http://127.0.0.1:$GW_PORT/GET/t08:s"
+    assert_equal "$(header Access-Control-Allow-Origin <"$BATS_TEST_TMPDIR/head")" '*'
+    assert_equal "$(header Access-Control-Allow-Methods <"$BATS_TEST_TMPDIR/head")" ''
+    [ -n "$(header Date <"$BATS_TEST_TMPDIR/head")" ]
+    # 405 says what is allowed (RFC 9110 asks for Allow there)
+    curl -s -X DELETE -D "$BATS_TEST_TMPDIR/head" -o /dev/null "http://127.0.0.1:$GW_PORT/GET/t08:s"
+    assert_equal "$(header Allow <"$BATS_TEST_TMPDIR/head")" 'GET,POST,PUT,OPTIONS'
+}
+
 @test "the ETag is webdis's, and If-None-Match with it gives 304" {
     rcli set t08:etag v >/dev/null
     w=$(curl -s -D - -o /dev/null "http://127.0.0.1:$WEBDIS_PORT/GET/t08:etag" | tr -d '\r' | sed -n 's/^ETag: //p')

@@ -14,8 +14,10 @@
 #ifndef GATEWAY_H
 #define GATEWAY_H
 
+#include <limits.h>
 #include <netinet/in.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -28,17 +30,19 @@
 #include "trace.h"
 
 #define MAX_LINKS 16
+#define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    int links;              /* --redis-links: shared Redis connections */
-    const char *docs;       /* --docs DIR, or NULL */
-    long max_conns;         /* --max-conns: 0 = no limit */
-    long max_header_bytes;  /* --max-header-bytes */
-    long max_body_bytes;    /* --max-body-bytes (413 past it) */
-    long idle_timeout_s;    /* --idle-timeout: evhttp_set_timeout */
-    long header_timeout_ms; /* --header-timeout: whole request head, or cut */
-    long sub_buffer_bytes;  /* --sub-buffer: a stream's unsent bytes before pausing */
+    int links;               /* --redis-links: shared Redis connections */
+    const char *docs;        /* --docs DIR, or NULL */
+    const char *docs_prefix; /* --docs-prefix: the URL path DIR is served at */
+    long max_conns;          /* --max-conns: 0 = no limit */
+    long max_header_bytes;   /* --max-header-bytes */
+    long max_body_bytes;     /* --max-body-bytes (413 past it) */
+    long idle_timeout_s;     /* --idle-timeout: evhttp_set_timeout */
+    long header_timeout_ms;  /* --header-timeout: whole request head, or cut */
+    long sub_buffer_bytes;   /* --sub-buffer: a stream's unsent bytes before pausing */
     struct loop_options loop;
 };
 
@@ -48,8 +52,8 @@ struct pending {
     struct evhttp_request *req; /* ours until we reply (evhttp frees it then) */
     enum reply_format format;
     const char *mime;
-    char *verb; /* the command name as the client wrote it (the JSON key) */
     size_t verb_len;
+    char verb[]; /* the command name as the client wrote it (the JSON key) */
 };
 STAILQ_HEAD(pending_queue, pending);
 
@@ -114,6 +118,11 @@ struct gateway {
     struct event *sweep;
     struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct stats stats;
+    struct {
+        time_t second;
+        char text[32]; /* that second as an HTTP date */
+    } date;
+    char docs_root[PATH_MAX]; /* --docs DIR's real path (static_files.c) */
     int closing;
 };
 
@@ -127,8 +136,10 @@ void server_request_started(struct gateway *gw, struct evhttp_request *req);
 void api_handle(struct evhttp_request *req, void *gw);
 /* A Redis reply R (NULL: the link broke) for the request P: reply and free P. */
 void api_reply(struct gateway *gw, struct pending *p, const redisReply *r);
-/* webdis's headers on every reply (CORS and Allow). */
+/* The CORS header every reply carries (api.c says which others go where). */
 void api_common_headers(struct evhttp_request *req);
+/* Date, formatted once a second rather than by evhttp for every reply. */
+void api_date_header(struct gateway *gw, struct evhttp_request *req);
 
 /* redis_link.c */
 int links_start(struct gateway *gw);

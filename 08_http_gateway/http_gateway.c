@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -27,6 +28,7 @@
 #define DEFAULT_PORT 8088
 #define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_LINKS 2
+#define DEFAULT_DOCS_PREFIX "/docs/"
 #define DEFAULT_MAX_HEADER_BYTES 8192
 #define DEFAULT_MAX_BODY_BYTES (1024 * 1024)
 #define DEFAULT_IDLE_TIMEOUT_S 60
@@ -62,9 +64,11 @@ static void usage(void)
            "  An HTTP gateway to Redis with webdis's URLs and replies.\n"
            "  --port PORT             listen port on 127.0.0.1, 0 = any free port (default %d)\n"
            "  --redis-host ADDR       Redis's IPv4 address (default 127.0.0.1)\n"
-           "  --redis-port PORT       Redis's port (default %d)\n"
+           "  --redis-port PORT       Redis's port (default %d); 0 = no Redis: --docs alone,\n"
+           "                          every command answered 503\n"
            "  --redis-links N         shared Redis connections, 1-%d (default %d)\n"
            "  --docs DIR              serve DIR's files under /docs/ (sendfile)\n"
+           "  --docs-prefix PATH      serve them under PATH instead; / = the whole site, no API\n"
            "  --max-conns N           accept at most N connections at once (default: no limit)\n"
            "  --max-header-bytes N    request head limit (default %d)\n"
            "  --max-body-bytes N      request body limit, 413 past it (default %d)\n"
@@ -87,6 +91,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"redis-port", required_argument, NULL, 'P'},
         {"redis-links", required_argument, NULL, 'l'},
         {"docs", required_argument, NULL, 'd'},
+        {"docs-prefix", required_argument, NULL, 'D'},
         {"max-conns", required_argument, NULL, 'm'},
         {"max-header-bytes", required_argument, NULL, 'H'},
         {"max-body-bytes", required_argument, NULL, 'B'},
@@ -101,6 +106,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     const char *redis_host = "127.0.0.1";
     int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
     *o = (struct options){.links = DEFAULT_LINKS,
+                          .docs_prefix = DEFAULT_DOCS_PREFIX,
                           .max_header_bytes = DEFAULT_MAX_HEADER_BYTES,
                           .max_body_bytes = DEFAULT_MAX_BODY_BYTES,
                           .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S,
@@ -111,9 +117,10 @@ static void parse_args(int argc, char **argv, struct options *o)
         switch (opt) {
         case 'p': port = parse_port_option("--port", optarg); break;
         case 'R': redis_host = optarg; break;
-        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
+        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 0, 65535); break;
         case 'l': o->links = (int)parse_long_option("--redis-links", optarg, 1, MAX_LINKS); break;
         case 'd': o->docs = optarg; break;
+        case 'D': o->docs_prefix = optarg; break;
         case 'm': o->max_conns = parse_long_option("--max-conns", optarg, 1, 1000000); break;
         case 'H':
             o->max_header_bytes = parse_long_option("--max-header-bytes", optarg, 256, 1L << 20);
@@ -134,10 +141,14 @@ static void parse_args(int argc, char **argv, struct options *o)
         default: bad_option(argv);
         }
     }
+    if (o->docs_prefix[0] != '/' || o->docs_prefix[strlen(o->docs_prefix) - 1] != '/')
+        usage_error("--docs-prefix '%s': must start and end with '/'", o->docs_prefix);
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
     parse_ipv4_option(&o->listen_addr, "--port", "127.0.0.1", port);
     parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+    if (redis_port == 0)
+        o->links = 0; /* make serve-docs: static files only */
 }
 
 static int add_signals(struct gateway *gw)

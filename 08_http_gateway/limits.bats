@@ -124,6 +124,28 @@ publish_many() {
     refute_output --partial secret
 }
 
+@test "--docs-prefix / --redis-port 0 (make serve-docs): the whole site at /, no Redis needed, a command gets 503" {
+    docs=$BATS_TEST_TMPDIR/site
+    mkdir -p "$docs/docs"
+    echo '<h1>front</h1>' >"$docs/index.html"
+    echo 'body { }' >"$docs/docs/a.css"
+    start_server gw10 "$GATEWAY" --port 0 --redis-port 0 --docs "$docs" --docs-prefix /
+    u=http://127.0.0.1:$PORT
+    run curl -s -o "$BATS_TEST_TMPDIR/got" -w '%{http_code} %{content_type}' "$u/"
+    assert_output '200 text/html; charset=utf-8'
+    cmp "$docs/index.html" "$BATS_TEST_TMPDIR/got"
+    run curl -s -o /dev/null -w '%{http_code} %{content_type}' "$u/docs/a.css"
+    assert_output '200 text/css'
+    run curl -s --path-as-is -o /dev/null -w '%{http_code}' "$u/%2e%2e/limits.bats"
+    assert_output 404
+    run curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary v "$u/SET/t08:nored"
+    assert_output 503
+    grep -q 'redis at 127.0.0.1:0, 0 shared links; docs from' "$SERVER_OUT"
+    run "$GATEWAY" --docs "$docs" --docs-prefix docs
+    assert_failure 2
+    assert_output --partial "--docs-prefix 'docs': must start and end with '/'"
+}
+
 @test "limits: a body past --max-body-bytes gets 413, a head past --max-header-bytes 400" {
     start_server gw6 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT" --max-body-bytes 1000 \
         --max-header-bytes 1024

@@ -1,5 +1,6 @@
 /*
- * 08_http_gateway/static_files.c — --docs DIR: GET /docs/PATH serves DIR/PATH.
+ * 08_http_gateway/static_files.c — --docs DIR: GET /docs/PATH serves DIR/PATH
+ * (--docs-prefix / : GET /PATH does, and the gateway is a static file server).
  *
  * The file goes out with evbuffer_add_file: the evbuffer holds a reference to
  * the file, not its bytes, and when it is written to the socket libevent calls
@@ -28,9 +29,6 @@
 
 #include "gateway.h"
 
-#define DOCS_PREFIX "/docs/"
-#define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
-
 static const struct {
     const char *ext, *type;
 } types[] = {
@@ -57,7 +55,8 @@ static const char *content_type(const char *path)
 
 int static_wants(const struct gateway *gw, const char *path)
 {
-    return gw->opt->docs && path && strncmp(path, DOCS_PREFIX, strlen(DOCS_PREFIX)) == 0;
+    const char *prefix = gw->opt->docs_prefix;
+    return gw->opt->docs && path && strncmp(path, prefix, strlen(prefix)) == 0;
 }
 
 /* region: safe */
@@ -77,13 +76,13 @@ static int segments_safe(const char *rel, size_t len)
     return 1;
 }
 
-/* Open DIR/REL for reading if it really is inside DIR; -1 otherwise. REAL
- * (PATH_MAX bytes) gets the file's real path. */
-static int open_inside(const char *dir, const char *rel, struct stat *st, char *real)
+/* Open DIR/REL for reading if it really is inside ROOT, DIR's real path; -1
+ * otherwise. REAL (PATH_MAX bytes) gets the file's real path. */
+static int open_inside(const char *dir, const char *root, const char *rel, struct stat *st,
+                       char *real)
 {
-    char want[PATH_MAX], root[PATH_MAX];
-    if (snprintf(want, sizeof want, "%s/%s", dir, rel) >= (int)sizeof want ||
-        !realpath(dir, root) || !realpath(want, real))
+    char want[PATH_MAX];
+    if (snprintf(want, sizeof want, "%s/%s", dir, rel) >= (int)sizeof want || !realpath(want, real))
         return -1;
     size_t rootlen = strlen(root);
     if (strncmp(real, root, rootlen) != 0 || (real[rootlen] != '/' && real[rootlen] != '\0'))
@@ -121,11 +120,15 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
 {
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     size_t len;
-    char *rel = evhttp_uridecode(path + strlen(DOCS_PREFIX), 0, &len);
+    char *rel = evhttp_uridecode(path + strlen(gw->opt->docs_prefix), 0, &len);
     struct stat st;
     char real[PATH_MAX];
     int fd = -1;
-    if (!rel || !segments_safe(rel, len) || (fd = open_inside(gw->opt->docs, rel, &st, real)) < 0) {
+    /* DIR's real path, found once: realpath costs a readlink per component */
+    if (!gw->docs_root[0] && !realpath(gw->opt->docs, gw->docs_root))
+        gw->docs_root[0] = '\0';
+    if (!rel || !segments_safe(rel, len) || !gw->docs_root[0] ||
+        (fd = open_inside(gw->opt->docs, gw->docs_root, rel, &st, real)) < 0) {
         free(rel);
         send_status(req, 404, "Not Found");
         return;
@@ -137,6 +140,7 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     snprintf(size, sizeof size, "%lld", (long long)st.st_size);
     evhttp_add_header(out, "Content-Type", content_type(real));
     evhttp_add_header(out, "Last-Modified", date);
+    api_date_header(gw, req);
     free(rel);
     const char *since =
         evhttp_find_header(evhttp_request_get_input_headers(req), "If-Modified-Since");

@@ -32,10 +32,13 @@ docs-check: docs
 	@/usr/bin/python3 scripts/docs/site/build.py check-md
 	@/usr/bin/python3 scripts/docs/site/check.py $(SITE) $(SITE_SHOTS)
 
-## serve-docs           serve build/site on http://127.0.0.1:8000/ for a projector (PORT=N; Ctrl-C stops)
-# (run-demo.sh: Ctrl-C stops the server alone and make ends quietly; http.server
-# says "Keyboard interrupt received, exiting." and exits 0)
+## serve-docs           serve build/site on http://127.0.0.1:8000/ with chapter 8's gateway, for a projector (PORT=N; Ctrl-C stops)
+# http_gateway --docs --docs-prefix /: the workbook's own evhttp server as a plain
+# static file server (sendfile, Content-Type, 304s, no path escapes); --redis-port 0
+# since a docs site needs no Redis. run-demo.sh: Ctrl-C stops the server alone and
+# make ends quietly.
 serve-docs: PORT ?= 8000
-serve-docs: docs
-	@echo "docs: http://127.0.0.1:$(PORT)/  (build/site; Ctrl-C stops)"
-	@scripts/demo/run-demo.sh /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory $(SITE) $(PORT)
+serve-docs: docs $(O)08_http_gateway/http_gateway
+	@echo "docs: http://127.0.0.1:$(PORT)/  ($(SITE); Ctrl-C stops)"
+	@scripts/demo/run-demo.sh $(O)08_http_gateway/http_gateway --port $(PORT) --redis-port 0 \
+		--docs $(SITE) --docs-prefix /

@@ -180,7 +180,7 @@ setup() {
     refute_output --partial 'docs-check: docs/01-listener.html:'
 }
 
-@test "make serve-docs: serves the site on 127.0.0.1:PORT, says where, and Ctrl-C stops it" {
+@test "make serve-docs: chapter 8's gateway serves the site on 127.0.0.1:PORT, says where, and Ctrl-C stops it" {
     scratch "$S"
     port=$(free_port)
     start_bg serve setsid make -s -C "$S" serve-docs PORT="$port"
@@ -190,6 +190,10 @@ setup() {
         "http://127.0.0.1:$port/docs/01-listener.html"
     assert_success
     assert_output --partial 'Chapter 1'
+    # chapter 8's gateway serves it: the front page as text/html, byte for byte
+    run curl -s -o "$BATS_TEST_TMPDIR/index.html" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/"
+    assert_output '200 text/html; charset=utf-8'
+    cmp "$BATS_TEST_TMPDIR/index.html" "$S/build/site/index.html"
     # bound to loopback only
     run ss -ltnH "sport = :$port"
     assert_output --partial "127.0.0.1:$port"
