@@ -281,13 +281,13 @@ rb_scenario() {
 # target's median requests/s with the rounds' spread, the ratios
 # ours/peer and ours/direct, and each target's median CPU µs per request
 rb_table() {
-    local names=() t test name col
-    for t in "${bench_targets[@]}"; do names+=("${t%%:*}"); done
-    local d=${names[0]} o=${names[1]} p=${names[2]}
+    local tnames=() t test name col
+    for t in "${bench_targets[@]}"; do tnames+=("${t%%:*}"); done
+    local d=${tnames[0]} o=${tnames[1]} p=${tnames[2]}
     printf '%-10s %15s %15s %15s %9s %9s | CPU µs/request: %s %s %s\n' test "$d/s" "$o/s" "$p/s" \
         "$o/$p" "$o/$d" "$d" "$o" "$p"
     for test in $(awk '!seen[$1]++ { print $1 }' "$work/rounds.$d"); do
-        for name in "${names[@]}"; do
+        for name in "${tnames[@]}"; do
             for col in 2 3; do
                 awk -v t="$test" -v c="$col" '$1 == t { print $c }' "$work/rounds.$name" |
                     median_spread >"$work/ms.$name.$col"
