@@ -10,9 +10,12 @@
 # Redis and a proxy at once is noisy.
 #
 # Four scenarios: small values pipelined (-P 16), 16 KiB values pipelined and
-# not (-P 1), and 1,000 clients without pipelining. About 2 minutes on an idle
-# 2-core machine; the load average is printed at the start and the end,
-# because on a shared machine it decides how far to trust the figures.
+# not (-P 1), and 1,000 clients without pipelining. After each table, the
+# steady measures of that scenario for the relay and twemproxy (system calls
+# and callgrind instructions per request; scripts/lib.sh), and once more for
+# -c 50 -P 1 with small values. About 3 minutes on an idle 2-core machine; the
+# load average is printed at the start and the end, because on a shared
+# machine it decides how far to trust the requests/s.
 #
 # Usage: scripts/bench/bench-chapter6.sh [REQUESTS=100000] [ROUNDS=3]
 set -eu
@@ -91,6 +94,10 @@ echo "scenario: -c 50 -P 16, $requests requests per test"
 scenario "$tests" "$requests" -P 16 -c 50
 table
 costs "${last_args[@]}"
+
+echo
+echo "costs only: -c 50 -P 1 (small values, no pipelining)"
+costs -c 50 -P 1
 
 echo
 echo "scenario: -c 50 -P 16 -d 16384 (16 KiB values), $((requests / 10)) requests per test"
