@@ -59,59 +59,15 @@ stunnel_pid=$!
 pids+=("$stunnel_pid")
 wait_listening "$stunnel_port" 10
 
-clk_tck=$(getconf CLK_TCK)
+# the rounds (rb_scenario) and their table (rb_table) are scripts/lib.sh's,
+# shared with scripts/bench/bench-chapter6.sh
+bench_rb=(redis-benchmark --tls --cacert "$certs/ca.crt")
+bench_targets=("direct:$tls_port:$REDIS_PID" "terminator:$term_port:$term_pid" "stunnel:$stunnel_port:$stunnel_pid")
+bench_flush_port=$redis_port
+scenario() { rb_scenario "$@"; }
+table() { rb_table; }
 
-# bench PORT PID TEST N ARGS... -> "TEST requests/s cpu-µs-per-request"
-bench() {
-    local port=$1 pid=$2 test=$3 n=$4 before after
-    shift 4
-    before=$(cpu_ticks "$pid")
-    redis-benchmark --tls --cacert "$certs/ca.crt" -p "$port" -q -t "$test" -n "$n" "$@" 2>/dev/null |
-        tr '\r' '\n' | sed -n 's/^\([A-Z_0-9]*\)[^:]*: \([0-9.]*\) requests per second.*/\1 \2/p' |
-        tail -n 1 | tr '\n' ' '
-    after=$(cpu_ticks "$pid")
-    awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$n" 'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }'
-}
-
-scenario() {
-    local tests=$1 n=$2 test
-    shift 2
-    for _ in $(seq "$rounds"); do
-        redis-cli -p "$redis_port" flushall >/dev/null
-        for test in ${tests//,/ }; do
-            bench "$tls_port" "$REDIS_PID" "$test" "$n" "$@" >>"$work/direct"
-            bench "$term_port" "$term_pid" "$test" "$n" "$@" >>"$work/term"
-            bench "$stunnel_port" "$stunnel_pid" "$test" "$n" "$@" >>"$work/stunnel"
-        done
-    done
-}
-
-# median FILE COLUMN: "TEST median-of-COLUMN" per test, in first-seen order
-median() {
-    awk -v col="$2" '{ if (!($1 in n)) order[++k] = $1; v[$1, ++n[$1]] = $col }
-         END { for (i = 1; i <= k; i++) { t = order[i]; m = n[t]
-                 for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++)
-                     if (v[t, b] < v[t, a]) { x = v[t, a]; v[t, a] = v[t, b]; v[t, b] = x }
-                 print t, (m % 2 ? v[t, (m + 1) / 2] : (v[t, m / 2] + v[t, m / 2 + 1]) / 2) } }' "$1"
-}
-
-table() {
-    printf '%-6s %9s %9s %9s %10s %9s | %s\n' test direct term stunnel term/stun term/dir \
-        'CPU µs per request: Redis (direct), terminator, stunnel'
-    local f
-    for f in direct term stunnel; do
-        median "$work/$f" 2 >"$work/$f.rps"
-        median "$work/$f" 3 >"$work/$f.cpu"
-    done
-    paste -d' ' "$work/direct.rps" "$work/term.rps" "$work/stunnel.rps" \
-        "$work/direct.cpu" "$work/term.cpu" "$work/stunnel.cpu" |
-        awk '{ printf "%-6s %9.0f %9.0f %9.0f %9.2fx %8.2fx | %6.1f %6.1f %6.1f\n",
-                      $1, $2, $4, $6, $4 / $6, $4 / $2, $8, $10, $12 }'
-    rm -f "$work"/direct* "$work"/term.rps "$work"/term.cpu "$work/term" "$work"/stunnel.rps \
-        "$work"/stunnel.cpu "$work/stunnel"
-}
-
-echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "$(machine_line) at start; other programs may share it"
 echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p'), $(openssl version | cut -d' ' -f1-2); median of $rounds rounds"
 
 echo

@@ -10,9 +10,12 @@
 # Redis and a proxy at once is noisy.
 #
 # Four scenarios: small values pipelined (-P 16), 16 KiB values pipelined and
-# not (-P 1), and 1,000 clients without pipelining. About 2 minutes on an idle
-# 2-core machine; the load average is printed at the start and the end,
-# because on a shared machine it decides how far to trust the figures.
+# not (-P 1), and 1,000 clients without pipelining. After each table, the
+# steady measures of that scenario for the relay and twemproxy (system calls
+# and callgrind instructions per request; scripts/lib.sh), and once more for
+# -c 50 -P 1 with small values. About 3 minutes on an idle 2-core machine; the
+# load average is printed at the start and the end, because on a shared
+# machine it decides how far to trust the requests/s.
 #
 # Usage: scripts/bench/bench-chapter6.sh [REQUESTS=100000] [ROUNDS=3]
 set -eu
@@ -40,85 +43,77 @@ start_twemproxy "$redis_port" || exit 1
 twem_port=$TWEM_PORT
 twem_pid=$TWEM_PID
 
-clk_tck=$(getconf CLK_TCK)
-
-# bench PORT PID TEST N ARGS... -> "TEST requests/s cpu-µs-per-request": one
-# redis-benchmark run of one test, and the CPU time the process PID (the
-# target: Redis, the relay or twemproxy) spent on it, per request. CPU time
-# is steadier than requests/s on a busy machine: waiting for a core costs
-# throughput, not CPU.
-bench() {
-    local port=$1 pid=$2 test=$3 n=$4 before after
-    shift 4
-    before=$(cpu_ticks "$pid")
-    # lrange_100 first runs an LPUSH of its own: its own line comes last
-    redis-benchmark -p "$port" -q -t "$test" -n "$n" "$@" 2>/dev/null | tr '\r' '\n' |
-        sed -n 's/^\([A-Z_0-9]*\)[^:]*: \([0-9.]*\) requests per second.*/\1 \2/p' | tail -n 1 |
-        tr '\n' ' '
-    after=$(cpu_ticks "$pid")
-    awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$n" 'BEGIN { printf "%.1f\n", t * 1e6 / hz / n }'
-}
-
-# scenario TESTS N ARGS...: every test on every target with the same
-# redis-benchmark arguments, ROUNDS times, the targets taking turns
+bench_targets=("direct:$redis_port:$REDIS_PID" "relay:$relay_port:$relay_pid" "twemproxy:$twem_port:$twem_pid")
+bench_flush_port=$redis_port
+# the rounds (rb_scenario) and their table (rb_table) are scripts/lib.sh's
 scenario() {
-    local tests=$1 n=$2 test
+    local tests=$1 n=$2
     shift 2
-    for _ in $(seq "$rounds"); do
-        # GET reads the key SET wrote (one key: no -r), so flush once per round
-        redis-cli -p "$redis_port" flushall >/dev/null
-        for test in ${tests//,/ }; do
-            bench "$redis_port" "$REDIS_PID" "$test" "$n" "$@" >>"$work/direct"
-            bench "$relay_port" "$relay_pid" "$test" "$n" "$@" >>"$work/relay"
-            bench "$twem_port" "$twem_pid" "$test" "$n" "$@" >>"$work/twem"
-        done
-    done
+    last_args=("$@")
+    rb_scenario "$tests" "$n" "$@"
 }
+table() { rb_table; }
 
-# median FILE COLUMN: "TEST median-of-COLUMN" per test, in first-seen order
-median() {
-    awk -v c="$2" '{ if (!($1 in n)) order[++k] = $1; v[$1, ++n[$1]] = $c }
-         END { for (i = 1; i <= k; i++) { t = order[i]; m = n[t]
-                 for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++)
-                     if (v[t, b] < v[t, a]) { x = v[t, a]; v[t, a] = v[t, b]; v[t, b] = x }
-                 print t, (m % 2 ? v[t, (m + 1) / 2] : (v[t, m / 2] + v[t, m / 2 + 1]) / 2) } }' "$1"
+# costs ARGS...: the steady measures of one scenario, for the relay and
+# twemproxy alike, on a fixed short workload (COST_REQUESTS SET + as many
+# GET): system calls per request of the running proxies (strace), and
+# user-space instructions per request of a fresh copy of each under callgrind
+# (Redis's own work behind them is the same for both and not counted).
+cost_n=${COST_REQUESTS:-10000}
+costs() {
+    local sr st ir it cport
+    rb_args=("$@")
+    sr=$(rb_syscalls "$relay_pid" "$cost_n" -p "$relay_port" "$@")
+    st=$(rb_syscalls "$twem_pid" "$cost_n" -p "$twem_port" "$@")
+    cport=$(free_port)
+    ir=$(rb_instructions "$cport" "$cost_n" "$relay_idle" "$relay_bin" --port "$cport" --redis-port "$redis_port")
+    cport=$(free_port)
+    twem_cg_conf "$cport"
+    it=$(rb_instructions "$cport" "$cost_n" "$twem_idle" nutcracker -c "$work/cg.yml" -s "$(free_port)" -o "$work/cg-twem.log")
+    printf '%-10s %15s %15s %9s
+' "per request" relay twemproxy relay/twem
+    awk -v a="$sr" -v b="$st" 'BEGIN { printf "%-10s %15.2f %15.2f %8.2fx\n", "syscalls", a, b, (b ? a / b : 0) }'
+    awk -v a="$ir" -v b="$it" 'BEGIN { printf "%-10s %15d %15d %8.2fx\n", "instr", a, b, (b ? a / b : 0) }'
 }
-
-table() {
-    printf '%-10s %9s %9s %9s %10s %9s | %s\n' test direct relay twemproxy relay/twem relay/dir \
-        'CPU µs per request: Redis, relay, twemproxy'
-    local f
-    for f in direct relay twem; do
-        median "$work/$f" 2 >"$work/$f.rps"
-        median "$work/$f" 3 >"$work/$f.cpu"
-    done
-    paste -d' ' "$work/direct.rps" "$work/relay.rps" "$work/twem.rps" \
-        "$work/direct.cpu" "$work/relay.cpu" "$work/twem.cpu" |
-        awk '{ printf "%-10s %9.0f %9.0f %9.0f %9.2fx %8.2fx | %6.1f %6.1f %6.1f\n",
-                      $1, $2, $4, $6, $4 / $6, $4 / $2, $8, $10, $12 }'
-    rm -f "$work"/direct* "$work"/relay.rps "$work"/relay.cpu "$work/relay" "$work"/twem*
+twem_cg_conf() {
+    sed "s/listen: .*/listen: 127.0.0.1:$1/" "$work/nutcracker.yml" >"$work/cg.yml"
 }
+# each proxy started and stopped under callgrind with no work: what its start
+# and exit cost, subtracted from every measured run
+cport=$(free_port)
+relay_idle=$(rb_instructions "$cport" 0 0 "$relay_bin" --port "$cport" --redis-port "$redis_port")
+cport=$(free_port)
+twem_cg_conf "$cport"
+twem_idle=$(rb_instructions "$cport" 0 0 nutcracker -c "$work/cg.yml" -s "$(free_port)" -o "$work/cg-twem.log")
 
-echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+echo "$(machine_line) at start; other programs may share it"
 echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), twemproxy $(nutcracker --version 2>&1 | sed -n 's/.*nutcracker-//p'); requests/s from redis-benchmark -q and CPU time per request of each target process, median of $rounds rounds"
 
 echo
 echo "scenario: -c 50 -P 16, $requests requests per test"
 scenario "$tests" "$requests" -P 16 -c 50
 table
+costs "${last_args[@]}"
+
+echo
+echo "costs only: -c 50 -P 1 (small values, no pipelining)"
+costs -c 50 -P 1
 
 echo
 echo "scenario: -c 50 -P 16 -d 16384 (16 KiB values), $((requests / 10)) requests per test"
 scenario set,get $((requests / 10)) -P 16 -c 50 -d 16384
 table
+costs "${last_args[@]}"
 
 echo
 echo "scenario: -c 50 -P 1 -d 16384 (16 KiB values, no pipelining), $((requests / 10)) requests per test"
 scenario set,get $((requests / 10)) -P 1 -c 50 -d 16384
 table
+costs "${last_args[@]}"
 
 echo
 echo "scenario: -c 1000 -P 1, $((requests / 4)) requests per test"
 scenario set,get $((requests / 4)) -P 1 -c 1000
 table
+costs "${last_args[@]}"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"

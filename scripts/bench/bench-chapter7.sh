@@ -163,7 +163,39 @@ table() {
     rm -f "$work"/direct* "$work"/twem* "$work"/mux.m "$work/mux" "$work/mux.cpu" "$work"/mux_b*
 }
 
-echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# costs ARGS...: the steady measures of a scenario (ARGS: its redis-benchmark
+# arguments but -t and -n), for the multiplexer and twemproxy alike, on a
+# fixed short workload (COST_REQUESTS SET + as many GET): system calls per
+# request of the running proxies (strace), and user-space instructions per
+# request of a fresh copy of each under callgrind, start and exit subtracted
+# (scripts/lib.sh's rb_syscalls and rb_instructions)
+cost_n=${COST_REQUESTS:-10000}
+twem_cg_conf() {
+    sed "s/listen: .*/listen: 127.0.0.1:$1/" "$work/nutcracker.yml" >"$work/cg.yml"
+}
+cg_mux() { rb_instructions "$1" "$2" "$3" "$mux_bin" --port "$1" --redis-port "$redis_port"; }
+cg_twem() {
+    twem_cg_conf "$1"
+    rb_instructions "$1" "$2" "$3" nutcracker -c "$work/cg.yml" -s "$(free_port)" -o "$work/cg-twem.log"
+}
+mux_idle=
+costs() {
+    local sm st im it
+    if [ -z "$mux_idle" ]; then # what start and exit cost, once
+        mux_idle=$(cg_mux "$(free_port)" 0 0)
+        twem_idle=$(cg_twem "$(free_port)" 0 0)
+    fi
+    rb_args=("$@")
+    sm=$(rb_syscalls "$mux_pid" "$cost_n" -p "$mux_port" "$@")
+    st=$(rb_syscalls "$twem_pid" "$cost_n" -p "$twem_port" "$@")
+    im=$(cg_mux "$(free_port)" "$cost_n" "$mux_idle")
+    it=$(cg_twem "$(free_port)" "$cost_n" "$twem_idle")
+    printf '%-44s %8s %9s %9s\n' "per request, $cost_n SET + $cost_n GET" mux twemproxy mux/twem
+    awk -v a="$sm" -v b="$st" 'BEGIN { printf "%-44s %8.2f %9.2f %8.2fx\n", "system calls (strace -c -f)", a, b, (b ? a / b : 0) }'
+    awk -v a="$im" -v b="$it" 'BEGIN { printf "%-44s %8d %9d %8.2fx\n", "user-space instructions (callgrind)", a, b, (b ? a / b : 0) }'
+}
+
+echo "$(machine_line); other programs may share it"
 echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), twemproxy $(nutcracker --version 2>&1 | sed -n 's/.*nutcracker-//p'); mux with 1 shared connection; requests/s from redis-benchmark -q, median of $rounds rounds"
 
 [ -n "$mux_b_bin" ] && echo "mux B: $mux_b_bin (same Redis, same rounds)"
@@ -174,6 +206,7 @@ if want 1; then
 echo
 echo "scenario: -c 1000 -P 1, $requests requests per test"
 scenario -t set,get -n "$requests" -c 1000 -P 1
+costs -c 1000 -P 1
 fi
 if want 1t; then
 echo
@@ -184,10 +217,12 @@ if want 2; then
 echo
 echo "scenario: -c 50 -P 16, $((requests * 3)) requests per test"
 scenario -t set,get -n $((requests * 3)) -c 50 -P 16
+costs -c 50 -P 16
 fi
 if want 3; then
 echo
 echo "scenario: -c 50 -P 1 -d 16384 (16 KiB values), $((requests / 4)) requests per test"
 scenario -t set,get -n $((requests / 4)) -c 50 -P 1 -d 16384
+costs -c 50 -P 1 -d 16384
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -94,6 +94,7 @@ if [ -z "${NO_PLOT-}" ]; then
     scripts/deps.sh plot || exit 1
 fi
 data=$work/cells.dat # one line per cell, for the table and the plot
+: >"$data"
 
 # ---- the server under test ----------------------------------------------------
 
@@ -299,6 +300,64 @@ lesson=$(awk '$1 == "iterative" { print $NF }' "$work/lesson.dat" 2>/dev/null)
 [ -n "$lesson" ] && echo "  iterative: 2nd client's first echo / 1st client's session: $lesson"
 
 # ---- the plot --------------------------------------------------------------------
+
+# ---- raw epoll against libevent, with the steady measures --------------------
+# The one comparison the page draws a lesson from, measured again with what
+# holds on a shared machine (scripts/lib.sh): STEADY_ROUNDS rounds at 1,000
+# connections x 20 lines, the two servers taking turns (median ± spread), and
+# for each server its CPU µs, system calls (strace, one round) and user-space
+# instructions (callgrind, one round, start and exit subtracted) per request.
+steady_n=1000
+steady_lines=20
+steady_rounds=${STEADY_ROUNDS:-5}
+steady_requests=$((steady_n * steady_lines))
+steady_load() { "$bin/loadgen" --port "$1" --connections "$steady_n" --lines "$steady_lines" --timeout "$CELL_TIMEOUT"; }
+# steady_instr NAME: callgrind instructions per request of echo_NAME
+steady_instr() {
+    local port idle
+    port=$(free_port)
+    callgrind_start "$work/cg-$1" "$bin/echo_$1" --port "$port"
+    wait_listening "$port" 60 || { echo "?"; return; }
+    callgrind_stop
+    idle=$CG_IR
+    port=$(free_port)
+    callgrind_start "$work/cg-$1" "$bin/echo_$1" --port "$port"
+    wait_listening "$port" 60 || { echo "?"; return; }
+    steady_load "$port" >/dev/null 2>&1
+    callgrind_stop
+    echo $(((CG_IR - idle) / steady_requests))
+}
+echo
+echo "raw epoll and libevent at $steady_n connections x $steady_lines lines, $steady_rounds rounds taking turns:"
+printf '  %-9s %16s %11s %13s %10s\n' server 'req/s' 'CPU µs/req' 'syscalls/req' 'instr/req'
+for server in epoll libevent; do : >"$work/steady-$server"; done
+for _ in $(seq "$steady_rounds"); do
+    for server in epoll libevent; do
+        start "$server"
+        t0=$(cpu_ticks "$PID")
+        steady_load "$PORT" 2>&1 | sed -n 's/^requests .* s: \([0-9]*\) req\/s$/\1/p' >>"$work/steady-$server"
+        t1=$(cpu_ticks "$PID")
+        echo "$t0 $t1" >>"$work/steady-$server.cpu"
+        stop
+    done
+done
+for server in epoll libevent; do
+    read -r med spread < <(median_spread <"$work/steady-$server")
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" -v n="$steady_requests" '{ t += $2 - $1; k++ }
+        END { printf "%.1f", t * 1e6 / hz / (n * k) }' "$work/steady-$server.cpu")
+    start "$server"
+    strace_attach "$PID"
+    steady_load "$PORT" >/dev/null 2>&1
+    strace_detach
+    stop
+    sys=$(awk -v c="$STRACE_CALLS" -v n="$steady_requests" 'BEGIN { printf "%.2f", c / n }')
+    instr=$(steady_instr "$server")
+    printf '  %-9s %9.0f ±%3d%% %11s %13s %10s\n' "$server" "$med" "$spread" "$cpu" "$sys" "$instr" |
+        tee -a "$work/steady.dat"
+done
+awk '{ v[$1] = $2; i[$1] = $NF } END { if (v["epoll"] > 0 && i["epoll"] > 0)
+    printf "  libevent / raw epoll: throughput %.2f (medians), instructions %.2f\n",
+        v["libevent"] / v["epoll"], i["libevent"] / i["epoll"] }' "$work/steady.dat"
 
 [ -n "${NO_PLOT-}" ] && exit 0
 { echo "$machine_line"; cat "$data"; } >"$work/run.txt"
