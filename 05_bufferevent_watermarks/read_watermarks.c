@@ -69,6 +69,14 @@ static void reader_free(struct reader *r)
     free(r);
 }
 
+/* The readers still connected, then the server; safe on a half-made demo. */
+static void read_demo_close(struct read_demo *demo)
+{
+    while (!LIST_EMPTY(&demo->readers))
+        reader_free(LIST_FIRST(&demo->readers));
+    server_close(&demo->srv);
+}
+
 static void consume(struct reader *r)
 {
     struct evbuffer *input = bufferevent_get_input(r->bev);
@@ -174,7 +182,16 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     bufferevent_enable(bev, EV_READ);
 }
 
-/* ---- command line ----------------------------------------------- */
+/* common's server (base, signals) with a listener whose clients go to on_reader_accept */
+static int read_demo_open(struct read_demo *demo, const struct options *o)
+{
+    *demo = (struct read_demo){.opt = o, .readers = LIST_HEAD_INITIALIZER(demo->readers)};
+    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
+        return -1;
+    return server_listen(&demo->srv, &o->sin, on_reader_accept, demo);
+}
+
+/* ---- command line and main ----------------------------------------------- */
 
 static void usage(void)
 {
@@ -236,25 +253,6 @@ static void parse_args(int argc, char **argv, struct options *o)
     if (o->high != 0 && o->low > o->high)
         usage_error("--low %ld is above --high %ld", o->low, o->high);
     parse_ipv4_option(&o->sin, "--host", host, port);
-}
-
-/* ---- opening and closing ------------------------------------------------------- */
-
-static int read_demo_open(struct read_demo *demo, const struct options *o)
-{
-    *demo = (struct read_demo){.opt = o};
-    LIST_INIT(&demo->readers);
-    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
-        return -1;
-    return server_listen(&demo->srv, &o->sin, on_reader_accept, demo);
-}
-
-/* The readers still connected, then the server; safe on a half-made demo. */
-static void read_demo_close(struct read_demo *demo)
-{
-    while (!LIST_EMPTY(&demo->readers))
-        reader_free(LIST_FIRST(&demo->readers));
-    server_close(&demo->srv);
 }
 
 int main(int argc, char **argv)

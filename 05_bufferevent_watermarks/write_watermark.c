@@ -91,6 +91,14 @@ static void sender_free(struct sender *s)
     free(s);
 }
 
+/* The senders still connected, then the server; safe on a half-made demo. */
+static void write_demo_close(struct write_demo *demo)
+{
+    while (!LIST_EMPTY(&demo->senders))
+        sender_free(LIST_FIRST(&demo->senders));
+    server_close(&demo->srv);
+}
+
 /* Runs when a write leaves the output at <= the write low watermark. */
 static void on_sender_write(struct bufferevent *bev, void *arg)
 {
@@ -155,7 +163,16 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     refill(s); /* the first chunk; every other one from on_sender_write */
 }
 
-/* ---- command line ----------------------------------------------- */
+/* common's server (base, signals) with a listener whose clients go to on_sender_accept */
+static int write_demo_open(struct write_demo *demo, const struct options *o)
+{
+    *demo = (struct write_demo){.opt = o, .senders = LIST_HEAD_INITIALIZER(demo->senders)};
+    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
+        return -1;
+    return server_listen(&demo->srv, &o->sin, on_sender_accept, demo);
+}
+
+/* ---- command line and main ----------------------------------------------- */
 
 static void usage(void)
 {
@@ -207,25 +224,6 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->sin, "--host", host, port);
 }
 
-/* ---- opening and closing ------------------------------------------------------- */
-
-static int write_demo_open(struct write_demo *demo, const struct options *o)
-{
-    *demo = (struct write_demo){.opt = o};
-    LIST_INIT(&demo->senders);
-    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
-        return -1;
-    return server_listen(&demo->srv, &o->sin, on_sender_accept, demo);
-}
-
-/* The senders still connected, then the server; safe on a half-made demo. */
-static void write_demo_close(struct write_demo *demo)
-{
-    while (!LIST_EMPTY(&demo->senders))
-        sender_free(LIST_FIRST(&demo->senders));
-    server_close(&demo->srv);
-}
-
 int main(int argc, char **argv)
 {
     common_init(argv[0]);
@@ -233,11 +231,12 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &o);
 
     struct write_demo demo;
-    int status = write_demo_open(&demo, &o) == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
-    if (status == EXIT_CLEAN) {
-        server_announce(&demo.srv);
-        server_run(&demo.srv); /* until SIGINT/SIGTERM */
+    if (write_demo_open(&demo, &o) != 0) {
+        write_demo_close(&demo);
+        return EXIT_RUNTIME;
     }
+    server_announce(&demo.srv);
+    server_run(&demo.srv); /* until SIGINT/SIGTERM */
     write_demo_close(&demo);
-    return status;
+    return EXIT_CLEAN;
 }
