@@ -43,8 +43,9 @@ struct options {
     int producer_port;
     long low, high; /* resume / pause the producer at this many buffered bytes */
     int backpressure;
-    const char *trace_path;   /* --csv: ms,buffered,reading */
-    struct server_config server; /* --trace, --backend */
+    const char *trace_path; /* --csv: ms,buffered,reading */
+    /* --trace, --backend */
+    struct server_config server;
 };
 
 struct relay {
@@ -295,7 +296,8 @@ static int relay_open(struct relay *r, const struct options *o)
     struct sockaddr_in psin = o->sin;
     psin.sin_port = htons((unsigned short)o->producer_port);
     r->producers = server_bind(&r->srv, &psin, on_producer_accept, r);
-    r->trace_timer = r->producers ? event_new(r->srv.base, -1, EV_PERSIST, on_trace_timer, r) : NULL;
+    r->trace_timer =
+        r->producers ? event_new(r->srv.base, -1, EV_PERSIST, on_trace_timer, r) : NULL;
     return r->producers && made(r->trace_timer, "the trace timer") ? 0 : -1;
 }
 

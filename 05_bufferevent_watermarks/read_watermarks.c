@@ -37,10 +37,11 @@
 
 struct options {
     struct sockaddr_in sin;
-    struct server_config server; /* --trace, --backend */
-    long low, high;           /* the read watermarks */
-    long consume;             /* bytes drained per callback, or CONSUME_ALL */
-    long consume_delay_ms;    /* 0: drain in the callback itself */
+    /* --trace, --backend */
+    struct server_config server;
+    long low, high;        /* the read watermarks */
+    long consume;          /* bytes drained per callback, or CONSUME_ALL */
+    long consume_delay_ms; /* 0: drain in the callback itself */
 };
 
 struct reader {
@@ -72,8 +73,11 @@ static void reader_free(struct reader *r)
 /* The readers still connected, then the server; safe on a half-made demo. */
 static void read_demo_close(struct read_demo *demo)
 {
-    while (!LIST_EMPTY(&demo->readers))
-        reader_free(LIST_FIRST(&demo->readers));
+    /* next is read before reader_free(r) frees r */
+    for (struct reader *r = LIST_FIRST(&demo->readers), *next; r; r = next) {
+        next = LIST_NEXT(r, link);
+        reader_free(r);
+    }
     server_close(&demo->srv);
 }
 

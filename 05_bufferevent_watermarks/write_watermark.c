@@ -41,7 +41,8 @@ static const char PATTERN[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 struct options {
     struct sockaddr_in sin;
-    struct server_config server; /* --trace, --backend */
+    /* --trace, --backend */
+    struct server_config server;
     long bytes, chunk, write_low;
 };
 
@@ -94,8 +95,11 @@ static void sender_free(struct sender *s)
 /* The senders still connected, then the server; safe on a half-made demo. */
 static void write_demo_close(struct write_demo *demo)
 {
-    while (!LIST_EMPTY(&demo->senders))
-        sender_free(LIST_FIRST(&demo->senders));
+    /* next is read before sender_free(s) frees s */
+    for (struct sender *s = LIST_FIRST(&demo->senders), *next; s; s = next) {
+        next = LIST_NEXT(s, link);
+        sender_free(s);
+    }
     server_close(&demo->srv);
 }
 

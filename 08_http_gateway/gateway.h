@@ -40,7 +40,8 @@ struct options {
     long idle_timeout_s;    /* --idle-timeout: evhttp_set_timeout */
     long header_timeout_ms; /* --header-timeout: whole request head, or cut */
     long sub_buffer_bytes;  /* --sub-buffer: a stream's unsent bytes before pausing */
-    struct server_config server; /* --trace, --backend */
+    /* --trace, --backend */
+    struct server_config server;
 };
 
 /* A request sent to Redis, waiting for its reply (FIFO per link). */

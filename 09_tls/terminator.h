@@ -21,7 +21,8 @@ struct options {
     struct sockaddr_in listen_addr, redis_addr;
     const char *cert, *key;
     long handshake_timeout_ms, high;
-    struct server_config server; /* --trace, --backend */
+    /* --trace, --backend */
+    struct server_config server;
 };
 
 LIST_HEAD(pair_list, tls_pair);
