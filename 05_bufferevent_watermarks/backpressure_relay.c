@@ -30,7 +30,7 @@
 #include <event2/event.h>
 
 #include "common.h"
-#include "demo_server.h"
+#include "server.h"
 
 #define DEFAULT_PORT 8085
 #define DEFAULT_RELAY_HIGH (256 * 1024)
@@ -43,13 +43,15 @@ struct options {
     int producer_port;
     long low, high; /* resume / pause the producer at this many buffered bytes */
     int backpressure;
-    const char *trace_path;   /* --csv: ms,buffered,reading */
-    struct loop_options loop; /* --trace, --backend */
+    const char *trace_path; /* --csv: ms,buffered,reading */
+    /* --trace, --backend */
+    struct server_config server;
 };
 
 struct relay {
+    struct server srv;                /* base, the consumers' listener, signals */
+    struct evconnlistener *producers; /* the second listener (server_bind) */
     const struct options *opt;
-    struct event_base *base;
     struct bufferevent *producer, *consumer;
     struct event *trace_timer;
     FILE *trace;
@@ -90,7 +92,7 @@ static void relay_finish(struct relay *r)
     trace_point(r);
     log_ms("relay: done: %zu bytes relayed, peak buffered toward the consumer %zu bytes",
            r->relayed, r->peak);
-    event_base_loopexit(r->base, NULL);
+    event_base_loopexit(r->srv.base, NULL);
 }
 
 /* Producer data: move it to the consumer (no copy), then check the level. */
@@ -179,7 +181,7 @@ static struct bufferevent *accept_side(struct relay *r, evutil_socket_t fd, stru
                                        const char *role)
 {
     char peer[ADDR_STRLEN];
-    struct bufferevent *bev = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(r->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         warnx_msg("dropping the %s: cannot create its bufferevent: out of memory", role);
         evutil_closesocket(fd);
@@ -194,7 +196,7 @@ static void on_consumer_accept(struct evconnlistener *l, evutil_socket_t fd, str
 {
     (void)salen;
     trace_dispatch(evconnlistener_get_fd(l), "accept", "on_consumer_accept");
-    struct relay *r = ((struct demo_server *)arg)->app;
+    struct relay *r = arg;
     evconnlistener_disable(l); /* one consumer per run */
     r->consumer = accept_side(r, fd, sa, "consumer");
     relay_maybe_start(r);
@@ -211,41 +213,7 @@ static void on_producer_accept(struct evconnlistener *l, evutil_socket_t fd, str
     relay_maybe_start(r);
 }
 
-/* The producer's listener, the trace timer and file; -1 after saying why. */
-static int relay_open(struct relay *r, struct event_base *base, struct evconnlistener **producers)
-{
-    r->base = base;
-    struct sockaddr_in psin = r->opt->sin;
-    psin.sin_port = htons((unsigned short)r->opt->producer_port);
-    *producers = demo_listen(base, &psin, on_producer_accept, r, "the producer");
-    if (!*producers)
-        return -1;
-    r->trace_timer = event_new(base, -1, EV_PERSIST, on_trace_timer, r);
-    if (!r->trace_timer) {
-        warnx_msg("cannot create the trace timer: out of memory");
-        return -1;
-    }
-    char addr[ADDR_STRLEN];
-    printf("producers connect to %s\n",
-           format_local_addr(evconnlistener_get_fd(*producers), addr, sizeof addr));
-    return 0;
-}
-
-static void relay_close(struct relay *r, struct evconnlistener *producers)
-{
-    if (r->trace_timer)
-        event_free(r->trace_timer);
-    if (r->producer)
-        bufferevent_free(r->producer);
-    if (r->consumer)
-        bufferevent_free(r->consumer);
-    if (producers)
-        evconnlistener_free(producers);
-    if (r->trace)
-        fclose(r->trace);
-}
-
-/* ---- command line and main ----------------------------------------------- */
+/* ---- command line ----------------------------------------------- */
 
 static void usage(void)
 {
@@ -291,8 +259,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'l': o->low = parse_long_option("--low", optarg, 0, MAX_WATERMARK); break;
         case 'n': o->backpressure = 0; break;
         case 'c': o->trace_path = optarg; break;
-        case 'T': o->loop.trace = 1; break;
-        case 'B': o->loop.backend = parse_backend_option(optarg); break;
+        case 'T': o->server.loop.trace = 1; break;
+        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
@@ -315,28 +283,59 @@ static FILE *open_trace(const char *path)
     return trace;
 }
 
+/* ---- opening and closing ------------------------------------------------------- */
+
+/* The server with the consumers' listener, the producers' listener beside it
+ * on the same base, the trace timer; -1 after saying why. */
+static int relay_open(struct relay *r, const struct options *o)
+{
+    *r = (struct relay){.opt = o, .trace = o->trace_path ? open_trace(o->trace_path) : NULL};
+    if (server_open(&r->srv, &o->server, NULL, r) != 0 ||
+        server_listen(&r->srv, &o->sin, on_consumer_accept, r) != 0)
+        return -1;
+    struct sockaddr_in psin = o->sin;
+    psin.sin_port = htons((unsigned short)o->producer_port);
+    r->producers = server_bind(&r->srv, &psin, on_producer_accept, r);
+    r->trace_timer =
+        r->producers ? event_new(r->srv.base, -1, EV_PERSIST, on_trace_timer, r) : NULL;
+    return r->producers && made(r->trace_timer, "the trace timer") ? 0 : -1;
+}
+
+/* Everything, newest first; safe on a half-made relay. */
+static void relay_close(struct relay *r)
+{
+    if (r->trace_timer)
+        event_free(r->trace_timer);
+    if (r->producer)
+        bufferevent_free(r->producer);
+    if (r->consumer)
+        bufferevent_free(r->consumer);
+    if (r->producers)
+        evconnlistener_free(r->producers);
+    if (r->trace)
+        fclose(r->trace);
+    server_close(&r->srv);
+}
+
 int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    struct relay r = {.opt = &o};
-    if (o.trace_path)
-        r.trace = open_trace(o.trace_path);
 
-    struct demo_server server;
-    struct evconnlistener *producers = NULL;
-    int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, &o.loop, on_consumer_accept, &r) == 0 &&
-        relay_open(&r, server.base, &producers) == 0) {
-        demo_server_print_listening(&server);
-        event_base_dispatch(server.base);
-        printf("peak buffered: %zu bytes\n", r.peak);
-        status = EXIT_CLEAN;
+    struct relay r;
+    if (relay_open(&r, &o) != 0) {
+        relay_close(&r);
+        return EXIT_RUNTIME;
     }
+    char addr[ADDR_STRLEN];
+    printf("producers connect to %s\n",
+           format_local_addr(evconnlistener_get_fd(r.producers), addr, sizeof addr));
+    server_announce(&r.srv);
 
-    relay_close(&r, producers);
-    demo_server_close(&server);
-    libevent_global_shutdown();
-    return status;
+    server_run(&r.srv); /* until the producer's bytes are all out, or a signal */
+
+    printf("peak buffered: %zu bytes\n", r.peak);
+    relay_close(&r);
+    return EXIT_CLEAN;
 }

@@ -1,6 +1,6 @@
 # 05_bufferevent_watermarks/chapter.mk — chapter 5's entry in the Makefile. Its
-# programs: read_watermarks, write_watermark, backpressure_relay (demo_server.c
-# is the skeleton they share).
+# programs: read_watermarks, write_watermark, backpressure_relay (their server
+# skeleton is common/server.h's).
 # PORT=N (make chapter5 PORT=9000) picks another port.
 
 ## chapter5             build chapter 5 and run the read-watermark demo on 127.0.0.1:8085 (PORT=N for another)

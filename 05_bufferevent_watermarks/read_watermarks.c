@@ -29,7 +29,7 @@
 #include <event2/event.h>
 
 #include "common.h"
-#include "demo_server.h"
+#include "server.h"
 
 #define DEFAULT_PORT 8085
 #define MAX_WATERMARK (1L << 30)
@@ -37,10 +37,11 @@
 
 struct options {
     struct sockaddr_in sin;
-    struct loop_options loop; /* --trace, --backend */
-    long low, high;           /* the read watermarks */
-    long consume;             /* bytes drained per callback, or CONSUME_ALL */
-    long consume_delay_ms;    /* 0: drain in the callback itself */
+    /* --trace, --backend */
+    struct server_config server;
+    long low, high;        /* the read watermarks */
+    long consume;          /* bytes drained per callback, or CONSUME_ALL */
+    long consume_delay_ms; /* 0: drain in the callback itself */
 };
 
 struct reader {
@@ -55,6 +56,7 @@ struct reader {
 LIST_HEAD(reader_list, reader);
 
 struct read_demo {
+    struct server srv; /* base, listener, signals: common/server.h */
     const struct options *opt;
     struct reader_list readers; /* open connections, freed at exit */
 };
@@ -66,6 +68,17 @@ static void reader_free(struct reader *r)
     event_free(r->consume_timer);
     bufferevent_free(r->bev);
     free(r);
+}
+
+/* The readers still connected, then the server; safe on a half-made demo. */
+static void read_demo_close(struct read_demo *demo)
+{
+    /* next is read before reader_free(r) frees r */
+    for (struct reader *r = LIST_FIRST(&demo->readers), *next; r; r = next) {
+        next = LIST_NEXT(r, link);
+        reader_free(r);
+    }
+    server_close(&demo->srv);
 }
 
 static void consume(struct reader *r)
@@ -147,7 +160,7 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
 {
     (void)salen;
     trace_dispatch(evconnlistener_get_fd(l), "accept", "on_reader_accept");
-    struct read_demo *demo = ((struct demo_server *)arg)->app;
+    struct read_demo *demo = arg;
     struct reader *r = calloc(1, sizeof *r);
     struct event_base *base = evconnlistener_get_base(l);
     struct bufferevent *bev = r ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
@@ -171,6 +184,15 @@ static void on_reader_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     /* The point of the chapter, in one call: */
     bufferevent_setwatermark(bev, EV_READ, (size_t)r->opt->low, (size_t)r->opt->high);
     bufferevent_enable(bev, EV_READ);
+}
+
+/* common's server (base, signals) with a listener whose clients go to on_reader_accept */
+static int read_demo_open(struct read_demo *demo, const struct options *o)
+{
+    *demo = (struct read_demo){.opt = o, .readers = LIST_HEAD_INITIALIZER(demo->readers)};
+    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
+        return -1;
+    return server_listen(&demo->srv, &o->sin, on_reader_accept, demo);
 }
 
 /* ---- command line and main ----------------------------------------------- */
@@ -224,8 +246,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
-        case 'T': o->loop.trace = 1; break;
-        case 'B': o->loop.backend = parse_backend_option(optarg); break;
+        case 'T': o->server.loop.trace = 1; break;
+        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -242,23 +264,13 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    struct read_demo demo = {.opt = &o};
-    LIST_INIT(&demo.readers);
 
-    struct demo_server server;
-    int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, &o.loop, on_reader_accept, &demo) == 0) {
-        demo_server_print_listening(&server);
-        event_base_dispatch(server.base);
-        status = EXIT_CLEAN;
+    struct read_demo demo;
+    int status = read_demo_open(&demo, &o) == 0 ? EXIT_CLEAN : EXIT_RUNTIME;
+    if (status == EXIT_CLEAN) {
+        server_announce(&demo.srv);
+        server_run(&demo.srv); /* until SIGINT/SIGTERM */
     }
-
-    /* next is read before reader_free(r) frees r */
-    for (struct reader *r = LIST_FIRST(&demo.readers), *next; r; r = next) {
-        next = LIST_NEXT(r, link);
-        reader_free(r);
-    }
-    demo_server_close(&server);
-    libevent_global_shutdown();
+    read_demo_close(&demo);
     return status;
 }

@@ -28,7 +28,7 @@
 #include <event2/event.h>
 
 #include "common.h"
-#include "demo_server.h"
+#include "server.h"
 
 #define DEFAULT_PORT 8085
 #define DEFAULT_WRITE_BYTES (1024 * 1024)
@@ -41,7 +41,8 @@ static const char PATTERN[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 struct options {
     struct sockaddr_in sin;
-    struct loop_options loop; /* --trace, --backend */
+    /* --trace, --backend */
+    struct server_config server;
     long bytes, chunk, write_low;
 };
 
@@ -55,6 +56,7 @@ struct sender {
 LIST_HEAD(sender_list, sender);
 
 struct write_demo {
+    struct server srv; /* base, listener, signals: common/server.h */
     const struct options *opt;
     struct sender_list senders; /* open connections, freed at exit */
 };
@@ -88,6 +90,17 @@ static void sender_free(struct sender *s)
     LIST_REMOVE(s, link);
     bufferevent_free(s->bev);
     free(s);
+}
+
+/* The senders still connected, then the server; safe on a half-made demo. */
+static void write_demo_close(struct write_demo *demo)
+{
+    /* next is read before sender_free(s) frees s */
+    for (struct sender *s = LIST_FIRST(&demo->senders), *next; s; s = next) {
+        next = LIST_NEXT(s, link);
+        sender_free(s);
+    }
+    server_close(&demo->srv);
 }
 
 /* Runs when a write leaves the output at <= the write low watermark. */
@@ -129,7 +142,7 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
 {
     (void)salen;
     trace_dispatch(evconnlistener_get_fd(l), "accept", "on_sender_accept");
-    struct write_demo *demo = ((struct demo_server *)arg)->app;
+    struct write_demo *demo = arg;
     const struct options *o = demo->opt;
     struct sender *s = calloc(1, sizeof *s);
     struct bufferevent *bev =
@@ -152,6 +165,15 @@ static void on_sender_accept(struct evconnlistener *l, evutil_socket_t fd, struc
     bufferevent_setwatermark(bev, EV_WRITE, (size_t)o->write_low, 0);
     bufferevent_enable(bev, EV_READ | EV_WRITE); /* EV_READ: to notice a close */
     refill(s); /* the first chunk; every other one from on_sender_write */
+}
+
+/* common's server (base, signals) with a listener whose clients go to on_sender_accept */
+static int write_demo_open(struct write_demo *demo, const struct options *o)
+{
+    *demo = (struct write_demo){.opt = o, .senders = LIST_HEAD_INITIALIZER(demo->senders)};
+    if (server_open(&demo->srv, &o->server, NULL, demo) != 0)
+        return -1;
+    return server_listen(&demo->srv, &o->sin, on_sender_accept, demo);
 }
 
 /* ---- command line and main ----------------------------------------------- */
@@ -195,8 +217,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'w': o->write_low = parse_long_option("--write-low", optarg, 0, MAX_WATERMARK); break;
         case 'a': host = optarg; break;
         case 'p': port = parse_port_option("--port", optarg); break;
-        case 'T': o->loop.trace = 1; break;
-        case 'B': o->loop.backend = parse_backend_option(optarg); break;
+        case 'T': o->server.loop.trace = 1; break;
+        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -211,23 +233,14 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    struct write_demo demo = {.opt = &o};
-    LIST_INIT(&demo.senders);
 
-    struct demo_server server;
-    int status = EXIT_RUNTIME;
-    if (demo_server_open(&server, &o.sin, &o.loop, on_sender_accept, &demo) == 0) {
-        demo_server_print_listening(&server);
-        event_base_dispatch(server.base);
-        status = EXIT_CLEAN;
+    struct write_demo demo;
+    if (write_demo_open(&demo, &o) != 0) {
+        write_demo_close(&demo);
+        return EXIT_RUNTIME;
     }
-
-    /* next is read before sender_free(s) frees s */
-    for (struct sender *s = LIST_FIRST(&demo.senders), *next; s; s = next) {
-        next = LIST_NEXT(s, link);
-        sender_free(s);
-    }
-    demo_server_close(&server);
-    libevent_global_shutdown();
-    return status;
+    server_announce(&demo.srv);
+    server_run(&demo.srv); /* until SIGINT/SIGTERM */
+    write_demo_close(&demo);
+    return EXIT_CLEAN;
 }

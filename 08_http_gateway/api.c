@@ -49,7 +49,7 @@ static void preflight_headers(struct evhttp_request *req)
 void api_date_header(struct gateway *gw, struct evhttp_request *req)
 {
     struct timeval now;
-    event_base_gettimeofday_cached(gw->base, &now); /* the loop's clock: no system call */
+    event_base_gettimeofday_cached(gw->srv.base, &now); /* the loop's clock: no system call */
     if (now.tv_sec != gw->date.second) {
         struct tm tm;
         gw->date.second = now.tv_sec;

@@ -3,7 +3,7 @@
  * the server (struct gateway), the shared Redis links and their FIFO of
  * pending HTTP requests, the SUBSCRIBE streams and the connections we count.
  *
- *   gateway.c       options, signals, stats, main: the wiring
+ *   http_gateway.c  options, stats, main: the wiring (common/server.h's skeleton)
  *   server.c        evhttp: the listener, the limits, counting connections
  *   api.c           one HTTP request -> one Redis command -> one HTTP reply
  *   redis_link.c    the few Redis connections every request shares (pipelined)
@@ -27,6 +27,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "server.h"
 #include "trace.h"
 
 #define MAX_LINKS 16
@@ -43,7 +44,7 @@ struct options {
     long idle_timeout_s;     /* --idle-timeout: evhttp_set_timeout */
     long header_timeout_ms;  /* --header-timeout: whole request head, or cut */
     long sub_buffer_bytes;   /* --sub-buffer: a stream's unsent bytes before pausing */
-    struct loop_options loop;
+    struct server_config server; /* --trace, --backend */
 };
 
 /* A request sent to Redis, waiting for its reply (FIFO per link). */
@@ -104,10 +105,8 @@ struct stats {
 
 struct gateway {
     const struct options *opt;
-    struct event_base *base;
+    struct server srv; /* base, listener, signals: common/server.h */
     struct evhttp *http;
-    struct evconnlistener *listener;
-    struct accept_pause pause;
     int accepting_paused; /* at --max-conns */
     struct redis_link links[MAX_LINKS];
     int next_link;
@@ -116,7 +115,6 @@ struct gateway {
     struct conn **by_fd; /* conns by descriptor, for a request's lookup */
     int by_fd_size;
     struct event *sweep;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct stats stats;
     struct {
         time_t second;

@@ -9,14 +9,14 @@
  *
  * Many HTTP clients, a few Redis connections: each request becomes a command
  * pipelined on a shared link (redis_link.c), chapter 7's lesson. This file is
- * the wiring: options, the event base, the server, the links, signals.
+ * the wiring: options, stats, the HTTP server, the links. The event base, the
+ * listener and the signals are common/server.h's, as in chapter 6.
  *
  * Run it:  make chapter8      (a private Redis for the demos, then the gateway)
  * Watch:   --trace prints register/detect/dispatch; SIGUSR1 prints stats.
  * Read docs/08-http-gateway.md beside this file.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,9 @@
 #define DEFAULT_HEADER_TIMEOUT_MS 10000
 #define DEFAULT_SUB_BUFFER (256 * 1024)
 
-static void print_stats(const struct gateway *gw, const char *label)
+static void print_stats(void *app, const char *label)
 {
+    const struct gateway *gw = app;
     const struct stats *s = &gw->stats;
     printf("%s: requests=%lu denied=%lu replies_503=%lu conns_now=%ld conns_total=%lu "
            "slow_cut=%lu streams_now=%ld sub_messages=%lu sub_paused=%lu sub_resumed=%lu "
@@ -45,18 +46,8 @@ static void print_stats(const struct gateway *gw, const char *label)
            s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed, s->sub_max_buffered);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct gateway *gw = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1) {
-        print_stats(gw, "stats");
-        return;
-    }
-    printf("shutdown: caught %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopexit(gw->base, NULL);
-}
+/* SIGUSR1 prints the stats; SIGINT/SIGTERM leave the loop at once. */
+static const struct server_hooks gateway_hooks = {.stats = print_stats};
 
 static void usage(void)
 {
@@ -135,8 +126,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 's':
             o->sub_buffer_bytes = parse_long_option("--sub-buffer", optarg, 1024, 1L << 30);
             break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -151,19 +142,16 @@ static void parse_args(int argc, char **argv, struct options *o)
         o->links = 0; /* make serve-docs: static files only */
 }
 
-static int add_signals(struct gateway *gw)
+/* ---- opening and closing ------------------------------------------------------- */
+
+static int gateway_open(struct gateway *gw, const struct options *o)
 {
-    gw->on_sigint = evsignal_new(gw->base, SIGINT, on_signal, gw);
-    gw->on_sigterm = evsignal_new(gw->base, SIGTERM, on_signal, gw);
-    gw->on_sigusr1 = evsignal_new(gw->base, SIGUSR1, on_signal, gw);
-    gw->on_sigusr2 = evsignal_new(gw->base, SIGUSR2, trace_on_sigusr2, gw->base);
-    if (!gw->on_sigint || !gw->on_sigterm || !gw->on_sigusr1 || !gw->on_sigusr2 ||
-        evsignal_add(gw->on_sigint, NULL) != 0 || evsignal_add(gw->on_sigterm, NULL) != 0 ||
-        evsignal_add(gw->on_sigusr1, NULL) != 0 || evsignal_add(gw->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot add the signal events");
+    *gw = (struct gateway){.opt = o};
+    TAILQ_INIT(&gw->streams);
+    TAILQ_INIT(&gw->conns);
+    if (server_open(&gw->srv, &o->server, &gateway_hooks, gw) != 0)
         return -1;
-    }
-    return 0;
+    return server_start(gw) == 0 && links_start(gw) == 0 ? 0 : -1;
 }
 
 /* Everything, newest first; safe on a half-made gateway. */
@@ -172,14 +160,8 @@ static void gateway_close(struct gateway *gw)
     gw->closing = 1;
     subscribe_stop_all(gw); /* the streams end, */
     links_stop(gw);         /* requests still waiting for Redis get 503, */
-    server_stop(gw);        /* then evhttp frees the connections */
-    struct event *events[] = {gw->on_sigusr2, gw->on_sigusr1, gw->on_sigterm, gw->on_sigint};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    if (gw->base)
-        event_base_free(gw->base);
-    libevent_global_shutdown();
+    server_stop(gw);        /* then evhttp frees the connections and the listener */
+    server_close(&gw->srv);
 }
 
 int main(int argc, char **argv)
@@ -187,38 +169,19 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill the gateway */
 
-    struct gateway gw = {.opt = &o};
-    TAILQ_INIT(&gw.streams);
-    TAILQ_INIT(&gw.conns);
-    if (o.loop.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    gw.base = open_event_base(o.loop.backend);
-    if (!gw.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
-        return EXIT_RUNTIME;
-    }
-    if (server_start(&gw) != 0 || links_start(&gw) != 0 || add_signals(&gw) != 0) {
+    struct gateway gw;
+    if (gateway_open(&gw, &o) != 0) {
         gateway_close(&gw);
         return EXIT_RUNTIME;
     }
-
-    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(gw.base));
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(gw.listener), bound, sizeof bound));
+    char redis[ADDR_STRLEN];
+    server_announce(&gw.srv);
     printf("redis at %s, %d shared link%s%s%s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis), o.links,
            o.links == 1 ? "" : "s", o.docs ? "; docs from " : "", o.docs ? o.docs : "");
-    if (o.loop.trace)
-        trace_dump_events(gw.base);
 
-    event_base_dispatch(gw.base);
+    server_run(&gw.srv); /* until SIGINT/SIGTERM */
 
     print_stats(&gw, "summary");
     gateway_close(&gw);

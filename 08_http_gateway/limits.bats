@@ -201,6 +201,12 @@ publish_many() {
     grep -q '^summary: requests=1 ' "$SERVER_OUT"
 }
 
+@test "a taken port: the reason on stderr and exit 1 (it used to crash closing the half-made gateway)" {
+    run "$GATEWAY" --port "$REDIS_PORT" --redis-port "$REDIS_PORT"
+    assert_failure 1
+    assert_output "http_gateway: cannot listen on 127.0.0.1:$REDIS_PORT: Address already in use"
+}
+
 @test "a client that leaves while its request waits for Redis: the late reply is dropped, nothing breaks" {
     start_server gw10 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT"
     wait_for_line "$SERVER_OUT" 'redis link 1: connected'

@@ -61,7 +61,7 @@ void resp_encode(struct evbuffer *out, const struct command *cmd)
 struct bufferevent *redis_connect(struct gateway *gw, bufferevent_data_cb readcb,
                                   bufferevent_event_cb eventcb, void *arg)
 {
-    struct bufferevent *bev = bufferevent_socket_new(gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(gw->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         warnx_msg("cannot create a bufferevent for Redis: out of memory");
         return NULL;
@@ -199,7 +199,7 @@ int links_start(struct gateway *gw)
         struct redis_link *link = &gw->links[i];
         *link = (struct redis_link){.gw = gw, .index = i, .retry_ms = RETRY_FIRST_MS};
         STAILQ_INIT(&link->pending);
-        link->retry = evtimer_new(gw->base, on_retry, link);
+        link->retry = evtimer_new(gw->srv.base, on_retry, link);
         if (!link->retry) {
             warnx_msg("cannot create the reconnect timer: out of memory");
             return -1;
@@ -213,6 +213,8 @@ void links_stop(struct gateway *gw)
 {
     for (int i = 0; i < gw->opt->links; i++) {
         struct redis_link *link = &gw->links[i];
+        if (!link->gw) /* not started: links_start failed, or never ran */
+            break;
         link_down(link, "shutting down");
         if (link->retry)
             event_free(link->retry);

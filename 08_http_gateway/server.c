@@ -1,5 +1,5 @@
 /*
- * 08_http_gateway/server.c — the HTTP side: our own listener handed to
+ * 08_http_gateway/server.c — the HTTP side: common's listener handed to
  * evhttp, evhttp's limits, and counting connections.
  *
  * Limits, and what each defends against:
@@ -36,7 +36,6 @@
 #include "gateway.h"
 
 #define SWEEP_MS 100
-#define LISTEN_BACKLOG 4096
 
 static void conn_free(struct gateway *gw, struct conn *c)
 {
@@ -55,10 +54,10 @@ static void set_accepting(struct gateway *gw)
         return;
     if (gw->stats.conns_now >= max) { /* again too: the EMFILE pause may have resumed it */
         gw->accepting_paused = 1;
-        evconnlistener_disable(gw->listener);
+        evconnlistener_disable(gw->srv.listener);
     } else if (gw->accepting_paused && gw->stats.conns_now < max) {
         gw->accepting_paused = 0;
-        evconnlistener_enable(gw->listener);
+        evconnlistener_enable(gw->srv.listener);
     }
 }
 
@@ -160,36 +159,17 @@ void server_request_started(struct gateway *gw, struct evhttp_request *req)
     evhttp_request_set_on_complete_cb(req, on_request_done, c);
 }
 
-/* Out of descriptors (EMFILE): chapter 1's pause, from common's accept_pause. */
-static void on_accept_error(struct evconnlistener *listener, void *arg)
-{
-    (void)listener;
-    accept_pause_after_error(&((struct gateway *)arg)->pause);
-}
-
+/* common's listener (with chapter 1's EMFILE pause), handed to evhttp: evhttp
+ * becomes its accept callback and frees it in evhttp_free. */
 static int listen_for_clients(struct gateway *gw)
 {
-    const struct sockaddr_in *addr = &gw->opt->listen_addr;
-    gw->listener =
-        evconnlistener_new_bind(gw->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
-    if (!gw->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)addr, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    if (server_listen(&gw->srv, &gw->opt->listen_addr, NULL, NULL) != 0)
         return -1;
-    }
-    /* evhttp takes the listener over (its accept callback) and frees it */
-    if (!evhttp_bind_listener(gw->http, gw->listener)) {
+    if (!evhttp_bind_listener(gw->http, gw->srv.listener)) {
         warnx_msg("cannot hand the listener to evhttp: out of memory");
-        evconnlistener_free(gw->listener);
-        gw->listener = NULL;
         return -1;
     }
-    if (accept_pause_init(&gw->pause, gw->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(gw->listener, on_accept_error);
+    server_listener_given_away(&gw->srv);
     return 0;
 }
 
@@ -197,7 +177,7 @@ static int listen_for_clients(struct gateway *gw)
 int server_start(struct gateway *gw)
 {
     const struct options *o = gw->opt;
-    gw->http = evhttp_new(gw->base);
+    gw->http = evhttp_new(gw->srv.base);
     if (!gw->http) {
         warnx_msg("cannot create the HTTP server: out of memory");
         return -1;
@@ -213,7 +193,7 @@ int server_start(struct gateway *gw)
     evhttp_set_gencb(gw->http, api_handle, gw);
     if (listen_for_clients(gw) != 0)
         return -1;
-    gw->sweep = event_new(gw->base, -1, EV_PERSIST, on_sweep, gw);
+    gw->sweep = event_new(gw->srv.base, -1, EV_PERSIST, on_sweep, gw);
     struct timeval every = ms_to_timeval(SWEEP_MS);
     if (!gw->sweep || event_add(gw->sweep, &every) != 0) {
         warnx_msg("cannot start the connection sweep");
@@ -228,7 +208,6 @@ void server_stop(struct gateway *gw)
     gw->closing = 1;
     if (gw->sweep)
         event_free(gw->sweep);
-    accept_pause_free(&gw->pause);
     if (gw->http)
         evhttp_free(gw->http); /* the listener and every connection with it */
     /* the analyzer loses track of TAILQ_REMOVE inside conn_free */

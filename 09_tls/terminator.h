@@ -14,24 +14,23 @@
 #include <openssl/ssl.h>
 
 #include "common.h"
+#include "server.h"
 #include "trace.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
     const char *cert, *key;
     long handshake_timeout_ms, high;
-    struct loop_options loop; /* --trace, --backend */
+    /* --trace, --backend */
+    struct server_config server;
 };
 
 LIST_HEAD(pair_list, tls_pair);
 
 struct terminator {
-    struct event_base *base;
+    struct server srv; /* base, listener, signals: common/server.h */
     SSL_CTX *ctx;
-    struct evconnlistener *listener;
-    struct accept_pause pause;
     const struct options *opt;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     struct pair_list pairs;
     long clients_now, clients_total, handshakes_failed, upstream_errors;
 };

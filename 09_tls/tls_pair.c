@@ -177,7 +177,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 static int connect_upstream(struct tls_pair *p)
 {
     struct terminator *t = p->t;
-    p->upstream = bufferevent_socket_new(t->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    p->upstream = bufferevent_socket_new(t->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!p->upstream) {
         warnx_msg("cannot make a connection to Redis for %s: out of memory", p->peer);
         return -1;
@@ -298,12 +298,12 @@ void pair_start(struct terminator *t, evutil_socket_t fd, const struct sockaddr 
 {
     struct tls_pair *p = calloc(1, sizeof *p);
     if (p)
-        p->ended = evtimer_new(t->base, client_ended, p);
+        p->ended = evtimer_new(t->srv.base, client_ended, p);
     SSL *ssl = p && p->ended ? SSL_new(t->ctx) : NULL;
     /* BUFFEREVENT_SSL_ACCEPTING: we are the server; the handshake starts
      * with the client's first bytes. */
     struct bufferevent *bev =
-        ssl ? bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        ssl ? bufferevent_openssl_socket_new(t->srv.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                              BEV_OPT_CLOSE_ON_FREE)
             : NULL;
     if (!bev) {

@@ -5,8 +5,9 @@
  * bufferevent is layered on OpenSSL (bufferevent_openssl_socket_new), and
  * from there on the pair is chapter 6's relay (tls_pair.c).
  *
- * This file is the server around the pairs: options, the TLS context, the
- * listener, signals, and main wiring them up in the order they happen.
+ * This file is the server around the pairs: options, stats, the TLS context,
+ * and main wiring them up in the order they happen. The event base, the
+ * listener and the signals are common/server.h's, as in chapter 6.
  *
  * Run it:  make certs chapter9
  *          redis-cli --tls --cacert build/certs/ca.crt -p 6391 ping
@@ -18,7 +19,6 @@
  * Read docs/09-tls.md beside this file.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,11 +37,10 @@
 #define DEFAULT_KEY "build/certs/server.key"
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 #define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
-/* As chapter 6: a burst of clients must not wait for SYN retries. */
-#define LISTEN_BACKLOG 4096
 
-static void print_stats(const struct terminator *t, const char *label)
+static void print_stats(void *app, const char *label)
 {
+    const struct terminator *t = app;
     printf("%s: clients_now=%ld clients_total=%ld handshakes_failed=%ld upstream_errors=%ld\n",
            label, t->clients_now, t->clients_total, t->handshakes_failed, t->upstream_errors);
 }
@@ -56,25 +55,13 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     pair_start(t, fd, sa);
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *arg)
+static long clients_now(void *app)
 {
-    (void)listener;
-    accept_pause_after_error(&((struct terminator *)arg)->pause);
+    return ((struct terminator *)app)->clients_now;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct terminator *t = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1) {
-        print_stats(t, "stats");
-        return;
-    }
-    printf("shutdown: caught %s; closing %ld client%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
-           t->clients_now, t->clients_now == 1 ? "" : "s");
-    event_base_loopexit(t->base, NULL);
-}
+/* SIGUSR1 prints the stats; SIGINT/SIGTERM close every client at once. */
+static const struct server_hooks terminator_hooks = {.stats = print_stats, .clients = clients_now};
 
 /* ---- command line ------------------------------------------------------------ */
 
@@ -134,8 +121,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             o->handshake_timeout_ms = parse_long_option("--handshake-timeout", optarg, 0, 3600000);
             break;
         case 'w': o->high = parse_long_option("--high", optarg, 4096, 1L << 30); break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -146,7 +133,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
 }
 
-/* ---- setting up and tearing down --------------------------------------------- */
+/* ---- opening and closing --------------------------------------------- */
 
 /* region: server_context */
 /* One context for every client: our certificate, and TLS 1.2 or newer (a
@@ -172,44 +159,21 @@ static SSL_CTX *server_context(const struct options *o)
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (o->loop.trace)
+    if (o->server.loop.trace)
         tls_trace_handshake(ctx);
     return ctx;
 }
 /* endregion */
 
-static int listen_for_clients(struct terminator *t)
+static int terminator_open(struct terminator *t, const struct options *o)
 {
-    const struct sockaddr_in *addr = &t->opt->listen_addr;
-    t->listener =
-        evconnlistener_new_bind(t->base, on_accept, t, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
-    if (!t->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)addr, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    *t = (struct terminator){.opt = o};
+    LIST_INIT(&t->pairs);
+    if (server_open(&t->srv, &o->server, &terminator_hooks, t) != 0 ||
+        server_listen(&t->srv, &o->listen_addr, on_accept, t) != 0)
         return -1;
-    }
-    if (accept_pause_init(&t->pause, t->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(t->listener, on_accept_error);
-    return 0;
-}
-
-static int add_signals(struct terminator *t)
-{
-    t->on_sigint = evsignal_new(t->base, SIGINT, on_signal, t);
-    t->on_sigterm = evsignal_new(t->base, SIGTERM, on_signal, t);
-    t->on_sigusr1 = evsignal_new(t->base, SIGUSR1, on_signal, t);
-    t->on_sigusr2 = evsignal_new(t->base, SIGUSR2, trace_on_sigusr2, t->base);
-    if (!t->on_sigint || !t->on_sigterm || !t->on_sigusr1 || !t->on_sigusr2 ||
-        evsignal_add(t->on_sigint, NULL) != 0 || evsignal_add(t->on_sigterm, NULL) != 0 ||
-        evsignal_add(t->on_sigusr1, NULL) != 0 || evsignal_add(t->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot create or add the signal events");
-        return -1;
-    }
-    return 0;
+    t->ctx = server_context(o);
+    return t->ctx ? 0 : -1;
 }
 
 /* Everything, newest first; safe on a half-made terminator. */
@@ -217,17 +181,8 @@ static void terminator_close(struct terminator *t)
 {
     while (!LIST_EMPTY(&t->pairs))
         pair_free(LIST_FIRST(&t->pairs));
-    struct event *events[] = {t->on_sigusr2, t->on_sigusr1, t->on_sigterm, t->on_sigint};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    accept_pause_free(&t->pause);
-    if (t->listener)
-        evconnlistener_free(t->listener);
     SSL_CTX_free(t->ctx);
-    if (t->base)
-        event_base_free(t->base);
-    libevent_global_shutdown();
+    server_close(&t->srv);
 }
 
 int main(int argc, char **argv)
@@ -235,40 +190,18 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill us */
 
-    struct terminator t = {.opt = &o};
-    LIST_INIT(&t.pairs);
-    if (o.loop.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    t.ctx = server_context(&o);
-    if (!t.ctx)
-        return EXIT_RUNTIME;
-    t.base = open_event_base(o.loop.backend);
-    if (!t.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
+    struct terminator t;
+    if (terminator_open(&t, &o) != 0) {
         terminator_close(&t);
         return EXIT_RUNTIME;
     }
-    if (listen_for_clients(&t) != 0 || add_signals(&t) != 0) {
-        terminator_close(&t);
-        return EXIT_RUNTIME;
-    }
-
-    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(t.base));
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(t.listener), bound, sizeof bound));
+    char redis[ADDR_STRLEN];
+    server_announce(&t.srv);
     printf("terminating TLS for Redis at %s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis));
-    if (o.loop.trace)
-        trace_dump_events(t.base);
 
-    event_base_dispatch(t.base);
+    server_run(&t.srv); /* until SIGINT/SIGTERM */
 
     print_stats(&t, "summary");
     terminator_close(&t);

@@ -187,24 +187,37 @@ static void on_accept_error(struct evconnlistener *listener, void *arg)
         accept_pause_after_error(&s->pause);
 }
 
-int server_listen(struct server *s, const struct sockaddr_in *addr, evconnlistener_cb on_accept,
-                  void *arg)
+struct evconnlistener *server_bind(struct server *s, const struct sockaddr_in *addr,
+                                   evconnlistener_cb on_accept, void *arg)
 {
-    s->listener =
+    struct evconnlistener *listener =
         evconnlistener_new_bind(s->base, on_accept, arg, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
                                 SERVER_LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
-    if (!s->listener) {
+    if (!listener) {
         char want[ADDR_STRLEN];
         warnx_msg("cannot listen on %s: %s",
                   format_addr((const struct sockaddr *)addr, want, sizeof want),
                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
     }
+    return listener;
+}
+
+int server_listen(struct server *s, const struct sockaddr_in *addr, evconnlistener_cb on_accept,
+                  void *arg)
+{
+    s->listener = server_bind(s, addr, on_accept, arg);
+    if (!s->listener)
+        return -1;
     if (accept_pause_init(&s->pause, s->listener) != 0)
         return -1;
     LIST_INSERT_HEAD(&listening, s, link);
     evconnlistener_set_error_cb(s->listener, on_accept_error);
     return 0;
+}
+
+void server_listener_given_away(struct server *s)
+{
+    s->listener_given_away = 1;
 }
 
 /* ---- running and closing ------------------------------------------------------ */
@@ -239,7 +252,8 @@ void server_close(struct server *s)
     if (s->listener) {
         if (s->pause.listener) /* in the list since accept_pause_init */
             LIST_REMOVE(s, link);
-        evconnlistener_free(s->listener);
+        if (!s->listener_given_away)
+            evconnlistener_free(s->listener);
     }
     if (s->base)
         event_base_free(s->base);

@@ -70,6 +70,7 @@ struct server {
     struct event *stats_timer;    /* every cfg.stats_interval_s */
     struct event *drain_deadline; /* the drain's end */
     int draining;
+    int listener_given_away; /* its new owner frees it (server_listener_given_away) */
     const struct server_config *cfg;
     const struct server_hooks *hooks;
     void *app;
@@ -84,6 +85,14 @@ int server_open(struct server *s, const struct server_config *cfg, const struct 
  * 0, or -1 with "prog: cannot listen on 127.0.0.1:6380: Address in use". */
 int server_listen(struct server *s, const struct sockaddr_in *addr, evconnlistener_cb on_accept,
                   void *arg);
+/* A second listener on the server's base (chapter 5's producers): the same
+ * checked call and message as server_listen's, but no EMFILE pause; the
+ * caller frees it (evconnlistener_free) before server_close. NULL on failure. */
+struct evconnlistener *server_bind(struct server *s, const struct sockaddr_in *addr,
+                                   evconnlistener_cb on_accept, void *arg);
+/* The listener now belongs to an owner that frees it (evhttp_bind_listener:
+ * evhttp_free frees it); server_close forgets it instead of freeing it. */
+void server_listener_given_away(struct server *s);
 /* "backend: NAME", then "listening on ADDR:PORT" when there is a listener. */
 void server_announce(const struct server *s);
 /* Under --trace, what is registered; then the loop until a signal ends it. */
