@@ -236,9 +236,9 @@ static int filter_open(struct filter_demo *s, const struct server_config *cfg,
 {
     *s = (struct filter_demo){0};
     LIST_INIT(&s->clients);
-    if (server_open(&s->srv, cfg, NULL, s) != 0 || server_listen(&s->srv, sin, on_accept, s) != 0)
-        return -1;
-    return 0;
+    return server_open(&s->srv, cfg, NULL, s) == 0 && server_listen(&s->srv, sin, on_accept, s) == 0
+               ? 0
+               : -1;
 }
 
 /* Newest first; safe on a half-made server. */
