@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 
 #include "common.h"
 #include "dns_packet.h"
+#include "server.h"
 #include "trace.h"
 #include "zone.h"
 
@@ -51,7 +51,7 @@ struct options {
     long delay_ms;
     long drop_percent;
     int verbose;
-    struct loop_options loop;
+    struct server_config server; /* --trace, --backend */
 };
 
 struct stats {
@@ -61,7 +61,7 @@ struct stats {
 /* A reply waiting for --delay to pass. */
 struct delayed {
     TAILQ_ENTRY(delayed) next;
-    struct server *server;
+    struct dns_server *server;
     struct event *timer;
     struct sockaddr_storage peer;
     socklen_t peer_len;
@@ -69,20 +69,20 @@ struct delayed {
     uint8_t bytes[DNS_MAX_UDP];
 };
 
-struct server {
+struct dns_server {
     const struct options *opt;
-    struct event_base *base;
+    struct server srv; /* base, signals (no listener: UDP): common/server.h */
     struct zone zone;
     evutil_socket_t fd;
     struct event *readable;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
     TAILQ_HEAD(delayed_list, delayed) delayed;
     long delayed_now;
     struct stats st;
 };
 
-static void print_stats(const struct server *s, const char *label)
+static void print_stats(void *app, const char *label)
 {
+    const struct dns_server *s = app;
     const struct stats *st = &s->st;
     printf("%s: queries=%ld answered=%ld nxdomain=%ld servfail=%ld refused=%ld dropped=%ld "
            "malformed=%ld delayed_now=%ld send_errors=%ld\n",
@@ -130,7 +130,7 @@ static size_t add_answers(const struct zone *zone, uint8_t *out, size_t len, con
 
 /* region: answer */
 /* The reply to Q (the bytes QUERY) in OUT; its length. Counts its rcode. */
-static size_t answer(struct server *s, const uint8_t *query, const struct dns_query *q,
+static size_t answer(struct dns_server *s, const uint8_t *query, const struct dns_query *q,
                      uint8_t *out)
 {
     int rcode = DNS_RCODE_NOERROR;
@@ -152,7 +152,7 @@ static size_t answer(struct server *s, const uint8_t *query, const struct dns_qu
 
 /* ---- the socket ----------------------------------------------------------------- */
 
-static void send_reply(struct server *s, const uint8_t *bytes, size_t len,
+static void send_reply(struct dns_server *s, const uint8_t *bytes, size_t len,
                        const struct sockaddr_storage *peer, socklen_t peer_len)
 {
     if (sendto(s->fd, bytes, len, 0, (const struct sockaddr *)peer, peer_len) < 0)
@@ -163,7 +163,7 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct delayed *d = arg;
-    struct server *s = d->server;
+    struct dns_server *s = d->server;
     trace_dispatch(fd, "timeout", "on_delay_done");
     send_reply(s, d->bytes, d->len, &d->peer, d->peer_len);
     TAILQ_REMOVE(&s->delayed, d, next);
@@ -174,12 +174,12 @@ static void on_delay_done(evutil_socket_t fd, short what, void *arg)
 
 /* region: delay */
 /* --delay: keep the reply and let a timer send it. Nothing here waits. */
-static void send_later(struct server *s, const uint8_t *bytes, size_t len,
+static void send_later(struct dns_server *s, const uint8_t *bytes, size_t len,
                        const struct sockaddr_storage *peer, socklen_t peer_len)
 {
     struct delayed *d = calloc(1, sizeof *d);
     struct timeval later = ms_to_timeval(s->opt->delay_ms);
-    if (!d || !(d->timer = evtimer_new(s->base, on_delay_done, d)) ||
+    if (!d || !(d->timer = evtimer_new(s->srv.base, on_delay_done, d)) ||
         evtimer_add(d->timer, &later) != 0) {
         if (d && d->timer)
             event_free(d->timer);
@@ -210,7 +210,7 @@ static void log_query(const struct dns_query *q, const struct sockaddr_storage *
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
-    struct server *s = arg;
+    struct dns_server *s = arg;
     trace_dispatch(fd, "read", "on_readable");
     for (int i = 0; i < READ_BATCH; i++) {
         uint8_t in[RECV_BUF], out[DNS_MAX_UDP];
@@ -244,20 +244,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 }
 /* endregion */
 
-/* ---- signals -------------------------------------------------------------------- */
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct server *s = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1) {
-        print_stats(s, "stats");
-        return;
-    }
-    printf("shutdown: caught %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopexit(s->base, NULL);
-}
+/* SIGUSR1 prints the stats; SIGINT/SIGTERM leave at once (a reply still
+ * waiting for --delay is never sent: the client has its own timeout). */
+static const struct server_hooks dns_hooks = {.stats = print_stats};
 
 /* ---- command line --------------------------------------------------------------- */
 
@@ -298,8 +287,8 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'd': o->delay_ms = parse_long_option("--delay", optarg, 0, 60000); break;
         case 'D': o->drop_percent = parse_long_option("--drop", optarg, 0, 100); break;
         case 'v': o->verbose = 1; break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -309,9 +298,9 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->addr, "--port", "127.0.0.1", port);
 }
 
-/* ---- setting up and tearing down -------------------------------------------------- */
+/* ---- opening and closing ---------------------------------------------------------- */
 
-static int open_socket(struct server *s)
+static int open_socket(struct dns_server *s)
 {
     char want[ADDR_STRLEN];
     s->fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -327,25 +316,27 @@ static int open_socket(struct server *s)
     return 0;
 }
 
-static int add_events(struct server *s)
+/* The skeleton without server_listen: a UDP server has no listener, only a
+ * socket whose readable event is ours. */
+static int dns_open(struct dns_server *s, const struct options *o)
 {
-    s->readable = event_new(s->base, s->fd, EV_READ | EV_PERSIST, on_readable, s);
-    s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr1 = evsignal_new(s->base, SIGUSR1, on_signal, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
-    if (!s->readable || !s->on_sigint || !s->on_sigterm || !s->on_sigusr1 || !s->on_sigusr2 ||
-        event_add(s->readable, NULL) != 0 || evsignal_add(s->on_sigint, NULL) != 0 ||
-        evsignal_add(s->on_sigterm, NULL) != 0 || evsignal_add(s->on_sigusr1, NULL) != 0 ||
-        evsignal_add(s->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot create or add the socket and signal events: out of memory");
+    *s = (struct dns_server){.opt = o, .fd = -1};
+    TAILQ_INIT(&s->delayed);
+    if (zone_load(&s->zone, o->zone_file) != 0 ||
+        server_open(&s->srv, &o->server, &dns_hooks, s) != 0 || open_socket(s) != 0)
+        return -1;
+    s->readable = event_new(s->srv.base, s->fd, EV_READ | EV_PERSIST, on_readable, s);
+    if (!made(s->readable, "the socket's event"))
+        return -1;
+    if (event_add(s->readable, NULL) != 0) {
+        warnx_msg("cannot add the socket's event: event_add failed");
         return -1;
     }
     return 0;
 }
 
 /* Everything, newest first; safe on a half-made server. */
-static void server_close(struct server *s)
+static void dns_close(struct dns_server *s)
 {
     while (!TAILQ_EMPTY(&s->delayed)) {
         struct delayed *d = TAILQ_FIRST(&s->delayed);
@@ -353,17 +344,12 @@ static void server_close(struct server *s)
         event_free(d->timer); /* never sent: the client has its own timeout */
         free(d);
     }
-    struct event *events[] = {s->on_sigusr2, s->on_sigusr1, s->on_sigterm, s->on_sigint,
-                              s->readable};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
+    if (s->readable)
+        event_free(s->readable);
     if (s->fd >= 0)
         evutil_closesocket(s->fd);
-    if (s->base)
-        event_base_free(s->base);
+    server_close(&s->srv);
     zone_free(&s->zone);
-    libevent_global_shutdown();
 }
 
 int main(int argc, char **argv)
@@ -373,39 +359,21 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &o);
     srandom((unsigned)getpid());
 
-    struct server s = {.opt = &o, .fd = -1};
-    TAILQ_INIT(&s.delayed);
-    if (zone_load(&s.zone, o.zone_file) != 0)
-        return EXIT_RUNTIME;
-    if (o.loop.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    s.base = open_event_base(o.loop.backend);
-    if (!s.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
-        server_close(&s);
+    struct dns_server s;
+    if (dns_open(&s, &o) != 0) {
+        dns_close(&s);
         return EXIT_RUNTIME;
     }
-    if (open_socket(&s) != 0 || add_events(&s) != 0) {
-        server_close(&s);
-        return EXIT_RUNTIME;
-    }
-
     char bound[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(s.base));
+    server_announce(&s.srv); /* "backend: ..." (no listener to announce) */
     printf("zone: %s, %d records\n", o.zone_file, zone_count(&s.zone));
     if (o.delay_ms > 0 || o.drop_percent > 0)
         printf("playing a slow resolver: delay %ld ms, drop %ld%%\n", o.delay_ms, o.drop_percent);
     printf("listening on %s\n", format_local_addr(s.fd, bound, sizeof bound));
-    if (o.loop.trace)
-        trace_dump_events(s.base);
 
-    event_base_dispatch(s.base);
+    server_run(&s.srv); /* until SIGINT/SIGTERM */
 
     print_stats(&s, "summary");
-    server_close(&s);
+    dns_close(&s);
     return EXIT_CLEAN;
 }

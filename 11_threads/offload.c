@@ -37,38 +37,36 @@
 #include "threads.h"
 
 #define MAX_REQUEST 256 /* a request line longer than this is refused */
+/* How long SIGINT/SIGTERM wait for the jobs out and their replies. */
+#define DRAIN_JOBS_MS 30000
 
-struct server;
+struct offload;
 struct conn {
-    struct server *server;
+    struct offload *server;
     struct bufferevent *bev; /* NULL once the peer is gone but a job is out */
     int busy;                /* a job of ours is in the pool */
     int eof;                 /* the client sent FIN: finish, then close */
     LIST_ENTRY(conn) link;
 };
 
-struct server {
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause;
-    struct event *on_sigint, *on_sigterm, *on_sigusr2;
+struct offload {
+    struct server srv; /* base, listener, signals, the drain: common/server.h */
     struct pool pool;
     int inline_work;
-    int draining; /* SIGINT: finish the jobs out, send their replies, close */
-    int stop_signal;
     struct conn_list conns;
+    long n_conns;
     unsigned long cheap, slow; /* requests answered (loop thread only) */
 };
 
 static void conn_free(struct conn *c)
 {
-    struct server *s = c->server;
+    struct offload *s = c->server;
     LIST_REMOVE(c, link);
     if (c->bev)
         bufferevent_free(c->bev);
     free(c);
-    if (s->draining && LIST_EMPTY(&s->conns))
-        event_base_loopexit(s->base, NULL); /* the last one has been answered */
+    s->n_conns--;
+    server_client_left(&s->srv); /* draining: the last one has been answered */
 }
 
 static void reply(struct conn *c, const char *text)
@@ -104,7 +102,7 @@ static int parse_slow(const char *line, enum job_kind *kind, long *arg, const ch
 /* One request line. 1: a job went to the pool (stop reading lines for now). */
 static int handle_request(struct conn *c, const char *line)
 {
-    struct server *s = c->server;
+    struct offload *s = c->server;
     enum job_kind kind;
     long arg;
     const char *err_text;
@@ -167,8 +165,8 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct server *s = arg;
-    trace_dispatch_locked(-1, "active", "on_jobs_done");
+    struct offload *s = arg;
+    trace_dispatch(-1, "active", "on_jobs_done");
     struct job *job;
     while ((job = pool_take_done(&s->pool)) != NULL) {
         struct conn *c = job->owner;
@@ -187,14 +185,14 @@ static void on_jobs_done(evutil_socket_t fd, short what, void *arg)
 
 static void on_read(struct bufferevent *bev, void *ctx)
 {
-    trace_dispatch_locked(bufferevent_getfd(bev), "read", "on_read");
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
     process_lines(ctx);
 }
 
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch_locked(bufferevent_getfd(bev), "write", "on_write");
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
     if (c->eof && !c->busy)
         conn_free(c); /* everything owed has been sent */
 }
@@ -202,7 +200,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch_locked(bufferevent_getfd(bev), "event", "on_conn_event");
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         c->eof = 1;
         process_lines(c);
@@ -221,10 +219,11 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)peer;
     (void)peerlen;
-    struct server *s = ctx;
-    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
+    struct offload *s = ctx;
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct conn *c = calloc(1, sizeof *c);
-    struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *bev =
+        c ? bufferevent_socket_new(s->srv.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
         warnx_msg("out of memory: dropping a connection");
         evutil_closesocket(fd);
@@ -234,6 +233,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     c->server = s;
     c->bev = bev;
     LIST_INSERT_HEAD(&s->conns, c, link);
+    s->n_conns++;
     bufferevent_setcb(bev, on_read, on_write, on_conn_event, c);
     if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0) {
         warnx_msg("cannot watch a new client");
@@ -241,30 +241,15 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     }
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *ctx)
-{
-    (void)listener;
-    accept_pause_after_error(&((struct server *)ctx)->pause);
-}
-
 /* region: drain */
-/* The first SIGINT/SIGTERM: accept no one, read no more requests, but let
- * every job out come back and every reply go out; each connection closes
- * once it owes nothing (process_lines at EOF), the last one ends the loop.
- * A second signal ends it at once. */
-static void on_signal(evutil_socket_t sig, short what, void *ctx)
+/* The first SIGINT/SIGTERM: the skeleton stops accepting and calls this; we
+ * read no more requests, but let every job out come back and every reply go
+ * out; each connection closes once it owes nothing (process_lines at EOF),
+ * and the last one ends the loop (server_client_left). A second signal, or
+ * DRAIN_JOBS_MS, ends it at once. */
+static void on_drain(void *app)
 {
-    (void)what;
-    struct server *s = ctx;
-    trace_dispatch_locked(sig, "signal", "on_signal");
-    if (!s->stop_signal)
-        s->stop_signal = (int)sig;
-    if (s->draining || LIST_EMPTY(&s->conns)) {
-        event_base_loopexit(s->base, NULL);
-        return;
-    }
-    s->draining = 1;
-    evconnlistener_disable(s->listener);
+    struct offload *s = app;
     for (struct conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
         next = LIST_NEXT(c, link);
         c->eof = 1; /* as if each client had sent its FIN */
@@ -274,38 +259,45 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 }
 /* endregion */
 
-static int setup(struct server *s, const struct thread_options *opt)
+static long clients_now(void *app)
 {
-    char want[ADDR_STRLEN];
-    if (!s->inline_work && pool_start(&s->pool, s->base, opt->threads, on_jobs_done, s) != 0)
-        return -1;
-    s->listener = evconnlistener_new_bind(
-        s->base, on_accept, s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        LISTEN_BACKLOG, (const struct sockaddr *)&opt->sin, sizeof opt->sin);
-    if (!s->listener) {
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)&opt->sin, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
-    }
-    if (accept_pause_init(&s->pause, s->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(s->listener, on_accept_error);
-    s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2_locked, s->base);
-    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 ||
-        evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
-        evsignal_add(s->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT/SIGTERM/SIGUSR2");
+    return ((struct offload *)app)->n_conns;
+}
+
+static const struct server_hooks offload_hooks = {.clients = clients_now, .drain = on_drain};
+
+/* The skeleton fits: one loop thread with the listener and the signals. The
+ * pool's threads run no loop at all (pool.c), so there is nothing of the
+ * skeleton for them. evthread_use_pthreads comes first: the base must be
+ * made with locks, because a pool thread calls event_active on it. */
+static int offload_open(struct offload *s, struct thread_options *opt)
+{
+    *s = (struct offload){.inline_work = opt->inline_work};
+    LIST_INIT(&s->conns);
+    opt->server.drain_ms = DRAIN_JOBS_MS;
+    /* region: use_pthreads */
+    /* Before any base exists: bases created from now on get a lock, so a
+     * pool thread may call event_active on the loop's base. */
+    if (evthread_use_pthreads() != 0) {
+        warnx_msg("evthread_use_pthreads failed");
         return -1;
     }
-    return 0;
+    /* endregion */
+    if (server_open(&s->srv, &opt->server, &offload_hooks, s) != 0)
+        return -1;
+    sigset_t old;
+    block_signals(&old); /* the pool threads inherit the mask */
+    int failed =
+        !s->inline_work && pool_start(&s->pool, s->srv.base, opt->threads, on_jobs_done, s) != 0;
+    restore_signals(&old);
+    if (failed)
+        return -1;
+    return server_listen(&s->srv, &opt->sin, on_accept, s);
 }
 
 /* The pool first (stopped, joined), then the jobs and connections, then
  * the loop's own events and base. */
-static void teardown(struct server *s)
+static void offload_close(struct offload *s)
 {
     pool_stop(&s->pool);
     pool_free(&s->pool);
@@ -313,16 +305,7 @@ static void teardown(struct server *s)
         next = LIST_NEXT(c, link);
         conn_free(c);
     }
-    struct event *signals[] = {s->on_sigusr2, s->on_sigterm, s->on_sigint};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        if (signals[i])
-            event_free(signals[i]);
-    accept_pause_free(&s->pause);
-    if (s->listener)
-        evconnlistener_free(s->listener);
-    if (s->base)
-        event_base_free(s->base);
-    libevent_global_shutdown();
+    server_close(&s->srv);
 }
 
 int main(int argc, char **argv)
@@ -331,52 +314,24 @@ int main(int argc, char **argv)
     struct thread_options opt = {0};
     parse_thread_options(argc, argv, "PING at once; HASH n and SLEEP ms in a pool of threads.", 1,
                          &opt);
-    signal(SIGPIPE, SIG_IGN);
-    if (opt.loop.trace)
-        trace_setup_threads();
 
-    /* region: use_pthreads */
-    /* Before any base exists: bases created from now on get a lock, so a
-     * pool thread may call event_active on the loop's base. */
-    if (evthread_use_pthreads() != 0) {
-        warnx_msg("evthread_use_pthreads failed");
+    struct offload s;
+    if (offload_open(&s, &opt) != 0) {
+        offload_close(&s);
         return EXIT_RUNTIME;
     }
-    /* endregion */
-    struct server s = {.inline_work = opt.inline_work};
-    LIST_INIT(&s.conns);
-    s.base = open_event_base(opt.loop.backend);
-    if (!s.base) {
-        warnx_msg("cannot create the event base: %s",
-                  opt.loop.backend ? "that backend is not available here" : "out of memory");
-        return EXIT_RUNTIME;
-    }
-    sigset_t old;
-    block_signals(&old); /* the pool threads inherit the mask */
-    int failed = setup(&s, &opt) != 0;
-    restore_signals(&old);
-    if (failed) {
-        teardown(&s);
-        return EXIT_RUNTIME;
-    }
-    printf("backend: %s\n", event_base_get_method(s.base));
+    server_announce(&s.srv);
     if (s.inline_work)
         printf("slow work: inline, on the loop thread\n");
     else
         printf("slow work: a pool of %ld thread%s\n", opt.threads, opt.threads == 1 ? "" : "s");
-    print_listening(evconnlistener_get_fd(s.listener));
-    if (opt.loop.trace)
-        trace_dump_events_locked(s.base);
 
-    event_base_dispatch(s.base); /* until SIGINT/SIGTERM */
+    server_run(&s.srv); /* until SIGINT/SIGTERM and the drain */
 
-    if (s.stop_signal)
-        printf("caught %s, shutting down\n", s.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    evconnlistener_disable(s.listener);
     long joined = pool_stop(&s.pool);
     printf("joined %ld pool thread%s\n", joined, joined == 1 ? "" : "s");
     printf("answered %lu cheap, %lu slow request%s\n", s.cheap, s.slow, s.slow == 1 ? "" : "s");
-    teardown(&s);
+    offload_close(&s);
     printf("bye\n");
     return EXIT_CLEAN;
 }

@@ -36,12 +36,10 @@ struct rp_thread {
     struct accept_pause pause;
 };
 
-struct server {
-    struct event_base *base; /* the main thread's: signals only */
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
+struct reuseport {
+    struct server srv; /* the main thread's base: signals only (common/server.h) */
     struct rp_thread *threads;
     long n_threads; /* how many worker_setup saw */
-    int stop_signal;
 };
 
 /* In the thread that owns this listener: the connection stays here. */
@@ -50,7 +48,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)peer;
     (void)peerlen;
-    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     worker_add_conn(ctx, fd);
 }
 
@@ -90,33 +88,22 @@ static int listen_reuseport(struct rp_thread *t, struct sockaddr_in *sin)
 }
 /* endregion */
 
-static void on_signal(evutil_socket_t sig, short what, void *ctx)
+static void print_counts(void *app, const char *label)
 {
-    (void)what;
-    struct server *s = ctx;
-    trace_dispatch_locked(sig, "signal", "on_signal");
-    s->stop_signal = (int)sig;
-    event_base_loopexit(s->base, NULL);
-}
-
-static void print_counts(struct server *s)
-{
+    (void)label;
+    const struct reuseport *s = app;
     for (long i = 0; i < s->n_threads; i++)
         print_worker_count(&s->threads[i].worker);
 }
 
-static void on_sigusr1(evutil_socket_t sig, short what, void *ctx)
-{
-    (void)what;
-    struct server *s = ctx;
-    trace_dispatch_locked(sig, "signal", "on_sigusr1");
-    print_counts(s);
-}
+/* SIGUSR1 prints each thread's count; SIGINT/SIGTERM end the main loop at
+ * once (each thread drains itself: stop_threads). */
+static const struct server_hooks reuseport_hooks = {.stats = print_counts};
 
 /* Every thread's base and listener first (here, before any thread runs:
  * pthread_create orders these writes before anything the thread does), then
  * the threads. */
-static int start_threads(struct server *s, long n, struct sockaddr_in *sin, const char *backend)
+static int start_threads(struct reuseport *s, long n, struct sockaddr_in *sin, const char *backend)
 {
     s->threads = calloc((size_t)n, sizeof *s->threads);
     if (!s->threads) {
@@ -140,7 +127,7 @@ static int start_threads(struct server *s, long n, struct sockaddr_in *sin, cons
     return failed ? -1 : 0;
 }
 
-static void stop_threads(struct server *s)
+static void stop_threads(struct reuseport *s)
 {
     for (long i = 0; i < s->n_threads; i++)
         if (s->threads[i].worker.running && worker_push(&s->threads[i].worker, -1, QUEUE_STOP))
@@ -149,22 +136,22 @@ static void stop_threads(struct server *s)
         worker_join(&s->threads[i].worker);
 }
 
-static int setup_signals(struct server *s)
+/* The skeleton fits the main thread: a base with the signals and no
+ * listener of its own (server_open without server_listen). It does not fit
+ * the threads' listeners: each is on a worker's base, with
+ * LEV_OPT_REUSEABLE_PORT, its own pause, and a port the first one chose —
+ * that is this file's lesson, so listen_reuseport shows it by hand. */
+static int reuseport_open(struct reuseport *s, struct thread_options *opt)
 {
-    s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr1 = evsignal_new(s->base, SIGUSR1, on_sigusr1, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, on_sigusr2_locked, s->base);
-    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr1 || !s->on_sigusr2 ||
-        evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
-        evsignal_add(s->on_sigusr1, NULL) != 0 || evsignal_add(s->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT/SIGTERM/SIGUSR1/SIGUSR2");
+    *s = (struct reuseport){0};
+    if (server_open(&s->srv, &opt->server, &reuseport_hooks, s) != 0)
         return -1;
-    }
-    return 0;
+    return start_threads(s, opt->threads, &opt->sin, opt->server.loop.backend);
 }
 
-static void teardown(struct server *s)
+/* In reverse: the threads (stopped, joined), their listeners and bases, then
+ * the main thread's. */
+static void reuseport_close(struct reuseport *s)
 {
     stop_threads(s);
     for (long i = 0; i < s->n_threads; i++) {
@@ -175,13 +162,7 @@ static void teardown(struct server *s)
         worker_free(&t->worker);
     }
     free(s->threads);
-    struct event *signals[] = {s->on_sigusr2, s->on_sigusr1, s->on_sigterm, s->on_sigint};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        if (signals[i])
-            event_free(signals[i]);
-    if (s->base)
-        event_base_free(s->base);
-    libevent_global_shutdown();
+    server_close(&s->srv);
 }
 
 int main(int argc, char **argv)
@@ -190,35 +171,22 @@ int main(int argc, char **argv)
     struct thread_options opt = {0};
     parse_thread_options(argc, argv, "Echo lines; N loops, each its own listener on one port.", 0,
                          &opt);
-    signal(SIGPIPE, SIG_IGN);
-    if (opt.loop.trace)
-        trace_setup_threads();
 
-    struct server s = {0};
-    s.base = open_event_base(opt.loop.backend);
-    if (!s.base) {
-        warnx_msg("cannot create the event base: %s",
-                  opt.loop.backend ? "that backend is not available here" : "out of memory");
+    struct reuseport s;
+    if (reuseport_open(&s, &opt) != 0) {
+        reuseport_close(&s);
         return EXIT_RUNTIME;
     }
-    if (setup_signals(&s) != 0 || start_threads(&s, opt.threads, &opt.sin, opt.loop.backend)) {
-        teardown(&s);
-        return EXIT_RUNTIME;
-    }
-    printf("backend: %s\n", event_base_get_method(s.base));
+    server_announce(&s.srv); /* "backend: ..."; the listeners are the threads' */
     printf("threads: %ld, each with a listener on the port\n", opt.threads);
     print_listening(evconnlistener_get_fd(s.threads[0].listener));
-    if (opt.loop.trace)
-        trace_dump_events_locked(s.base);
 
-    event_base_dispatch(s.base); /* until SIGINT/SIGTERM */
+    server_run(&s.srv); /* until SIGINT/SIGTERM */
 
-    if (s.stop_signal)
-        printf("caught %s, shutting down\n", s.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
     stop_threads(&s);
     printf("joined %ld thread%s\n", s.n_threads, s.n_threads == 1 ? "" : "s");
-    print_counts(&s);
-    teardown(&s);
+    print_counts(&s, "summary");
+    reuseport_close(&s);
     printf("bye\n");
     return EXIT_CLEAN;
 }

@@ -32,14 +32,10 @@
 #include "threads.h"
 
 struct acceptor {
-    struct event_base *base; /* the main thread's: listener and signals */
-    struct evconnlistener *listener;
-    struct accept_pause pause;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
+    struct server srv; /* the main thread's base, listener, signals: common/server.h */
     struct worker *workers;
     long n_workers;   /* how many worker_setup saw (worker_free frees those) */
     long last_thread; /* memcached's last_thread: round-robin */
-    int stop_signal;
 };
 
 /* region: dispatch_conn_new */
@@ -58,38 +54,21 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)peer;
     (void)peerlen;
-    trace_dispatch_locked(evconnlistener_get_fd(listener), "accept", "on_accept");
+    trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     dispatch_conn_new(ctx, fd);
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *ctx)
+static void print_counts(void *app, const char *label)
 {
-    (void)listener;
-    accept_pause_after_error(&((struct acceptor *)ctx)->pause);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *ctx)
-{
-    (void)what;
-    struct acceptor *a = ctx;
-    trace_dispatch_locked(sig, "signal", "on_signal");
-    a->stop_signal = (int)sig;
-    event_base_loopexit(a->base, NULL);
-}
-
-static void print_counts(struct acceptor *a)
-{
+    (void)label;
+    const struct acceptor *a = app;
     for (long i = 0; i < a->n_workers; i++)
         print_worker_count(&a->workers[i]);
 }
 
-static void on_sigusr1(evutil_socket_t sig, short what, void *ctx)
-{
-    (void)what;
-    struct acceptor *a = ctx;
-    trace_dispatch_locked(sig, "signal", "on_sigusr1");
-    print_counts(a);
-}
+/* SIGUSR1 prints each thread's count; SIGINT/SIGTERM end the acceptor's loop
+ * at once (the workers drain themselves: stop_workers). */
+static const struct server_hooks acceptor_hooks = {.stats = print_counts};
 
 /* Each worker its own base, eventfd and queue; then its thread. */
 static int start_workers(struct acceptor *a, long n, const char *backend)
@@ -128,51 +107,27 @@ static void stop_workers(struct acceptor *a)
 }
 /* endregion */
 
-static int setup_acceptor(struct acceptor *a, const struct sockaddr_in *sin)
+/* The skeleton fits the acceptor: its base is an ordinary server's, with the
+ * listener and the signals. The workers' bases are not (worker.c says why):
+ * they are made by worker_setup, before the listener, so that no connection
+ * is accepted before there is a thread to take it. */
+static int acceptor_open(struct acceptor *a, const struct thread_options *opt)
 {
-    char want[ADDR_STRLEN];
-    a->listener = evconnlistener_new_bind(
-        a->base, on_accept, a, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
-    if (!a->listener) {
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)sin, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    *a = (struct acceptor){0};
+    if (server_open(&a->srv, &opt->server, &acceptor_hooks, a) != 0 ||
+        start_workers(a, opt->threads, opt->server.loop.backend) != 0)
         return -1;
-    }
-    if (accept_pause_init(&a->pause, a->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(a->listener, on_accept_error);
-    a->on_sigint = evsignal_new(a->base, SIGINT, on_signal, a);
-    a->on_sigterm = evsignal_new(a->base, SIGTERM, on_signal, a);
-    a->on_sigusr1 = evsignal_new(a->base, SIGUSR1, on_sigusr1, a);
-    a->on_sigusr2 = evsignal_new(a->base, SIGUSR2, on_sigusr2_locked, a->base);
-    if (!a->on_sigint || !a->on_sigterm || !a->on_sigusr1 || !a->on_sigusr2 ||
-        evsignal_add(a->on_sigint, NULL) != 0 || evsignal_add(a->on_sigterm, NULL) != 0 ||
-        evsignal_add(a->on_sigusr1, NULL) != 0 || evsignal_add(a->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot watch SIGINT/SIGTERM/SIGUSR1/SIGUSR2");
-        return -1;
-    }
-    return 0;
+    return server_listen(&a->srv, &opt->sin, on_accept, a);
 }
 
 /* In reverse: the threads first (stopped and joined), then what they used. */
-static void teardown(struct acceptor *a)
+static void acceptor_close(struct acceptor *a)
 {
     stop_workers(a);
     for (long i = 0; i < a->n_workers; i++)
         worker_free(&a->workers[i]);
     free(a->workers);
-    struct event *signals[] = {a->on_sigusr2, a->on_sigusr1, a->on_sigterm, a->on_sigint};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        if (signals[i])
-            event_free(signals[i]);
-    accept_pause_free(&a->pause);
-    if (a->listener)
-        evconnlistener_free(a->listener);
-    if (a->base)
-        event_base_free(a->base);
-    libevent_global_shutdown();
+    server_close(&a->srv);
 }
 
 int main(int argc, char **argv)
@@ -181,37 +136,21 @@ int main(int argc, char **argv)
     struct thread_options opt = {0};
     parse_thread_options(argc, argv, "Echo lines; an acceptor hands connections to N loops.", 0,
                          &opt);
-    signal(SIGPIPE, SIG_IGN);
-    if (opt.loop.trace)
-        trace_setup_threads();
 
-    struct acceptor a = {0};
-    a.base = open_event_base(opt.loop.backend);
-    if (!a.base) {
-        warnx_msg("cannot create the event base: %s",
-                  opt.loop.backend ? "that backend is not available here" : "out of memory");
+    struct acceptor a;
+    if (acceptor_open(&a, &opt) != 0) {
+        acceptor_close(&a);
         return EXIT_RUNTIME;
     }
-    if (start_workers(&a, opt.threads, opt.loop.backend) != 0 ||
-        setup_acceptor(&a, &opt.sin) != 0) {
-        teardown(&a);
-        return EXIT_RUNTIME;
-    }
-    printf("backend: %s\n", event_base_get_method(a.base));
+    server_announce(&a.srv);
     printf("threads: 1 acceptor + %ld worker%s\n", opt.threads, opt.threads == 1 ? "" : "s");
-    print_listening(evconnlistener_get_fd(a.listener));
-    if (opt.loop.trace)
-        trace_dump_events_locked(a.base);
 
-    event_base_dispatch(a.base); /* until SIGINT/SIGTERM */
+    server_run(&a.srv); /* until SIGINT/SIGTERM; then it accepts no more */
 
-    if (a.stop_signal)
-        printf("caught %s, shutting down\n", a.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    evconnlistener_disable(a.listener); /* stop accepting */
     stop_workers(&a);
     printf("joined %ld worker thread%s\n", a.n_workers, a.n_workers == 1 ? "" : "s");
-    print_counts(&a);
-    teardown(&a);
+    print_counts(&a, "summary");
+    acceptor_close(&a);
     printf("bye\n");
     return EXIT_CLEAN;
 }

@@ -69,6 +69,7 @@ stop_and_counts() {
 
 check_threaded() { # N
     start_threaded threaded_echo "$1"
+    wait_for_line "$SERVER_OUT" '^threads: ' 10 # printed just after "listening on"
     grep -qx "threads: 1 acceptor + $1 workers\{0,1\}" "$SERVER_OUT"
     assert_threads "$SERVER_PID" $(($1 + 1))
     load_1000 "$PORT"
@@ -82,6 +83,23 @@ check_threaded() { # N
 @test "threaded_echo --threads 1: 1,000 connections echoed, all on the one worker" { check_threaded 1; }
 @test "threaded_echo --threads 2: 1,000 connections echoed, 500 per worker" { check_threaded 2; }
 @test "threaded_echo --threads 4: 1,000 connections echoed, 250 per worker" { check_threaded 4; }
+
+# common/trace.c prints each line under its own lock: four workers and the
+# acceptor tracing at once (under tsan-test: no race reported), every line whole.
+@test "threaded_echo --trace with 4 workers: every thread traces, each trace line whole" {
+    start_threaded threaded_echo 4 --trace
+    load_1000 "$PORT"
+    stop_and_counts
+    for count in $COUNTS; do assert_equal "$count" 250; done
+    local err=$SERVER_ERR
+    # the acceptor's dispatch line for each connection, and the workers' own
+    assert_equal "$(grep -c ' dispatch  fd [0-9]*  accept -> on_accept$' "$err")" 1000
+    [ "$(grep -c ' dispatch  fd [0-9]*  read -> thread_libevent_process$' "$err")" -gt 0 ]
+    [ "$(grep -c ' dispatch  fd [0-9]*  read -> on_read$' "$err")" -ge 1000 ]
+    # every line one of trace.c's shapes: no two lines run together
+    run grep -Ecv '^ *[0-9]+\.[0-9] ms  (register|detect  |dispatch|libevent|dump    )  |^  |^Inserted events:|^Active events:' "$err"
+    assert_output 0
+}
 
 @test "threaded_echo: SIGINT with clients connected: they see EOF, every thread joined, exit 0" {
     start_threaded threaded_echo 3

@@ -7,8 +7,8 @@
  *                   its CQ_ITEM queue; reuseport_echo gives it a listener of
  *                   its own; both stop it through the same queue.
  *   the options     --port, --threads, --trace, --backend, and offload's
- *                   --inline (threads_cli.c), and --trace made safe to use
- *                   from several threads at once (trace_log_locked).
+ *                   --inline (threads_cli.c). --trace is safe from several
+ *                   threads at once: common's trace.c locks each line.
  *
  * Line echo as in chapter 0: each complete line comes back whole; a line
  * longer than MAX_LINE comes back in MAX_LINE pieces; after the client's FIN
@@ -27,6 +27,7 @@
 #include <event2/util.h>
 
 #include "common.h"
+#include "server.h"
 #include "trace.h"
 
 #define DEFAULT_THREADS 4
@@ -40,27 +41,15 @@
 
 struct thread_options {
     struct sockaddr_in sin;
-    long threads;             /* --threads N: workers (or the pool's size) */
-    int inline_work;          /* --inline (offload only): do slow work on the loop */
-    struct loop_options loop; /* --trace, --backend */
+    long threads;                /* --threads N: workers (or the pool's size) */
+    int inline_work;             /* --inline (offload only): do slow work on the loop */
+    struct server_config server; /* --trace, --backend (no drain, no stats timer) */
 };
 
 /* Fill OPT from the command line; DESCRIPTION goes in --help; WITH_INLINE
  * accepts --inline. Exits 0 on --help, 2 on a bad command line. */
 void parse_thread_options(int argc, char **argv, const char *description, int with_inline,
                           struct thread_options *opt);
-
-/* --trace: libevent's debug log, one line per register/detect/dispatch step.
- * Several threads log at once, and common's trace.c keeps a line being
- * assembled in a static buffer, so the callback takes a mutex around it
- * (ThreadSanitizer found the race when it did not). */
-void trace_setup_threads(void);
-/* trace_dispatch under the same mutex (it, too, flushes that buffer). */
-void trace_dispatch_locked(int fd, const char *why, const char *callback);
-/* trace_dump_events under it too, and the SIGUSR2 callback that calls it
- * (common's trace_on_sigusr2, made safe beside the workers' logging). */
-void trace_dump_events_locked(struct event_base *base);
-void on_sigusr2_locked(evutil_socket_t sig, short what, void *base);
 
 /* "listening on 127.0.0.1:PORT" */
 void print_listening(evutil_socket_t fd);

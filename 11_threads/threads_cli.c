@@ -1,7 +1,8 @@
 /*
  * 11_threads/threads_cli.c — the chores of threads.h: the command line,
- * --trace made thread-safe, the listening line, and the signal mask that
- * keeps signals on the main thread.
+ * the listening line, and the signal mask that keeps signals on the main
+ * thread. (--trace needs nothing here: common's trace.c prints each line
+ * under a lock of its own, so any thread may trace.)
  */
 #include <getopt.h>
 #include <signal.h>
@@ -51,8 +52,8 @@ void parse_thread_options(int argc, char **argv, const char *description, int wi
                 bad_option(argv);
             opt->inline_work = 1;
             break;
-        case 't': opt->loop.trace = 1; break;
-        case 'b': opt->loop.backend = parse_backend_option(optarg); break;
+        case 't': opt->server.loop.trace = 1; break;
+        case 'b': opt->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(description, with_inline); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -60,43 +61,6 @@ void parse_thread_options(int argc, char **argv, const char *description, int wi
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
     parse_ipv4_option(&opt->sin, "--host", host, port);
-}
-
-static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void trace_log_locked(int severity, const char *msg)
-{
-    pthread_mutex_lock(&trace_lock);
-    trace_libevent_log(severity, msg);
-    pthread_mutex_unlock(&trace_lock);
-}
-
-void trace_dispatch_locked(int fd, const char *why, const char *callback)
-{
-    pthread_mutex_lock(&trace_lock);
-    trace_dispatch(fd, why, callback);
-    pthread_mutex_unlock(&trace_lock);
-}
-
-void trace_dump_events_locked(struct event_base *base)
-{
-    pthread_mutex_lock(&trace_lock);
-    trace_dump_events(base);
-    pthread_mutex_unlock(&trace_lock);
-}
-
-void on_sigusr2_locked(evutil_socket_t sig, short what, void *base)
-{
-    (void)sig;
-    (void)what;
-    trace_dump_events_locked(base);
-}
-
-void trace_setup_threads(void)
-{
-    trace_enable();
-    event_enable_debug_logging(EVENT_DBG_ALL);
-    event_set_log_callback(trace_log_locked);
 }
 
 void print_listening(evutil_socket_t fd)

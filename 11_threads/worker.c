@@ -19,6 +19,14 @@
  *
  * Watch for: no libevent call here is made on another thread's base, which
  * is why this file needs no evthread_use_pthreads (offload.c does).
+ *
+ * Why a worker's base is made here and not by common/server.h's server_open
+ * (which the main thread's base uses): the skeleton's base is a process's
+ * one server — it takes the signals (here blocked, they go to the main
+ * thread), has no EVENT_BASE_FLAG_NOLOCK, and its server_close ends with
+ * libevent_global_shutdown, which must run once, after every thread. A
+ * worker's base is this chapter's lesson: one per thread, lock-free, stopped
+ * by a queue item rather than a signal.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -112,7 +120,7 @@ static void echo_lines(struct bufferevent *bev, int at_eof)
 static void on_read(struct bufferevent *bev, void *ctx)
 {
     (void)ctx;
-    trace_dispatch_locked(bufferevent_getfd(bev), "read", "on_read");
+    trace_dispatch(bufferevent_getfd(bev), "read", "on_read");
     echo_lines(bev, 0);
     if (evbuffer_get_length(bufferevent_get_output(bev)) >= MAX_PENDING_OUTPUT)
         bufferevent_disable(bev, EV_READ); /* backpressure: see on_write */
@@ -121,7 +129,7 @@ static void on_read(struct bufferevent *bev, void *ctx)
 static void on_write(struct bufferevent *bev, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch_locked(bufferevent_getfd(bev), "write", "on_write");
+    trace_dispatch(bufferevent_getfd(bev), "write", "on_write");
     if (c->closing)
         conn_free(c);
     else
@@ -131,7 +139,7 @@ static void on_write(struct bufferevent *bev, void *ctx)
 static void on_conn_event(struct bufferevent *bev, short what, void *ctx)
 {
     struct conn *c = ctx;
-    trace_dispatch_locked(bufferevent_getfd(bev), "event", "on_conn_event");
+    trace_dispatch(bufferevent_getfd(bev), "event", "on_conn_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
         echo_lines(bev, 1);
         if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
@@ -194,7 +202,7 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct worker *w = arg;
-    trace_dispatch_locked(-1, "timer", "on_drain_deadline");
+    trace_dispatch(-1, "timer", "on_drain_deadline");
     event_base_loopexit(w->base, NULL); /* worker_main closes the rest */
 }
 
@@ -204,7 +212,7 @@ static void thread_libevent_process(evutil_socket_t fd, short which, void *arg)
 {
     (void)which;
     struct worker *w = arg;
-    trace_dispatch_locked(fd, "read", "thread_libevent_process");
+    trace_dispatch(fd, "read", "thread_libevent_process");
     uint64_t pushed;
     if (read(fd, &pushed, sizeof pushed) != sizeof pushed)
         return; /* nothing new (another wake-up already took it) */

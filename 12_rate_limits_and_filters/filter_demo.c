@@ -20,7 +20,6 @@
  * Watch for: a line is echoed only once its newline arrives.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,17 +31,17 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "server.h"
 #include "trace.h"
 
 #define DEFAULT_PORT 8093
 #define MAX_LINE 65536 /* a longer line is numbered in pieces of this size */
 #define HIGH 262144    /* stop reading while this much waits to be sent */
-#define LISTEN_BACKLOG 128
 
-struct server;
+struct filter_demo;
 struct client {
     LIST_ENTRY(client) next;
-    struct server *s;
+    struct filter_demo *s;
     struct bufferevent *bev;   /* the filter: what our callbacks see */
     struct evbuffer *sending;  /* the underlying socket bev's output */
     struct event *close_later; /* frees the conn once everything is sent */
@@ -50,11 +49,8 @@ struct client {
     int closing;               /* the client has finished; send, then close */
 };
 
-struct server {
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause;
-    struct event *on_sigint, *on_sigterm, *on_sigusr2;
+struct filter_demo {
+    struct server srv; /* base, listener, signals: common/server.h */
     LIST_HEAD(client_list, client) clients;
     long conns_total;
 };
@@ -156,10 +152,10 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
                       int salen, void *arg)
 {
     (void)sa, (void)salen;
-    struct server *s = arg;
+    struct filter_demo *s = arg;
     trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct client *c = calloc(1, sizeof *c);
-    struct bufferevent *sock = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *sock = bufferevent_socket_new(s->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c || !sock) {
         warnx_msg("cannot take a connection: out of memory");
         free(c);
@@ -175,7 +171,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
      * frees the socket bev too (BEV_OPT_CLOSE_ON_FREE). */
     c->bev = bufferevent_filter_new(sock, number_lines, NULL, BEV_OPT_CLOSE_ON_FREE, NULL, c);
     /* endregion */
-    c->close_later = evtimer_new(s->base, on_close_later, c);
+    c->close_later = evtimer_new(s->srv.base, on_close_later, c);
     if (!c->bev || !c->close_later) {
         warnx_msg("cannot layer a filter on a connection: out of memory");
         if (c->bev)
@@ -197,20 +193,6 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     }
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *arg)
-{
-    (void)listener;
-    accept_pause_after_error(&((struct server *)arg)->pause);
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    trace_dispatch(sig, "signal", "on_signal");
-    printf("shutdown: caught %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopexit(((struct server *)arg)->base, NULL);
-}
-
 static void usage(void)
 {
     printf("usage: %s [options]\n"
@@ -222,7 +204,7 @@ static void usage(void)
            prog_name(), DEFAULT_PORT);
 }
 
-static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct loop_options *loop)
+static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct server_config *cfg)
 {
     static const struct option options[] = {
         {"port", required_argument, NULL, 'p'},
@@ -235,8 +217,8 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct lo
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port_option("--port", optarg); break;
-        case 't': loop->trace = 1; break;
-        case 'b': loop->backend = parse_backend_option(optarg); break;
+        case 't': cfg->loop.trace = 1; break;
+        case 'b': cfg->loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -246,84 +228,43 @@ static void parse_args(int argc, char **argv, struct sockaddr_in *sin, struct lo
     parse_ipv4_option(sin, "--port", "127.0.0.1", port);
 }
 
-static void server_close(struct server *s)
+/* ---- opening and closing ------------------------------------------------------ */
+
+/* No hooks: SIGINT/SIGTERM leave at once, SIGUSR2 shows what is registered. */
+static int filter_open(struct filter_demo *s, const struct server_config *cfg,
+                       const struct sockaddr_in *sin)
+{
+    *s = (struct filter_demo){0};
+    LIST_INIT(&s->clients);
+    return server_open(&s->srv, cfg, NULL, s) == 0 && server_listen(&s->srv, sin, on_accept, s) == 0
+               ? 0
+               : -1;
+}
+
+/* Newest first; safe on a half-made server. */
+static void filter_close(struct filter_demo *s)
 {
     for (struct client *c = LIST_FIRST(&s->clients), *next; c; c = next) {
         next = LIST_NEXT(c, next);
         conn_free(c);
     }
-    struct event *events[] = {s->on_sigusr2, s->on_sigterm, s->on_sigint};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    accept_pause_free(&s->pause);
-    if (s->listener)
-        evconnlistener_free(s->listener);
-    if (s->base)
-        event_base_free(s->base);
-    libevent_global_shutdown();
-}
-
-static int server_open(struct server *s, const struct sockaddr_in *sin, const char *backend)
-{
-    s->base = open_event_base(backend);
-    if (!s->base) {
-        warnx_msg("cannot create the event base: %s",
-                  backend ? "that backend is not available here" : "out of memory");
-        return -1;
-    }
-    s->listener =
-        evconnlistener_new_bind(s->base, on_accept, s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                LISTEN_BACKLOG, (const struct sockaddr *)sin, sizeof *sin);
-    if (!s->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)sin, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
-    }
-    if (accept_pause_init(&s->pause, s->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(s->listener, on_accept_error);
-    s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
-    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr2 || evsignal_add(s->on_sigint, NULL) ||
-        evsignal_add(s->on_sigterm, NULL) || evsignal_add(s->on_sigusr2, NULL)) {
-        warnx_msg("cannot create or add the signal events");
-        return -1;
-    }
-    return 0;
+    server_close(&s->srv);
 }
 
 int main(int argc, char **argv)
 {
     common_init(argv[0]);
     struct sockaddr_in sin;
-    struct loop_options loop = {0};
-    parse_args(argc, argv, &sin, &loop);
-    signal(SIGPIPE, SIG_IGN);
+    struct server_config cfg = {0};
+    parse_args(argc, argv, &sin, &cfg);
 
-    struct server s = {0};
-    LIST_INIT(&s.clients);
-    if (loop.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    if (server_open(&s, &sin, loop.backend) != 0) {
-        server_close(&s);
+    struct filter_demo s;
+    if (filter_open(&s, &cfg, &sin) != 0) {
+        filter_close(&s);
         return EXIT_RUNTIME;
     }
-    char bound[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(s.base));
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(s.listener), bound, sizeof bound));
-    if (loop.trace)
-        trace_dump_events(s.base);
-
-    event_base_dispatch(s.base);
-
-    server_close(&s);
+    server_announce(&s.srv);
+    server_run(&s.srv); /* until SIGINT/SIGTERM */
+    filter_close(&s);
     return EXIT_CLEAN;
 }

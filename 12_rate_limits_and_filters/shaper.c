@@ -21,7 +21,6 @@
  * client that stops reading leaves "queued" at no more than 64 KiB.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,6 @@
 #define DEFAULT_TICK_MS 50
 #define CHUNK 16384           /* bytes added to an output buffer at a time */
 #define QUEUE_MAX (4 * CHUNK) /* a connection's output buffer never holds more */
-#define LISTEN_BACKLOG 1024
 
 static char pattern[CHUNK]; /* the stream: "0123456789abcdef..." repeated */
 
@@ -98,7 +96,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     struct shaper *s = arg;
     trace_dispatch(evconnlistener_get_fd(listener), "accept", "on_accept");
     struct conn *c = calloc(1, sizeof *c);
-    struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(s->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c || !bev) {
         warnx_msg("cannot take a connection: out of memory");
         free(c);
@@ -126,18 +124,13 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     }
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *arg)
-{
-    (void)listener;
-    accept_pause_after_error(&((struct shaper *)arg)->pause);
-}
-
-/* ---- stats and signals -------------------------------------------------------- */
+/* ---- stats ------------------------------------------------------------------------ */
 
 /* region: stats */
 /* Sent = what we added minus what still waits in the output buffer. */
-static void print_stats(struct shaper *s, const char *label)
+static void print_stats(void *app, const char *label)
 {
+    const struct shaper *s = app;
     double now = elapsed_ms();
     uint64_t total = 0;
     for (const struct conn *c = LIST_FIRST(&s->conns); c; c = LIST_NEXT(c, next)) {
@@ -155,18 +148,9 @@ static void print_stats(struct shaper *s, const char *label)
 }
 /* endregion */
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct shaper *s = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1) {
-        print_stats(s, "stats");
-        return;
-    }
-    printf("shutdown: caught %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    event_base_loopexit(s->base, NULL);
-}
+/* SIGUSR1 prints the stats; SIGINT/SIGTERM leave at once (no drain: the
+ * stream never ends, so there is nothing to wait for). */
+static const struct server_hooks shaper_hooks = {.stats = print_stats};
 
 /* ---- command line --------------------------------------------------------------- */
 
@@ -218,8 +202,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             o->tick_ms = parse_long_option("--tick-ms", optarg, 1, 60000);
             break;
         case 'm': o->min_share = parse_long_option("--min-share", optarg, 1, max); break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -233,40 +217,17 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->listen_addr, "--port", "127.0.0.1", port);
 }
 
-/* ---- setting up and tearing down ---------------------------------------------------- */
+/* ---- opening and closing ------------------------------------------------------------ */
 
-static int listen_for_clients(struct shaper *s)
+static int shaper_open(struct shaper *s, const struct options *o)
 {
-    const struct sockaddr_in *addr = &s->opt->listen_addr;
-    s->listener =
-        evconnlistener_new_bind(s->base, on_accept, s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-                                LISTEN_BACKLOG, (const struct sockaddr *)addr, sizeof *addr);
-    if (!s->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)addr, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    *s = (struct shaper){.opt = o};
+    LIST_INIT(&s->conns);
+    shares_create(s); /* before anything else: a refused value exits 2 */
+    if (server_open(&s->srv, &o->server, &shaper_hooks, s) != 0 ||
+        server_listen(&s->srv, &o->listen_addr, on_accept, s) != 0)
         return -1;
-    }
-    if (accept_pause_init(&s->pause, s->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(s->listener, on_accept_error);
-    return 0;
-}
-
-static int add_signals(struct shaper *s)
-{
-    s->on_sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    s->on_sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    s->on_sigusr1 = evsignal_new(s->base, SIGUSR1, on_signal, s);
-    s->on_sigusr2 = evsignal_new(s->base, SIGUSR2, trace_on_sigusr2, s->base);
-    if (!s->on_sigint || !s->on_sigterm || !s->on_sigusr1 || !s->on_sigusr2 ||
-        evsignal_add(s->on_sigint, NULL) != 0 || evsignal_add(s->on_sigterm, NULL) != 0 ||
-        evsignal_add(s->on_sigusr1, NULL) != 0 || evsignal_add(s->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot create or add the signal events");
-        return -1;
-    }
-    return 0;
+    return shares_open_group(s);
 }
 
 /* Newest first; safe on a half-made shaper. */
@@ -277,16 +238,7 @@ static void shaper_close(struct shaper *s)
         conn_free(c);
     }
     shares_free(s);
-    struct event *events[] = {s->on_sigusr2, s->on_sigusr1, s->on_sigterm, s->on_sigint};
-    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
-        if (events[i])
-            event_free(events[i]);
-    accept_pause_free(&s->pause);
-    if (s->listener)
-        evconnlistener_free(s->listener);
-    if (s->base)
-        event_base_free(s->base);
-    libevent_global_shutdown();
+    server_close(&s->srv);
 }
 
 int main(int argc, char **argv)
@@ -294,39 +246,18 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill the server */
     for (size_t i = 0; i < sizeof pattern; i++)
         pattern[i] = "0123456789abcdef"[i % 16];
 
-    struct shaper s = {.opt = &o};
-    LIST_INIT(&s.conns);
-    shares_create(&s); /* before anything else: a refused value exits 2 */
-    if (o.loop.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    s.base = open_event_base(o.loop.backend);
-    if (!s.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
+    struct shaper s;
+    if (shaper_open(&s, &o) != 0) {
         shaper_close(&s);
         return EXIT_RUNTIME;
     }
-    if (shares_open_group(&s) != 0 || listen_for_clients(&s) != 0 || add_signals(&s) != 0) {
-        shaper_close(&s);
-        return EXIT_RUNTIME;
-    }
-
-    char bound[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(s.base));
+    server_announce(&s.srv);
     shares_describe(&s, "limits");
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(s.listener), bound, sizeof bound));
-    if (o.loop.trace)
-        trace_dump_events(s.base);
 
-    event_base_dispatch(s.base);
+    server_run(&s.srv); /* until SIGINT/SIGTERM */
 
     print_stats(&s, "summary");
     shaper_close(&s);

@@ -2,7 +2,7 @@
  * 12_rate_limits_and_filters/shaper.h — what shaper.c (the server) and
  * shares.c (the token buckets) share: the options, one connection, the server.
  *
- * shaper.c wires the server: options, listener, signals, stats.
+ * shaper.c wires the server (options, stats) on common/server.h's skeleton.
  * shares.c holds the lesson: a token bucket per connection
  * (ev_token_bucket_cfg_new + bufferevent_set_rate_limit), libevent's group
  * (bufferevent_rate_limit_group_new), and our own equal share (--fair).
@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "server.h"
 #include "trace.h"
 
 struct options {
@@ -29,7 +30,7 @@ struct options {
     long tick_ms;    /* --tick-ms: how often the buckets are refilled */
     long min_share;  /* --min-share: libevent group's smallest grant (-1: its default) */
     int fair;        /* --fair: split --group-rate ourselves, in equal shares */
-    struct loop_options loop;
+    struct server_config server; /* --trace, --backend (no drain, no stats timer) */
 };
 
 struct conn {
@@ -45,10 +46,7 @@ struct conn {
 
 struct shaper {
     const struct options *opt;
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause;
-    struct event *on_sigint, *on_sigterm, *on_sigusr1, *on_sigusr2;
+    struct server srv; /* base, listener, signals: common/server.h */
     LIST_HEAD(conn_list, conn) conns;
     long n_conns, conns_total;
     /* shares.c's buckets */

@@ -80,7 +80,7 @@ int shares_open_group(struct shaper *s)
     if (!s->group_cfg || s->opt->fair)
         return 0; /* no group, or --fair: our shares are made as connections come and go */
     /* region: group */
-    s->group = bufferevent_rate_limit_group_new(s->base, s->group_cfg);
+    s->group = bufferevent_rate_limit_group_new(s->srv.base, s->group_cfg);
     if (!s->group) {
         warnx_msg("cannot create the rate-limit group: out of memory");
         return -1;

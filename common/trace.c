@@ -22,11 +22,17 @@
  * "libevent". Warnings and errors are never dropped: they are what libevent
  * would have printed itself, tagged "libevent" and without addresses.
  * libevent's event_add message does not say EV_PERSIST, so neither do we.
+ *
+ * Threads (chapter 11): several loops may trace at once, and the line being
+ * assembled (pending) is shared, so each trace line is printed under one
+ * mutex. It is taken only when tracing is on: without --trace libevent never
+ * calls trace_libevent_log, and trace_dispatch returns before locking.
  */
 #define _GNU_SOURCE /* sigabbrev_np: "HUP" for SIGHUP */
 #include "trace.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -50,6 +56,8 @@ static void *signal_events[MAX_SIGNAL_EVENTS];
  * duration: hold the first line until then, to print one line. */
 static char pending[LINE_MAX_LEN];
 static double pending_ms;
+/* Guards pending, signal_events and stderr's lines: one lock per trace line. */
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *parse_backend_option(const char *text)
 {
@@ -211,7 +219,7 @@ static const char *event_subject(void *ev, int fd, int forget, char *buf)
 /* sscanf reads libevent's own messages, whose numbers libevent printed with
  * %d: they cannot overflow, which is what cert-err34-c guards against. */
 // NOLINTBEGIN(cert-err34-c)
-void trace_libevent_log(int severity, const char *msg)
+static void log_message(int severity, const char *msg)
 {
     char text[LINE_MAX_LEN], word[32], subject[SUBJECT_LEN];
     void *ev = NULL;
@@ -259,22 +267,34 @@ void trace_libevent_log(int severity, const char *msg)
 }
 // NOLINTEND(cert-err34-c)
 
+void trace_libevent_log(int severity, const char *msg)
+{
+    pthread_mutex_lock(&trace_lock);
+    log_message(severity, msg);
+    pthread_mutex_unlock(&trace_lock);
+}
+
 void trace_dispatch(int fd, const char *why, const char *callback)
 {
     char subject[SUBJECT_LEN], text[LINE_MAX_LEN];
     if (!tracing)
-        return;
-    flush_pending();
+        return; /* --trace off: no lock, nothing to do */
     if (strcmp(why, "signal") == 0)
         snprintf(text, sizeof text, "%s -> %s", signal_subject(fd, subject), callback);
     else if (fd < 0)
         snprintf(text, sizeof text, "timer  %s -> %s", why, callback);
     else
         snprintf(text, sizeof text, "fd %d  %s -> %s", fd, why, callback);
+    pthread_mutex_lock(&trace_lock);
+    flush_pending();
     print_line(elapsed_ms(), "dispatch", text);
+    pthread_mutex_unlock(&trace_lock);
 }
 
-/* The memory stream of trace_dump_begin: where it keeps the text. */
+/* The memory stream of trace_dump_begin: where it keeps the text. One dump at
+ * a time (the thread that handles SIGUSR2); its printing takes the lock, the
+ * dump itself does not (event_base_dump_events takes the base's lock, and a
+ * thread holding that may be waiting for ours to log). */
 static char *dump_text;
 static size_t dump_len;
 
@@ -289,9 +309,11 @@ void trace_dump_end(FILE *dump)
     if (dump == stderr)
         return;
     fclose(dump); /* sets dump_text */
+    pthread_mutex_lock(&trace_lock);
     flush_pending();
     print_line(elapsed_ms(), "dump", "event_base_dump_events: what is registered now");
     put_without_addresses(dump_text, stderr);
+    pthread_mutex_unlock(&trace_lock);
     free(dump_text);
     dump_text = NULL;
 }

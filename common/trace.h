@@ -14,6 +14,8 @@
  * trace_dispatch(fd, "read", "on_read"); it prints nothing unless trace_enable()
  * was called. Also here: the --backend option's check, the event base it asks
  * for, and a way to print event_base_dump_events() without its pointers.
+ * Any thread may trace (chapter 11): each line is printed under one lock,
+ * taken only when tracing is on.
  */
 #ifndef WORKBOOK_TRACE_H
 #define WORKBOOK_TRACE_H
