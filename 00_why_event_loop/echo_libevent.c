@@ -1,11 +1,15 @@
 /*
  * 00_why_event_loop/echo_libevent.c — design 5 of 5: echo_epoll.c's loop, with
- * libevent doing the chores: evconnlistener accepts; a bufferevent per client
- * reads into its input evbuffer, writes its output as the socket takes it
- * (partial writes, EAGAIN) and asks for EPOLLOUT only while output waits;
- * evsignal makes SIGINT/SIGTERM events. Ours: the protocol and a connection's
- * end. Later chapters add running out of descriptors (1) and clients that
- * never read (5). Run: make chapter0, then nc 127.0.0.1 8000 (docs/00-why-event-loop.md).
+ * libevent doing the chores:
+ *   evconnlistener  socket, bind, listen; accept() when a client arrives
+ *   bufferevent     per client: reads into an input evbuffer, writes its output
+ *                   as the socket takes it (partial writes, EAGAIN), asks for
+ *                   EPOLLOUT only while output waits
+ *   evsignal        SIGINT and SIGTERM as events
+ * Ours: the protocol (echo_lines) and a connection's end. Later chapters add
+ * running out of descriptors (1) and a client that never reads (1 and 5).
+ * Run it: make chapter0, then nc 127.0.0.1 8000; --trace shows each step.
+ * Read docs/00-why-event-loop.md beside this file.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -121,8 +125,10 @@ static void on_signal(evutil_socket_t sig, short what, void *base)
 /* Free what main made, in reverse (after a failure, some is missing). */
 static int teardown(struct server *s, int status)
 {
-    while (!LIST_EMPTY(&s->conns))
-        conn_free(LIST_FIRST(&s->conns));
+    for (struct conn *c = LIST_FIRST(&s->conns), *next; c; c = next) {
+        next = LIST_NEXT(c, link);
+        conn_free(c);
+    }
     if (s->on_sigterm)
         event_free(s->on_sigterm);
     if (s->on_sigint)
