@@ -13,6 +13,8 @@
 #     packages it needs besides libevent (NN_name_PKGS) and other libraries
 #     (NN_name_LDLIBS), and adds its own `## ` help lines;
 #   - NN_name/*.bats are its tests (`make test-chapterN`).
+# tools/ holds programs that are not a lesson (chapter 0's load generator),
+# built the same way: tools/loadgen.c -> build/tools/loadgen.
 # docs/adding-a-chapter.md walks through adding one.
 #
 # O=DIR/ puts binaries and objects under DIR instead of build/ (DIR/01_listener/
@@ -27,7 +29,7 @@ O        ?= build/
 export WORKBOOK_BIN := $(abspath $(O))
 
 CHAPTERS     := $(patsubst %/,%,$(sort $(wildcard [0-9][0-9]_*/)))
-C_SOURCES    := $(foreach c,$(CHAPTERS),$(wildcard $(c)/*.c))
+C_SOURCES    := $(foreach c,$(CHAPTERS) tools,$(wildcard $(c)/*.c))
 MAIN_RE      := ^(int )?main[(]
 MAIN_SOURCES := $(shell grep -lE '$(MAIN_RE)' $(C_SOURCES) /dev/null)
 PART_SOURCES := $(filter-out $(MAIN_SOURCES),$(C_SOURCES))
@@ -151,7 +153,7 @@ memcheck: all
 ## lint                 clang-format, cppcheck and clang-tidy on every C file; shellcheck and pyflakes on the shell and Python
 lint:
 	@scripts/deps.sh lint
-	clang-format --dry-run -Werror $(ALL_C_FILES) $(wildcard common/*.h $(addsuffix /*.h,$(CHAPTERS)))
+	clang-format --dry-run -Werror $(ALL_C_FILES) $(wildcard common/*.h tools/*.h $(addsuffix /*.h,$(CHAPTERS)))
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 -q --std=c11 \
 		-Icommon -D_DEFAULT_SOURCE $(ALL_C_FILES)
 	clang-tidy -quiet $(ALL_C_FILES) -- $(LINT_FLAGS)

@@ -1,8 +1,10 @@
 # 00_why_event_loop/chapter.mk — chapter 0's entry in the Makefile: the
 # libevent echo server as its demo, and the five-way benchmark.
 
-# Every program the page runs is built here, not only the demo's server.
-CH0_PROGRAMS := $(addprefix $(O)00_why_event_loop/,echo_iterative echo_fork echo_threads echo_epoll echo_libevent loadgen)
+# Every program the page runs is built here, not only the demo's server: the
+# five servers, and the load generator (a tool, not a lesson: tools/loadgen.c).
+CH0_PROGRAMS := $(addprefix $(O)00_why_event_loop/,echo_iterative echo_fork echo_threads echo_epoll echo_libevent) \
+	$(O)tools/loadgen
 
 ## chapter0             build chapter 0 (all five servers and loadgen) and run the libevent echo server on 127.0.0.1:8000 (PORT=N for another)
 chapter0: PORT ?= 8000
@@ -16,5 +18,5 @@ bench-why: $(CH0_PROGRAMS)
 
 ## demo0                classroom mode: chapter 0 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo0: export DEMO_TRACE ?= --trace
-demo0: $(O)00_why_event_loop/echo_iterative $(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
+demo0: $(O)00_why_event_loop/echo_iterative $(O)00_why_event_loop/echo_libevent $(O)tools/loadgen
 	@scripts/classroom/demo.sh 0

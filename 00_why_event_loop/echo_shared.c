@@ -82,9 +82,15 @@ void parse_libevent_server_args(int argc, char **argv, const char *description,
 
 /* ---- the listening socket ------------------------------------------------ */
 
-int listen_tcp(const struct sockaddr_in *sin)
+void warn_cannot_listen(const struct sockaddr_in *sin, const char *why)
 {
     char want[ADDR_STRLEN];
+    warnx_msg("cannot listen on %s: %s",
+              format_addr((const struct sockaddr *)sin, want, sizeof want), why);
+}
+
+int listen_tcp(const struct sockaddr_in *sin)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         warnx_msg("socket: %s", strerror(errno));
@@ -95,8 +101,7 @@ int listen_tcp(const struct sockaddr_in *sin)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)sin, sizeof *sin) != 0 ||
         listen(fd, LISTEN_BACKLOG) != 0) {
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)sin, want, sizeof want), strerror(errno));
+        warn_cannot_listen(sin, strerror(errno));
         close(fd);
         return -1;
     }

@@ -36,6 +36,8 @@ void parse_libevent_server_args(int argc, char **argv, const char *description,
 /* socket + bind + listen on SIN, with plain system calls. Returns the
  * listening descriptor, or -1 after printing "prog: cannot listen on ...". */
 int listen_tcp(const struct sockaddr_in *sin);
+/* "prog: cannot listen on 127.0.0.1:PORT: WHY" (listen_tcp's, echo_libevent's). */
+void warn_cannot_listen(const struct sockaddr_in *sin, const char *why);
 /* "listening on 127.0.0.1:PORT": the line the tests and scripts wait for. */
 void print_listening(int listen_fd);
 

@@ -7,7 +7,7 @@
 load ../tests/helpers
 
 setup() {
-    LOADGEN=$(bin 00_why_event_loop/loadgen)
+    LOADGEN=$(bin tools/loadgen)
 }
 
 start_echo() { # start_echo NAME: start that server on a free port

@@ -51,7 +51,7 @@ stop() { # stop PID
 one() {
     local before after out
     before=$(cpu_ticks "$SRV_PID")
-    out=$("$bin/00_why_event_loop/loadgen" --port "$SRV_PORT" --connections "$conns" \
+    out=$("$bin/tools/loadgen" --port "$SRV_PORT" --connections "$conns" \
         --lines "$lines" --bytes 64)
     after=$(cpu_ticks "$SRV_PID")
     grep -q '^errors 0$' <<<"$out" || { echo "$1: loadgen: $out" >&2; exit 1; }

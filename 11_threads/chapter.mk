@@ -9,7 +9,7 @@
 ## chapter11            build chapter 11 and run threaded_echo --threads 4 on 127.0.0.1:8011 (PORT=N for another)
 chapter11: PORT ?= 8011
 chapter11: $(O)11_threads/threaded_echo
-	@echo "try: nc 127.0.0.1 $(PORT); build/00_why_event_loop/loadgen --port $(PORT) --connections 1000; kill -USR1 PID for the per-thread counts (Ctrl-C here stops it)"
+	@echo "try: nc 127.0.0.1 $(PORT); build/tools/loadgen --port $(PORT) --connections 1000; kill -USR1 PID for the per-thread counts (Ctrl-C here stops it)"
 	@scripts/demo/run-demo.sh $(O)11_threads/threaded_echo --threads 4 --port $(PORT)
 
 # ThreadSanitizer: the chapter's programs (and loadgen, which its tests
@@ -17,7 +17,7 @@ chapter11: $(O)11_threads/threaded_echo
 # chapter's tests run against them. A race makes the program exit 66, and
 # threads.bats fails a test whose server printed a ThreadSanitizer report.
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
-TSAN_PROGRAMS = $(filter $(O)11_threads/%,$(PROGRAMS)) $(O)00_why_event_loop/loadgen
+TSAN_PROGRAMS = $(filter $(O)11_threads/%,$(PROGRAMS)) $(O)tools/loadgen
 .PHONY: tsan-test tsan-programs
 ## tsan-test            chapter 11's programs built with ThreadSanitizer (build/tsan), its tests run on them
 tsan-test:
@@ -32,10 +32,10 @@ tsan-programs: $(TSAN_PROGRAMS)
 
 ## bench-chapter11      echo throughput and CPU per request at 1, 2, 4 threads (both designs vs chapter 0), offload's PING latency
 bench-chapter11: $(addprefix $(O)11_threads/,threaded_echo reuseport_echo offload) \
-		$(O)00_why_event_loop/echo_libevent $(O)00_why_event_loop/loadgen
+		$(O)00_why_event_loop/echo_libevent $(O)tools/loadgen
 	@11_threads/bench.sh
 
 ## demo11               classroom mode: chapter 11 as a short lesson in tmux (docs/teaching.md; DEMO_AUTO=1 plays it)
 demo11: export DEMO_TRACE ?= --trace
-demo11: $(addprefix $(O)11_threads/,threaded_echo offload) $(O)00_why_event_loop/loadgen
+demo11: $(addprefix $(O)11_threads/,threaded_echo offload) $(O)tools/loadgen
 	@scripts/classroom/demo.sh 11

@@ -15,7 +15,7 @@
  * and the other listeners bind that port.
  *
  * Run it:  build/11_threads/reuseport_echo --threads 4 --port 8012
- * Poke it: build/00_why_event_loop/loadgen --port 8012 --connections 1000, then
+ * Poke it: build/tools/loadgen --port 8012 --connections 1000, then
  *          kill -USR1 PID: "thread 0: 243 connections" ...
  * Watch for: ss -ltn shows N listening sockets on the one port.
  */

@@ -12,7 +12,7 @@ load ../tests/helpers
 load ../tests/walkthrough # doc_block, assert_transcript: the page's "what you should see"
 
 setup() {
-    LOADGEN=$(bin 00_why_event_loop/loadgen)
+    LOADGEN=$(bin tools/loadgen)
     PINGER=$BATS_TEST_DIRNAME/pinger.py
 }
 

@@ -29,8 +29,9 @@ EOF
     # every program the page runs after `make chapter0` is one of its prerequisites
     prereqs=$(make --no-print-directory -C "$WORKBOOK_ROOT" -pn chapter0 2>/dev/null </dev/null |
         sed -n 's/^chapter0: *//p' | tr ' ' '\n')
-    for p in echo_iterative echo_fork echo_threads echo_epoll echo_libevent loadgen; do
-        grep -qx "build/00_why_event_loop/$p" <<<"$prereqs" || fail "make chapter0 does not build $p: $prereqs"
+    for p in 00_why_event_loop/echo_iterative 00_why_event_loop/echo_fork 00_why_event_loop/echo_threads \
+        00_why_event_loop/echo_epoll 00_why_event_loop/echo_libevent tools/loadgen; do
+        grep -qx "build/$p" <<<"$prereqs" || fail "make chapter0 does not build $p: $prereqs"
     done
 }
 
@@ -61,7 +62,7 @@ EOF
 
 @test "chapter 0: loadgen's report has the page's shape; echo_fork's parent (pgrep -o) has a child per client" {
     start_server echo "$(bin 00_why_event_loop/echo_libevent)" --port 0
-    "$(bin 00_why_event_loop/loadgen)" --port "$PORT" --connections 100 --lines 100 >"$BATS_TEST_TMPDIR/lg.out" 2>&1 ||
+    "$(bin tools/loadgen)" --port "$PORT" --connections 100 --lines 100 >"$BATS_TEST_TMPDIR/lg.out" 2>&1 ||
         fail "loadgen failed: $(cat "$BATS_TEST_TMPDIR/lg.out")"
     assert_transcript 00-why-event-loop.md chapter0-loadgen "$BATS_TEST_TMPDIR/lg.out" "$PORT" 8000
 

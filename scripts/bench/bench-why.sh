@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-why.sh — chapter 0's benchmark: the same line-echo server five ways
 # (iterative, fork, threads, raw epoll, libevent), each against 1, 10, 100,
-# 1,000 and 10,000 concurrent connections of build/00_why_event_loop/loadgen, in
+# 1,000 and 10,000 concurrent connections of build/tools/loadgen, in
 # one run on one machine. Per cell: throughput, p50/p99 latency, errors, the
 # server's memory holding N idle clients (total and per connection), its
 # tasks (processes + threads) and its context switches per request. Then the
@@ -31,6 +31,7 @@ cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 bin=${WORKBOOK_BIN:-build}/00_why_event_loop
+tools=${WORKBOOK_BIN:-build}/tools
 NS=${NS:-"1 10 100 1000 10000"}
 SERVERS=${SERVERS:-"iterative fork threads epoll libevent"}
 REQUESTS=${REQUESTS:-20000}
@@ -182,14 +183,14 @@ cell() {
     if [ "$server" = iterative ]; then
         # It holds one client at a time: nothing to pause for.
         ctx0=$(ctx_switches)
-        "$bin/loadgen" --port "$PORT" --connections "$n" --lines "$lines" --bytes "$BYTES" \
+        "$tools/loadgen" --port "$PORT" --connections "$n" --lines "$lines" --bytes "$BYTES" \
             --timeout "$CELL_TIMEOUT" >"$lg_out" 2>&1 || true
         ctx1=$(ctx_switches)
         idle_mem=$(mem_kib) idle_anon=$(mem_kib Pss_Anon)
         idle_tasks=$(tasks)
         holding=1 # one client at a time
     else
-        "$bin/loadgen" --port "$PORT" --connections "$n" --lines "$lines" --bytes "$BYTES" \
+        "$tools/loadgen" --port "$PORT" --connections "$n" --lines "$lines" --bytes "$BYTES" \
             --timeout "$CELL_TIMEOUT" --pause >"$lg_out" 2>&1 &
         lg=$!
         pids+=("$lg")
@@ -268,7 +269,7 @@ echo "the lesson: 2 clients, each sending 5 lines $THINK_MS ms apart (a session 
 for server in $SERVERS; do
     start "$server"
     lg_out=$work/lesson-$server.out
-    "$bin/loadgen" --port "$PORT" --connections 2 --lines 5 --think "$THINK_MS" \
+    "$tools/loadgen" --port "$PORT" --connections 2 --lines 5 --think "$THINK_MS" \
         --timeout "$CELL_TIMEOUT" >"$lg_out" 2>&1 || true
     stop
     sed -n 's/^first echo ms: max \([0-9.]*\); session ms: min \([0-9.]*\) .*/\1 \2/p' "$lg_out" |

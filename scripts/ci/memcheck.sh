@@ -145,7 +145,7 @@ server mux drive_mux "$bin/07_redis_multiplexer/mux" --port 0 --redis-port "$red
 
 # chapter 0: the five echo servers; loadgen (under valgrind too) drives the libevent one
 drive_loadgen() {
-    "${VALGRIND[@]}" "$bin/00_why_event_loop/loadgen" --port "$1" --connections 20 --lines 20 \
+    "${VALGRIND[@]}" "$bin/tools/loadgen" --port "$1" --connections 20 --lines 20 \
         --think 2 >"$work/loadgen.out" 2>"$work/loadgen.err" </dev/null
     verdict loadgen $?
     hold "$1"
@@ -155,7 +155,7 @@ server echo_fork drive_echo "$bin/00_why_event_loop/echo_fork" --port 0
 server echo_threads drive_echo "$bin/00_why_event_loop/echo_threads" --port 0
 server echo_epoll drive_echo "$bin/00_why_event_loop/echo_epoll" --port 0
 server echo_libevent drive_loadgen "$bin/00_why_event_loop/echo_libevent" --port 0
-foreground loadgen-refused 1 "$bin/00_why_event_loop/loadgen" --port "$(free_port)" --connections 3
+foreground loadgen-refused 1 "$bin/tools/loadgen" --port "$(free_port)" --connections 3
 
 # chapter 9: TLS (a Redis with a TLS port, the chapter's certificates); the
 # terminator meets a good client, plaintext, a dirty close and a held one
@@ -274,7 +274,7 @@ server mux_framers drive_mux_framers "$bin/07_redis_multiplexer/mux" --port 0 --
 # chapter 11: threads, each joined before the exit; loadgen (not under
 # valgrind) drives the echo servers, pinger.py leaves offload's jobs abandoned
 drive_threaded() {
-    "$bin/00_why_event_loop/loadgen" --port "$1" --connections 50 --lines 5 >/dev/null
+    "$bin/tools/loadgen" --port "$1" --connections 50 --lines 5 >/dev/null
     kill -USR1 "$2"
     hold "$1"
 }

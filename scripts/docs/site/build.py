@@ -61,8 +61,8 @@ class Repo:
         self.root = root
         self.chapters = sorted(d for d in os.listdir(root)
                                if CHAPTER_DIR.match(d) and os.path.isdir(os.path.join(root, d)))
-        self.sources = []  # every .c/.h of the chapters and common/: side-by-side pages
-        for d in self.chapters + ["common"]:
+        self.sources = []  # every .c/.h of the chapters, common/ and tools/: side-by-side pages
+        for d in self.chapters + ["common", "tools"]:
             full = os.path.join(root, d)
             if os.path.isdir(full):
                 self.sources += sorted(f"{d}/{f}" for f in os.listdir(full) if f.endswith((".c", ".h")))

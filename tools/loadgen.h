@@ -1,5 +1,5 @@
 /*
- * 00_why_event_loop/loadgen.h — loadgen's chores, kept out of loadgen.c so
+ * tools/loadgen.h — loadgen's chores, kept out of loadgen.c so
  * that file is only the event-driven client: its command line (loadgen_cli.c)
  * and the arithmetic of its report.
  */

@@ -1,5 +1,5 @@
 /*
- * 00_why_event_loop/loadgen_cli.c — loadgen's command line and its report
+ * tools/loadgen_cli.c — loadgen's command line and its report
  * (see loadgen.h). Nothing here touches libevent; loadgen.c is the client.
  */
 #include <getopt.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "../00_why_event_loop/echo_shared.h" /* the protocol: MAX_LINE, DEFAULT_HOST */
 #include "common.h"
-#include "echo_shared.h"
 #include "loadgen.h"
 
 #define SPARE_FDS 32 /* descriptors besides the connections */

@@ -1,5 +1,5 @@
 /*
- * 00_why_event_loop/loadgen.c — the load generator for chapter 0's benchmark,
+ * tools/loadgen.c — the load generator for chapter 0's benchmark,
  * itself a libevent program: N client connections from one thread.
  *
  * What it does: opens --connections N connections to an echo server on the
@@ -19,7 +19,7 @@
  *
  * Its command line and the arithmetic of its report are in loadgen_cli.c.
  *
- * Run it:  build/00_why_event_loop/loadgen --port 8000 --connections 100 --lines 10
+ * Run it:  build/tools/loadgen --port 8000 --connections 100 --lines 10
  * Read docs/00-why-event-loop.md beside this file.
  */
 #include <errno.h>
@@ -33,8 +33,8 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "../00_why_event_loop/echo_shared.h" /* the protocol: MAX_LINE, DEFAULT_HOST */
 #include "common.h"
-#include "echo_shared.h"
 #include "loadgen.h"
 
 enum client_state { CONNECTING, WAITING, RUNNING, DONE, FAILED };
