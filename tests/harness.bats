@@ -82,7 +82,7 @@ setup_file() {
 # per-test timeout off for the inner run: bats 1.11 (Debian 13) leaves the
 # inner run's watchdog (`sleep 180`) holding the inner formatter's pipe, so
 # the inner run would hang for 180 s although its tests took milliseconds.
-inner_run_tests() { BATS_TEST_TIMEOUT="" run "$WORKBOOK_ROOT/scripts/ci/run-tests.sh" "$@"; }
+inner_run_tests() { BATS_TEST_TIMEOUT="" TEST_DURATIONS="$BATS_TEST_TMPDIR/durations" run "$WORKBOOK_ROOT/scripts/ci/run-tests.sh" "$@"; }
 
 @test "wait_listening_port waits for the line, prints the port, and fails on time" {
     file="$BATS_TEST_TMPDIR/server.out"

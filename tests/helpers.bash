@@ -81,7 +81,7 @@ _wb_stop_tagged() {
     rm -f "$dir/wb_tagged"
     pids=$(_wb_tagged_pids "$dir")
     [ -n "$pids" ] || return 0
-    echo "# stopping what the test left running: $(echo $pids)" >&3
+    echo "# stopping what the test left running: ${pids//$'\n'/ }" >&3
     # shellcheck disable=SC2086  # a list of pids
     kill -TERM $pids 2>/dev/null
     for _ in $(seq 60); do
