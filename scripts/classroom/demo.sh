@@ -27,8 +27,9 @@
 #   DEMO_AUTO=1        advance by itself, DEMO_DELAY seconds per step (default 2)
 #   DEMO_HOLD=SECONDS  with DEMO_AUTO, how long the last screen stays before
 #                      everything stops (default DEMO_DELAY; the tests read it)
-#   DEMO_SETTLE=1      with DEMO_AUTO, a step waits until no pane has changed
-#                      for DEMO_DELAY seconds (at most a minute) instead of
+#   DEMO_SETTLE=1      with DEMO_AUTO, a step waits until the server and client
+#                      panes have not changed for DEMO_DELAY seconds (at most
+#                      10 s; the trace pane never rests while a timer ticks) instead of
 #                      DEMO_DELAY flat: the lesson goes as fast as its commands
 #                      do, and a step never overtakes the last one's output —
 #                      the tests play lessons so, with DEMO_DELAY=0.3
@@ -258,12 +259,13 @@ listening_lines() {
     tm capture-pane -p -J -S - -t "$(pane_id "$1")" | grep -c 'listening on 127\.0\.0\.1:[0-9]'
 }
 
-# settle_panes QUIET MAX: until no pane's screen has changed for QUIET seconds
-# (a fraction allowed), at most MAX seconds
+# settle_panes QUIET MAX: until the server's and clients' screens have not
+# changed for QUIET seconds (a fraction allowed), at most MAX seconds. Not the
+# trace pane: a server with a timer adds lines to it all the time.
 settle_panes() {
     local quiet_us ids=() p now last='' since=${EPOCHREALTIME/./} deadline=$((SECONDS + $2))
     quiet_us=$(awk -v q="$1" 'BEGIN { printf "%d", q * 1000000 }')
-    for p in $PANES; do ids+=("$(pane_id "$p")"); done
+    for p in server client client2; do ids+=("$(pane_id "$p")"); done
     while [ "$SECONDS" -lt "$deadline" ]; do
         now=$(for p in "${ids[@]}"; do tm capture-pane -p -J -t "$p"; done)
         if [ "$now" != "$last" ]; then
@@ -280,7 +282,7 @@ settle_panes() {
 pause() {
     local answer
     if [ -n "$auto" ]; then
-        if [ -n "$settle" ]; then settle_panes "$delay" 60; else sleep "$delay"; fi
+        if [ -n "$settle" ]; then settle_panes "$delay" 10; else sleep "$delay"; fi
         return 0
     fi
     read -r answer || return 1
