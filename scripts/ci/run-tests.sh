@@ -40,7 +40,7 @@ durations=${TEST_DURATIONS:-$(cd "$(dirname "$0")/../.." && pwd)/build/test-dura
 
 # which file each test name comes from (names with $ in them: not found; fine)
 for f in "$@"; do
-    sed -n 's/^@test "\(.*\)" {$/\1/p' "$f" | sed "s|\$|\t$f|"
+    sed -n 's/^@test "\(.*\)" {.*$/\1/p' "$f" | sed "s|\$|\t$f|"
 done >"$names"
 
 # longest first: the files sorted by their noted durations (unknown: first)
@@ -64,7 +64,7 @@ if mkdir -p "$(dirname "$durations")" 2>/dev/null; then
         sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms$/\3\t\2/p' "$log" |
             awk -F '\t' 'NR == FNR { file[$1] = $2; next }
                 $2 in file { ms[file[$2]] += $1 } END { for (f in ms) print ms[f] " " f }' "$names" -
-        [ -f "$durations" ] && cat "$durations"
+        if [ -f "$durations" ]; then cat "$durations"; fi
     } | awk '!seen[$2]++ && system("test -f \"" $2 "\"") == 0' >"$durations.$$" &&
         mv "$durations.$$" "$durations"
 fi
