@@ -134,7 +134,7 @@ PY_FILES     := $(wildcard scripts/*.py scripts/*/*.py scripts/*/*/*.py $(addsuf
 
 # The suite's files that run no program of ours (they test the docs, the tools
 # around the chapters, or run programs under strace/tmux): asan-test skips them.
-NOT_PROGRAM_TESTS := tests/deps.bats tests/docs.bats tests/zh-sync.bats tests/casts.bats $(wildcard tests/classroom*.bats) \
+NOT_PROGRAM_TESTS := tests/deps.bats $(wildcard tests/docs_*.bats) tests/zh-sync.bats tests/casts.bats $(wildcard tests/classroom*.bats) \
 	tests/strace.bats tests/exercises.bats
 ## asan-test            build with AddressSanitizer + UBSan in build/asan, run the suite's program tests on it
 asan-test:

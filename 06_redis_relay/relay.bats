@@ -358,10 +358,18 @@ PY
     payload=$(head -c 1000 /dev/zero | tr '\0' 'p')
     commands=52000 # 52,000 x 1,011 bytes: just over 50 MiB
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-    for _ in $(seq "$commands"); do printf 'ECHO %s\r\n' "$payload"; done >"$BATS_TEST_TMPDIR/commands"
+    yes "ECHO $payload"$'\r' | head -n "$commands" >"$BATS_TEST_TMPDIR/commands"
     cat "$BATS_TEST_TMPDIR/commands" >&5 &
     writer=$!
-    sleep 3 # the relay now has to hold back both directions
+    # the relay now has to hold back both directions: wait until it does (our
+    # side's send queue backs up, up to 30 s), then look at its memory
+    local q=0
+    for _ in $(seq 300); do
+        q=$(ss -tnH state established "( dport = :$PORT )" | awk '{ print $2; exit }')
+        [ "${q:-0}" -ge 65536 ] && break
+        sleep 0.1
+    done
+    [ "${q:-0}" -ge 65536 ] || fail "the relay never held back the flood (send queue $q bytes)"
     assert_rss_below "$SERVER_PID" 65536
     # each reply: "$1000\r\n" + 1000 bytes + "\r\n" = 1,009 bytes
     got=$(timeout 60 head -c $((commands * 1009)) <&5 | grep -c "^$payload")

@@ -17,7 +17,7 @@ docs:
 	@$(call docs_deps,pandoc python3-pygments)
 	@/usr/bin/python3 scripts/docs/site/build.py build $(SITE)
 
-# everything the docs targets use, installed in one go (tests/docs.bats starts with it)
+# everything the docs targets use, installed in one go (tests/docs_*.bats start with it)
 docs-deps:
 	@$(call docs_deps,pandoc python3-pygments chromium fonts-wqy-microhei)
 

@@ -5,9 +5,10 @@
 # The servers and how to probe each are listed once, in tests/servers.bash; the
 # behaviours (case_* functions taking a server's name) are in tests/bad_input.bash.
 # Each @test runs one behaviour against one server, so a failure names both.
-# The behaviours are split over tests/bad_input*.bats only so that the files
-# run in parallel; the last test here checks that every listed server has,
-# across those files, a test of every behaviour that applies to all.
+# One file per kind of bad input (tests/bad_input*.bats: garbage and command
+# lines here; connection churn, out of descriptors, silent clients, misused
+# streams); the last test here checks that every listed server has, across
+# those files, a test of every behaviour that applies to all.
 
 load helpers
 load bad_input

@@ -5,8 +5,8 @@
 # The servers and how to probe each are listed once, in tests/servers.bash; the
 # behaviours (case_* functions taking a server's name) are in tests/bad_input.bash.
 # Each @test runs one behaviour against one server, so a failure names both.
-# The behaviours are split over tests/bad_input*.bats only so that the files
-# run in parallel; tests/bad_input.bats checks that none is missing.
+# One file per kind of bad input (tests/bad_input*.bats); tests/bad_input.bats
+# checks that no server misses a behaviour.
 
 load helpers
 load bad_input

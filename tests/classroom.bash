@@ -16,11 +16,16 @@ teardown() {
     stop_test_processes
 }
 
-# start_lesson N [DELAY [HOLD]]: make demoN, detached, playing by itself, DELAY
-# seconds a step, the last screen staying HOLD seconds. Sets STATE (the
+# start_lesson N [PACE [HOLD]]: make demoN, detached, playing by itself, the
+# last screen staying HOLD seconds. PACE "quiet" (the default): each step as
+# soon as no pane has changed for 0.3 s (DEMO_SETTLE) — as fast as the
+# commands go, never overtaking one; a number: that many seconds a step, for a
+# lesson whose point is a clock (demo3's idle timeout). Sets STATE (the
 # lesson's files, named on make's output).
 start_lesson() {
-    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 DEMO_DELAY="${2:-3}" DEMO_HOLD="${3:-}" \
+    local pace=(DEMO_SETTLE=1 DEMO_DELAY=0.3)
+    [ "${2:-quiet}" = quiet ] || pace=(DEMO_DELAY="$2")
+    run make -s "demo$1" DEMO_DETACHED=1 DEMO_AUTO=1 "${pace[@]}" DEMO_HOLD="${3:-}" \
         DEMO_SOCKET="$SOCK" 3>&-
     assert_success
     assert_output --partial "runs in tmux -L $SOCK"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bats
-# tests/classroom_lesson10.bats — `make demo10` plays to its end (DEMO_AUTO=1, one
-# second per step): each step's effect shows in its pane, the last screen is
-# held until the test ends the session, then nothing is left behind (as the
-# other lessons' tests in tests/classroom_lessons*.bats).
+# tests/classroom_lesson10.bats — `make demo10` plays to its end by itself
+# (tests/classroom.bash's start_lesson): each step's effect shows in its pane,
+# the last screen is held until the test ends the session, then nothing is
+# left behind.
 
 load helpers
 load classroom
 
 @test "make demo10: dig and resolve against the slow server; --blocking's heartbeat is late; stats; Ctrl-C" {
-    start_lesson 10 1 300
+    start_lesson 10 quiet 300
     wait_pane client '^127\.0\.0\.1$'
     lesson_servers 1
     wait_pane server '^query redis\.workbook\.test type 1 from 127\.0\.0\.1:[0-9]+: NOERROR$'

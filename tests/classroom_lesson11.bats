@@ -1,16 +1,14 @@
 #!/usr/bin/env bats
-# tests/classroom_lesson11.bats — `make demo11` plays to its end (DEMO_AUTO=1, one
-# second per step): threaded_echo's five threads and 1,000 echoed clients split
+# tests/classroom_lesson11.bats — `make demo11` plays to its end by itself
+# (tests/classroom.bash's start_lesson): threaded_echo's five threads and 1,000 echoed clients split
 # 250 each, offload's PONG beside a sleeping job; the last
 # screen is held until the test ends the session; then nothing is left behind.
-# (Its own file, so that it plays in parallel with the other lessons; see
-# classroom_lessons1.bats.)
 
 load helpers
 load classroom
 
 @test "make demo11: 5 threads, 1,000 clients 250 per worker, every thread joined; PONG beside a job in the pool" {
-    start_lesson 11 1 300
+    start_lesson 11 quiet 300
     wait_pane client '^requests 5000 of 5000 in '
     wait_pane client '^errors 0$'
     wait_pane_lines server '^thread [0-3]: 250 connections$' 4

@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
-# tests/classroom_lesson12.bats — `make demo12` plays to its end (DEMO_AUTO=1,
-# one second per step): per-connection buckets, then a group shared by ten, the
-# stats and the summary; then nothing is left behind. (See classroom_lessons1.bats.)
+# tests/classroom_lesson12.bats — `make demo12` plays to its end by itself
+# (tests/classroom.bash's start_lesson): per-connection buckets, then a group shared by ten, the
+# stats and the summary; then nothing is left behind.
 
 load helpers
 load classroom
 
 @test "make demo12: two connections at their own 64 KiB/s, ten sharing the group's 256 KiB/s, stats and summary" {
-    start_lesson 12 1 300
+    start_lesson 12 quiet 300
     wait_pane server '^limits: tick 50 ms; per connection 65536 B/s = 3276 bytes per tick, burst 65536; group 262144 B/s = 13107 bytes per tick'
     lesson_servers 1
     wait_pane client 'second,c1,c2,total$'

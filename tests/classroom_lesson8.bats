@@ -1,14 +1,14 @@
 #!/usr/bin/env bats
-# tests/classroom_lesson8.bats — `make demo8` plays to its end (DEMO_AUTO=1,
-# one second per step): each step's effect shows in its pane, the last screen
-# is held until the test ends the session, and nothing is left behind (the
-# helpers of tests/classroom_lessons*.bats).
+# tests/classroom_lesson8.bats — `make demo8` plays to its end by itself
+# (tests/classroom.bash's start_lesson): each step's effect shows in its pane,
+# the last screen is held until the test ends the session, and nothing is left
+# behind.
 
 load helpers
 load classroom
 
 @test "make demo8: JSON and text replies, a stream followed by http_get, 403, four Redis clients" {
-    start_lesson 8 1 300
+    start_lesson 8 quiet 300
     wait_pane client '^\{"SET":\[true,"OK"\]\}$'
     wait_pane client '^hello world$'
     lesson_servers 1

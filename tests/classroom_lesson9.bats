@@ -1,14 +1,14 @@
 #!/usr/bin/env bats
-# tests/classroom_lesson9.bats — `make demo9` plays to its end (DEMO_AUTO=1,
-# one second per step): the handshake in the trace pane, a value through the
+# tests/classroom_lesson9.bats — `make demo9` plays to its end by itself
+# (tests/classroom.bash's start_lesson): the handshake in the trace pane, a value through the
 # terminator, the host-name check, an old TLS version refused with one log
-# line; then nothing is left behind. (See classroom_lessons1.bats.)
+# line; then nothing is left behind.
 
 load helpers
 load classroom
 
 @test "make demo9: TLS through the terminator, a wrong name refused, TLS 1.1 refused, then all cleaned up" {
-    start_lesson 9 1 300
+    start_lesson 9 quiet 300
     wait_pane client '^PONG$'
     lesson_servers 1
     wait_pane trace 'tls +handshake done: TLSv1\.3'

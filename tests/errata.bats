@@ -115,7 +115,7 @@ LINE_BUFFERED=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link
     port=$(free_port)
     start_bg listenfd "${LINE_BUFFERED[@]}" "$LISTENFD" "$port"
     wait_listening "$port"
-    run expect -c "set timeout 5
+    run run_tagged expect -c "set timeout 5
         spawn telnet 127.0.0.1 $port
         expect {
             {Connection closed by foreign host} { exit 0 }

@@ -50,11 +50,39 @@ setup_file() {
     assert_failure # gone by the time the inner bats returned
 }
 
+@test "a pty script that fails leaves nothing running: make, its wrapper and what it runs are stopped in teardown" {
+    # an expect script gives up (timeout) while the program it spawned, and that
+    # program's child, still run, deaf to the pty's hangup (as chapter 4's
+    # server is: SIGHUP reloads its config): the Debian 13 hang's shape. The
+    # inner run must end, fail, and leave neither running (a zombie is gone:
+    # its parent died, and a container's init may not reap it).
+    suite="$BATS_TEST_TMPDIR/suite"
+    mkdir -p "$suite"
+    printf '%s\n' 'set timeout 1' \
+        "spawn -noecho bash -c {trap \"\" HUP; sleep 300 & echo \$! >$suite/child.pid; echo \$\$ >$suite/main.pid; exec sleep 301}" \
+        'expect "never printed"' 'exit 1' >"$suite/stuck.exp"
+    printf '%s\n' "load \"$WORKBOOK_ROOT/tests/helpers\"" \
+        "load \"$WORKBOOK_ROOT/tests/walkthrough\"" \
+        '@test "a pty script that times out" {' \
+        "    pty $suite/stuck.exp" \
+        '}' >"$suite/sample.bats"
+    start=$SECONDS
+    inner_run_tests "$suite/sample.bats"
+    assert_line --index -1 "bats: 0 passed, 1 failed"
+    [ $((SECONDS - start)) -lt 60 ] # not the 300 s the sleepers would take
+    for file in main.pid child.pid; do
+        pid=$(cat "$suite/$file")
+        [ "$pid" -gt 0 ]
+        run ps -o stat= -p "$pid"
+        [[ $output == Z* || $output == "" ]] || fail "pid $pid ($file) still runs: $output"
+    done
+}
+
 # inner_run_tests FILE...: scripts/ci/run-tests.sh inside this test, with bats's
 # per-test timeout off for the inner run: bats 1.11 (Debian 13) leaves the
 # inner run's watchdog (`sleep 180`) holding the inner formatter's pipe, so
 # the inner run would hang for 180 s although its tests took milliseconds.
-inner_run_tests() { BATS_TEST_TIMEOUT="" run "$WORKBOOK_ROOT/scripts/ci/run-tests.sh" "$@"; }
+inner_run_tests() { BATS_TEST_TIMEOUT="" TEST_DURATIONS="$BATS_TEST_TMPDIR/durations" run "$WORKBOOK_ROOT/scripts/ci/run-tests.sh" "$@"; }
 
 @test "wait_listening_port waits for the line, prints the port, and fails on time" {
     file="$BATS_TEST_TMPDIR/server.out"

@@ -53,6 +53,47 @@ start_bg() {
     echo "$BG_PID" >>"$dir/wb_pids"
 }
 
+# run_tagged CMD [ARG...]: run CMD in the foreground — an expect script
+# driving make and a demo in a pty, say — with every fd above 2 closed and a
+# tag in its environment (WB_TEST_SCOPE=the test's temp dir) that everything
+# it starts inherits. Teardown stops every process still carrying the tag, so
+# a script that failed or timed out (leaving make, the wrapper and the demo
+# running) fails its test instead of hanging the suite.
+run_tagged() {
+    local dir
+    dir=$(_wb_scope_dir)
+    : >>"$dir/wb_tagged"
+    (
+        close_fds_above_2
+        WB_TEST_SCOPE=$dir exec "$@"
+    )
+}
+
+# the pids of live processes tagged by run_tagged for scope DIR
+_wb_tagged_pids() {
+    grep -lzxF "WB_TEST_SCOPE=$1" /proc/[0-9]*/environ 2>/dev/null |
+        cut -d/ -f3 | grep -vxF -e "$$" -e "$BASHPID" || true
+}
+
+_wb_stop_tagged() {
+    local dir=$1 pids
+    [ -f "$dir/wb_tagged" ] || return 0
+    rm -f "$dir/wb_tagged"
+    pids=$(_wb_tagged_pids "$dir")
+    [ -n "$pids" ] || return 0
+    echo "# stopping what the test left running: ${pids//$'\n'/ }" >&3
+    # shellcheck disable=SC2086  # a list of pids
+    kill -TERM $pids 2>/dev/null
+    for _ in $(seq 60); do
+        [ -n "$(_wb_tagged_pids "$dir")" ] || return 0
+        sleep 0.05
+    done
+    pids=$(_wb_tagged_pids "$dir")
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    return 0
+}
+
 # count_lines FILE REGEX: how many lines of FILE match the extended REGEX.
 count_lines() { grep -cE -- "$2" "$1" || true; }
 
@@ -102,6 +143,7 @@ stop_pid() {
 
 _wb_stop_listed() {
     local list="$1/wb_pids" pid
+    _wb_stop_tagged "$1"
     [ -f "$list" ] || return 0
     for pid in $(tac "$list"); do stop_pid "$pid"; done
     rm -f "$list"
@@ -213,5 +255,5 @@ send "quit\r"
 expect eof
 exit 0
 EXPECT
-    expect -f "$script" "$port"
+    run_tagged expect -f "$script" "$port"
 }

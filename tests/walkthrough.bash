@@ -62,8 +62,9 @@ $got"
 }
 
 # pty SCRIPT: run an expect script (a real terminal for make and the demo);
-# its output lands in $PTY_OUT
+# its output lands in $PTY_OUT. Run tagged (helpers.bash): what it started and
+# left running — make, run-demo.sh, the demo — is stopped in teardown.
 pty() {
     PTY_OUT=$BATS_TEST_TMPDIR/pty.out
-    expect -f "$1" >"$PTY_OUT" 2>&1
+    run_tagged expect -f "$1" >"$PTY_OUT" 2>&1
 }

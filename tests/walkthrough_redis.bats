@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
-# tests/walkthrough_redis.bats — the part of the walkthrough (tests/walkthrough.bats)
-# that runs `make redis`: chapter 2's page, command by command, and make redis
-# beside someone else's Redis. Split off only so that the two files run in
-# parallel; the shared helpers are in tests/walkthrough.bash.
+# tests/walkthrough_redis.bats — chapter 2's page and `make redis`, checked
+# like the pages in tests/walkthrough.bats: the page's commands one by one, and
+# make redis beside someone else's Redis. The shared helpers are in
+# tests/walkthrough.bash.
 
 load helpers
 load walkthrough

@@ -7,7 +7,10 @@
 #
 # Files run in parallel (bats --jobs, through GNU parallel): each file has its
 # own private Redis and free ports, so files never share state. Tests inside a
-# file run in order, as written. TEST_JOBS=N sets how many files run at once
+# file run in order, as written. The longest files start first, so none starts
+# last and runs alone: each run notes how long each file's tests took, in
+# build/test-durations ("MS FILE" lines, kept across runs), and the next run
+# orders by it, longest first (a file not noted yet counts as longest). TEST_JOBS=N sets how many files run at once
 # (default: 2 per core, at least 4 — most of a test's time is spent waiting on
 # sockets and child processes, not computing); TEST_JOBS=1 runs them one by one.
 #
@@ -31,7 +34,21 @@ jobs=${TEST_JOBS:-$(($(nproc) * 2))}
 slowest=${TEST_TIMES:-10}
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+names=$(mktemp)
+trap 'rm -f "$log" "$names"' EXIT
+durations=${TEST_DURATIONS:-$(cd "$(dirname "$0")/../.." && pwd)/build/test-durations}
+
+# which file each test name comes from (names with $ in them: not found; fine)
+for f in "$@"; do
+    sed -n 's/^@test "\(.*\)" {.*$/\1/p' "$f" | sed "s|\$|\t$f|"
+done >"$names"
+
+# longest first: the files sorted by their noted durations (unknown: first)
+if [ -f "$durations" ] && [ "$#" -gt 1 ]; then
+    mapfile -t ordered < <(printf '%s\n' "$@" | awk 'NR == FNR { ms[$2] = $1; next }
+        { print ($0 in ms ? ms[$0] : 999999999) "\t" $0 }' "$durations" - | sort -t "$(printf '\t')" -k1,1rn -s | cut -f2-)
+    set -- "${ordered[@]}"
+fi
 
 parallel_args=()
 if [ "$jobs" -gt 1 ] && [ "$#" -gt 1 ] && command -v parallel >/dev/null; then
@@ -40,6 +57,17 @@ fi
 
 bats --tap --timing "${parallel_args[@]}" "$@" | tee "$log"
 bats_status=${PIPESTATUS[0]}
+
+# note how long each file's tests took, for the next run's order
+if mkdir -p "$(dirname "$durations")" 2>/dev/null; then
+    {
+        sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms$/\3\t\2/p' "$log" |
+            awk -F '\t' 'NR == FNR { file[$1] = $2; next }
+                $2 in file { ms[file[$2]] += $1 } END { for (f in ms) print ms[f] " " f }' "$names" -
+        if [ -f "$durations" ]; then cat "$durations"; fi
+    } | awk '!seen[$2]++ && system("test -f \"" $2 "\"") == 0' >"$durations.$$" &&
+        mv "$durations.$$" "$durations"
+fi
 
 skipped=$(grep -cE '^ok [0-9]+ .*# skip' "$log")
 passed=$(($(grep -cE '^ok [0-9]+' "$log") - skipped))

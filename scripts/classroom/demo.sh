@@ -27,6 +27,12 @@
 #   DEMO_AUTO=1        advance by itself, DEMO_DELAY seconds per step (default 2)
 #   DEMO_HOLD=SECONDS  with DEMO_AUTO, how long the last screen stays before
 #                      everything stops (default DEMO_DELAY; the tests read it)
+#   DEMO_SETTLE=1      with DEMO_AUTO, a step waits until the server and client
+#                      panes have not changed for DEMO_DELAY seconds (at most
+#                      10 s; the trace pane never rests while a timer ticks) instead of
+#                      DEMO_DELAY flat: the lesson goes as fast as its commands
+#                      do, and a step never overtakes the last one's output —
+#                      the tests play lessons so, with DEMO_DELAY=0.3
 #   DEMO_TRACE=FLAGS   the servers' trace flag (make: --trace; empty: none)
 #   DEMO_SOCKET=NAME   the tmux server's socket name (tmux -L; default: a new one)
 #   DEMO_DETACHED=1    start the session in the background and return (tests)
@@ -140,7 +146,7 @@ launch() {
     : >"$state/trace.log"
     {
         printf 'chapter=%q\ndir=%q\nsocket=%q\nsession=%q\n' "$chapter" "$dir" "$socket" "$session"
-        printf 'auto=%q\ndelay=%q\nhold=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}" "${DEMO_HOLD-}"
+        printf 'auto=%q\ndelay=%q\nhold=%q\nsettle=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}" "${DEMO_HOLD-}" "${DEMO_SETTLE-}"
         printf 'trace_flag=%q\n' "${DEMO_TRACE---trace}"
         # {bin}: build/ for the checkout's own build, so commands read as in the
         # pages (build/01_listener/listener); another build's full path otherwise
@@ -253,11 +259,30 @@ listening_lines() {
     tm capture-pane -p -J -S - -t "$(pane_id "$1")" | grep -c 'listening on 127\.0\.0\.1:[0-9]'
 }
 
-# pause: DEMO_AUTO sleeps, otherwise Enter goes on and q ends the lesson
+# settle_panes QUIET MAX: until the server's and clients' screens have not
+# changed for QUIET seconds (a fraction allowed), at most MAX seconds. Not the
+# trace pane: a server with a timer adds lines to it all the time.
+settle_panes() {
+    local quiet_us ids=() p now last='' since=${EPOCHREALTIME/./} deadline=$((SECONDS + $2))
+    quiet_us=$(awk -v q="$1" 'BEGIN { printf "%d", q * 1000000 }')
+    for p in server client client2; do ids+=("$(pane_id "$p")"); done
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        now=$(for p in "${ids[@]}"; do tm capture-pane -p -J -t "$p"; done)
+        if [ "$now" != "$last" ]; then
+            last=$now since=${EPOCHREALTIME/./}
+        elif [ $((${EPOCHREALTIME/./} - since)) -ge "$quiet_us" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+}
+
+# pause: DEMO_AUTO sleeps (or waits for quiet panes: DEMO_SETTLE), otherwise
+# Enter goes on and q ends the lesson
 pause() {
     local answer
     if [ -n "$auto" ]; then
-        sleep "$delay"
+        if [ -n "$settle" ]; then settle_panes "$delay" 10; else sleep "$delay"; fi
         return 0
     fi
     read -r answer || return 1
@@ -284,7 +309,8 @@ lesson() {
         say=$(fill "${step_say[i]}")
         printf '\n%sStep %d/%d — %s pane:%s %s\n%s\n' "$bold" $((i + 1)) "$n" "${step_pane[i]}" "$plain" \
             "${cmd#keys:}" "$say" | fold -s -w "$width"
-        if [ -n "$auto" ]; then printf '(next in %s s)' "$delay"; else printf '[Enter] type it   [q] end the lesson '; fi
+        if [ -n "$settle" ]; then printf '(next when the panes are quiet for %s s)' "$delay"
+        elif [ -n "$auto" ]; then printf '(next in %s s)' "$delay"; else printf '[Enter] type it   [q] end the lesson '; fi
         pause || end_lesson
         before=$(listening_lines "${step_pane[i]}")
         # a server is typed at a prompt: let the pane's previous program end first
@@ -304,7 +330,7 @@ lesson() {
         wait_idle client2 10
         printf '(ending in %s s)' "$hold"
     else printf '[Enter] stop everything and end the session '; fi
-    delay=$hold pause
+    if [ -n "$auto" ]; then sleep "$hold"; else pause; fi
     end_lesson
 }
 

@@ -14,6 +14,16 @@
 # the shell's own stderr is pointed at the terminal first and the demo keeps the
 # original one (fd 3), so Ctrl-C still reaches the demo alone, tee lives on and
 # gets the demo's last lines.
+# The hand-over has a race, and it is closed here: bash forks the job, then fg
+# gives it the terminal (tcsetpgrp) — a little later. A demo that printed
+# "listening on" in between was still in the background, so a Ctrl-C typed on
+# seeing that line went to make's group instead (make noted it and waited; the
+# trapped shell ignored it; the demo never saw it and ran on, and make with it:
+# the hang tests/walkthrough.bats once met on Debian 13). So the job first waits
+# until its process group owns the terminal (the tpgid field of /proc/self/stat
+# equals its pgrp) and only then execs the demo: whatever the demo prints, it
+# prints in the foreground. A Ctrl-C that still lands in the moment before the
+# hand-over is not lost either: the trap notes it and the demo is stopped.
 # --pidfile FILE: write the demo's pid there (removed when it ends), so the
 # page can say `kill -USR1 $(cat FILE)` without guessing with pgrep.
 set -u
@@ -26,15 +36,27 @@ fi
 if [ -t 0 ]; then
     # (the trap: a job killed by SIGINT otherwise makes this shell kill itself with
     # SIGINT too; a trapped signal is reset to its default in the demo)
-    trap : INT
+    interrupted=
+    trap 'interrupted=1' INT
     exec 3>&2
     if [ ! -t 2 ]; then
         if (: <>/dev/tty) 2>/dev/null; then exec 2<>/dev/tty; else exec 2>&0; fi
     fi
     set -m
-    "$@" 2>&3 3>&- &
+    (
+        # wait (up to 10 s) until fg has made this job the foreground group
+        for _ in $(seq 1000); do
+            stat=$(cat /proc/$BASHPID/stat 2>/dev/null) || break
+            read -r _ _ pgrp _ _ tpgid _ <<<"${stat##*) }"
+            [ "$pgrp" = "$tpgid" ] && break
+            sleep 0.01
+        done
+        exec "$@" 2>&3 3>&-
+    ) &
     pid=$!
     [ -n "$pidfile" ] && echo "$pid" >"$pidfile"
+    # a Ctrl-C before the hand-over reached this shell, not the job: stop the job
+    [ -n "$interrupted" ] && kill -INT -- "-$pid" 2>/dev/null
     # a job killed by SIGINT interrupts fg itself: the assignment after it is
     # skipped, and the 130 set here stands
     status=130
