@@ -11,6 +11,7 @@
  *     shared connection down: its replies wait in its own output buffer, and
  *     past --client-output-limit the client is disconnected.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,7 @@ void client_drop(struct client *c)
     m->stats.clients_now--;
     if (c->pending == 0)
         free(c);
-    if (m->draining && m->stats.clients_now == 0)
-        event_base_loopexit(m->base, NULL);
+    server_client_left(&m->srv); /* a draining multiplexer may be done */
 }
 
 void client_set_linger(struct client *c)
@@ -310,18 +310,16 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
      * pinned later, look for them in the bufferevent's input. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_unfreeze(in, 0);
-    enum recv_result got = recv_into(fd, in);
+    ev_ssize_t n = read_some(fd, in);
     evbuffer_freeze(in, 0);
-    switch (got) {
-    case RECV_NOTHING: return;
-    case RECV_EOF:
+    if (n > 0)
+        client_process_input(c);
+    else if (n == 0)
         /* a half-close (nc -N): answer what was asked, then close; half a
          * request is dropped unanswered, as Redis does */
         client_finish(c, NULL);
-        return;
-    case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
-    case RECV_DATA: client_process_input(c); return;
-    }
+    else if (errno != EAGAIN && errno != EINTR)
+        client_drop(c); /* a reset: nobody will read our replies */
 }
 
 /* ---- the client's bufferevent: writing replies, and closing ------------------ */
@@ -378,9 +376,9 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
         evutil_closesocket(fd);
         return;
     }
-    c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    c->readable = event_new(m->base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
-    c->linger_timer = evtimer_new(m->base, on_linger, c);
+    c->bev = bufferevent_socket_new(m->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->readable = event_new(m->srv.base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
+    c->linger_timer = evtimer_new(m->srv.base, on_linger, c);
     c->staged = evbuffer_new();
     if (!c->bev || !c->readable || !c->linger_timer || !c->staged) {
         warnx_msg("out of memory: dropping a client");

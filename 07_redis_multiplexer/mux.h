@@ -3,7 +3,7 @@
  * program's state (struct mux), one client (struct client), and the calls
  * each part offers the others. Read it first: it is the map of the chapter.
  *
- *   mux.c       main, options, signals, stats, graceful drain
+ *   mux.c       main, options, stats, what the drain does (common/server.h wires it)
  *   request.c   framing requests: RESP arrays and inline lines, with limits
  *   client.c    one client on a shared connection: parse, send, take replies
  *   upstream.c  the shared connections to Redis and their FIFO of pending replies
@@ -24,6 +24,8 @@
 #include <event2/listener.h>
 
 #include "common.h"
+#include "server.h"
+#include "../06_redis_relay/relay_io.h" /* chapter 6: read_some, forward, set_nodelay */
 #include "request.h"
 #include "trace.h"
 
@@ -32,8 +34,7 @@ struct options {
     long upstreams;           /* shared connections to Redis */
     long client_output_limit; /* bytes of unread replies before a client is cut off */
     long max_request;         /* bytes in one request before it is refused */
-    long drain_ms;            /* how long SIGINT/SIGTERM wait for replies in flight */
-    struct loop_options loop; /* --trace, --backend */
+    struct server_config server; /* --trace, --backend, --drain-ms */
 };
 
 struct stats {
@@ -49,17 +50,12 @@ TAILQ_HEAD(client_list, client);
 
 /* The whole program. */
 struct mux {
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause; /* out of descriptors: stop accepting a while */
+    struct server srv; /* base, listener, signals, drain: common/server.h */
     const struct options *opt;
     struct upstream **upstreams; /* opt->upstreams of them */
     long next_upstream;          /* round robin for new clients */
     struct client_list clients;  /* connected clients (not the cut-off ones still owed replies) */
     struct client_list to_flush; /* clients given replies in this upstream read */
-    struct event *drain_deadline, *on_sigint, *on_sigterm, *on_sigusr1;
-    struct event *on_sigusr2; /* dump what is registered */
-    int draining;
     struct stats stats;
 };
 
@@ -128,12 +124,7 @@ void pinned_begin_relay(struct client *c);
 void pinned_release(struct client *c);
 void pinned_client_done(struct client *c);
 
-/* fastpath.c: one recv() of what is waiting on fd, appended to to */
-enum recv_result { RECV_DATA, RECV_NOTHING, RECV_EOF, RECV_ERROR /* errno says why */ };
-enum recv_result recv_into(evutil_socket_t fd, struct evbuffer *to);
+/* fastpath.c */
 void keep_freed_memory(void);
-
-/* a socket option both sides set: replies must not wait for Nagle */
-void set_nodelay(evutil_socket_t fd);
 
 #endif

@@ -26,17 +26,6 @@
 /* Per direction, as in chapter 6: stop reading the sender at this much. */
 #define PINNED_HIGH (1024 * 1024)
 
-/* Relay every byte of src to dst: write at once when nothing is queued
- * ahead (chapter 6's forward), queue the rest. */
-static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_connected)
-{
-    struct evbuffer *out = bufferevent_get_output(dst);
-    if (dst_connected && evbuffer_get_length(out) == 0)
-        evbuffer_write(src, bufferevent_getfd(dst));
-    if (evbuffer_get_length(src) > 0)
-        evbuffer_add_buffer(out, src);
-}
-
 void pinned_release(struct client *c)
 {
     if (!c->pinned)
@@ -148,7 +137,7 @@ void pinned_start(struct client *c)
     struct mux *m = c->mux;
     c->mode = CLIENT_PINNING;
     bufferevent_disable(c->bev, EV_READ);
-    c->pinned = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->pinned = bufferevent_socket_new(m->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->pinned) {
         c->mode = CLIENT_SHARED;
         client_finish(c, "-ERR out of memory\r\n");
