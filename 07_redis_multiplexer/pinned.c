@@ -40,17 +40,19 @@ void pinned_release(struct client *c)
  * closes, and on_redis_event passes that close back. No timer decides. */
 static void pass_fin_when_flushed(struct client *c)
 {
-    if (c->fin_passed || !c->pinned_connected ||
+    if (c->state != CLIENT_PINNED_EOF || !c->pinned_connected ||
         evbuffer_get_length(bufferevent_get_output(c->pinned)) > 0)
         return; /* on_redis_write or the connect calls again */
     shutdown(bufferevent_getfd(c->pinned), SHUT_WR);
-    c->fin_passed = 1;
+    c->state = CLIENT_PINNED_FIN;
 }
 
 /* The client sent EOF: stop reading it and pass the half-close on. */
 void pinned_client_done(struct client *c)
 {
-    c->input_done = 1;
+    if (c->state != CLIENT_PINNED)
+        return; /* its EOF was seen already */
+    c->state = CLIENT_PINNED_EOF;
     bufferevent_disable(c->bev, EV_READ);
     pass_fin_when_flushed(c);
 }
@@ -59,6 +61,7 @@ void pinned_client_done(struct client *c)
 
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_client_read");
     struct client *c = arg;
     forward(bufferevent_get_input(bev), c->pinned, c->pinned_connected);
     if (evbuffer_get_length(bufferevent_get_output(c->pinned)) >= PINNED_HIGH)
@@ -67,14 +70,14 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_client_write");
     struct client *c = arg;
     bufferevent_enable(c->pinned, EV_READ); /* the client caught up */
 }
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_client_event");
     struct client *c = arg;
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
         pinned_client_done(c); /* a half-close: replies may still be coming */
@@ -86,6 +89,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_redis_read(struct bufferevent *bev, void *arg)
 {
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_redis_read");
     struct client *c = arg;
     forward(bufferevent_get_input(bev), c->bev, 1);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= PINNED_HIGH)
@@ -94,31 +98,29 @@ static void on_redis_read(struct bufferevent *bev, void *arg)
 
 static void on_redis_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_redis_write");
     struct client *c = arg;
-    if (c->input_done)
+    if (c->state == CLIENT_PINNED_EOF)
         pass_fin_when_flushed(c); /* the client's last bytes are out */
-    else if (c->mode == CLIENT_PINNED)
+    else if (c->state == CLIENT_PINNED)
         bufferevent_enable(c->bev, EV_READ); /* Redis caught up */
 }
 
 static void on_redis_event(struct bufferevent *bev, short what, void *arg)
 {
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_redis_event");
     struct client *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
         c->pinned_connected = 1;
         set_nodelay(bufferevent_getfd(bev));
-        if (c->input_done)
-            pass_fin_when_flushed(c); /* the client half-closed before we got here */
+        pass_fin_when_flushed(c); /* the client may have half-closed before we got here */
         return;
     }
     char line[sizeof c->farewell];
     snprintf(line, sizeof line, "-ERR upstream unavailable: %s\r\n",
              (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
                                       : "connection closed by Redis");
-    if (c->mode == CLIENT_PINNING) { /* never got going: answer after the shared replies */
-        pinned_release(c);
-        c->mode = CLIENT_SHARED;
+    if (c->state == CLIENT_PINNING) { /* never got going: answer after the shared replies */
         client_finish(c, line);
         return;
     }
@@ -135,11 +137,10 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
 void pinned_start(struct client *c)
 {
     struct mux *m = c->mux;
-    c->mode = CLIENT_PINNING;
+    c->state = CLIENT_PINNING;
     bufferevent_disable(c->bev, EV_READ);
     c->pinned = bufferevent_socket_new(m->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->pinned) {
-        c->mode = CLIENT_SHARED;
         client_finish(c, "-ERR out of memory\r\n");
         return;
     }
@@ -162,10 +163,9 @@ void pinned_start(struct client *c)
  * for its own connection on, now go to that connection unchanged. */
 void pinned_begin_relay(struct client *c)
 {
-    c->mode = CLIENT_PINNED;
+    c->state = CLIENT_PINNED;
     bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, PINNED_HIGH / 4, 0);
-    if (!c->input_done)
-        bufferevent_enable(c->bev, EV_READ);
+    bufferevent_enable(c->bev, EV_READ);
     forward(bufferevent_get_input(c->bev), c->pinned, c->pinned_connected);
 }

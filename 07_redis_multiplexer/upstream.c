@@ -164,8 +164,8 @@ static void upstream_fail(struct upstream *up, const char *reason)
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_retry");
     upstream_connect(arg);
 }
 
