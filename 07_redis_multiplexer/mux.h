@@ -24,17 +24,17 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "common.h"
-#include "server.h"
 #include "../06_redis_relay/relay_io.h" /* chapter 6: read_some, forward, set_nodelay */
+#include "common.h"
 #include "request.h"
+#include "server.h"
 #include "trace.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    long upstreams;           /* shared connections to Redis */
-    long client_output_limit; /* bytes of unread replies before a client is cut off */
-    long max_request;         /* bytes in one request before it is refused */
+    long upstreams;              /* shared connections to Redis */
+    long client_output_limit;    /* bytes of unread replies before a client is cut off */
+    long max_request;            /* bytes in one request before it is refused */
     struct server_config server; /* --trace, --backend, --drain-ms */
 };
 
