@@ -61,8 +61,8 @@ void pinned_client_done(struct client *c)
 
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
-    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_client_read");
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_client_read");
     forward(bufferevent_get_input(bev), c->pinned, c->pinned_connected);
     if (evbuffer_get_length(bufferevent_get_output(c->pinned)) >= PINNED_HIGH)
         bufferevent_disable(bev, EV_READ); /* Redis is behind: resumed in on_redis_write */
@@ -70,15 +70,15 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
-    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_client_write");
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_client_write");
     bufferevent_enable(c->pinned, EV_READ); /* the client caught up */
 }
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
-    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_client_event");
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_client_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
         pinned_client_done(c); /* a half-close: replies may still be coming */
     else
@@ -89,8 +89,8 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_redis_read(struct bufferevent *bev, void *arg)
 {
-    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_redis_read");
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_redis_read");
     forward(bufferevent_get_input(bev), c->bev, 1);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= PINNED_HIGH)
         bufferevent_disable(bev, EV_READ); /* the client is behind: resumed in on_client_write */
@@ -98,24 +98,17 @@ static void on_redis_read(struct bufferevent *bev, void *arg)
 
 static void on_redis_write(struct bufferevent *bev, void *arg)
 {
-    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_redis_write");
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_redis_write");
     if (c->state == CLIENT_PINNED_EOF)
         pass_fin_when_flushed(c); /* the client's last bytes are out */
     else if (c->state == CLIENT_PINNED)
         bufferevent_enable(c->bev, EV_READ); /* Redis caught up */
 }
 
-static void on_redis_event(struct bufferevent *bev, short what, void *arg)
+/* Its own connection failed or was closed by Redis (WHAT: BEV_EVENT_ERROR/EOF). */
+static void redis_side_ended(struct client *c, short what)
 {
-    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_redis_event");
-    struct client *c = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        c->pinned_connected = 1;
-        set_nodelay(bufferevent_getfd(bev));
-        pass_fin_when_flushed(c); /* the client may have half-closed before we got here */
-        return;
-    }
     char line[sizeof c->farewell];
     snprintf(line, sizeof line, "-ERR upstream unavailable: %s\r\n",
              (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
@@ -128,6 +121,19 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
      * the client gets every byte Redis sent, then the close — nothing added
      * (chapter 6's rule 4). */
     client_close_after_flush(c);
+}
+
+static void on_redis_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_redis_event");
+    if (!(what & BEV_EVENT_CONNECTED)) {
+        redis_side_ended(c, what);
+        return;
+    }
+    c->pinned_connected = 1;
+    set_nodelay(bufferevent_getfd(bev));
+    pass_fin_when_flushed(c); /* the client may have half-closed before we got here */
 }
 
 /* ---- the switch ---------------------------------------------------------------- */
@@ -152,7 +158,7 @@ void pinned_start(struct client *c)
     bufferevent_enable(c->pinned, EV_READ | EV_WRITE);
     if (bufferevent_socket_connect(c->pinned, (struct sockaddr *)&m->opt->redis_addr,
                                    sizeof m->opt->redis_addr) != 0) {
-        on_redis_event(c->pinned, BEV_EVENT_ERROR, c); /* reports and finishes */
+        redis_side_ended(c, BEV_EVENT_ERROR); /* reports and finishes */
         return;
     }
     if (c->pending == 0)
