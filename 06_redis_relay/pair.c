@@ -23,10 +23,8 @@
  * timeout is close_client's goodbye, after Redis has ended it).
  */
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -34,12 +32,8 @@
 #include <event2/event.h>
 
 #include "relay.h"
+#include "relay_io.h" /* read_some, forward, set_nodelay */
 
-/* One read takes what the socket holds (FIONREAD), at least READ_MIN (an
- * empty socket may be telling us EOF: recv must look) and at most READ_MAX, so
- * a direction holds at most --high plus one read. */
-#define READ_MIN 4096
-#define READ_MAX (256 * 1024)
 /* Closing a client (close_client): after our FIN, read away at most this
  * much of what it still sends, for at most GOODBYE_MS of quiet. */
 #define DISCARD_MAX (16 * 1024 * 1024)
@@ -61,53 +55,6 @@ struct pair {
     char peer[ADDR_STRLEN];
     LIST_ENTRY(pair) link;
 };
-
-static void set_nodelay(evutil_socket_t fd)
-{
-    /* Nagle's algorithm would hold back a small reply until the previous one
-     * is acknowledged: request/response traffic then waits for delayed ACKs. */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* Read what fd holds onto the end of buf with one recv(), straight into
- * space the evbuffer lends us (no copy). Returns what recv returned:
- * bytes read, 0 at end of stream, -1 with errno set. */
-static ev_ssize_t read_some(evutil_socket_t fd, struct evbuffer *buf)
-{
-    int ready = 0;
-    if (ioctl(fd, FIONREAD, &ready) < 0 || ready < READ_MIN)
-        ready = READ_MIN;
-    if (ready > READ_MAX)
-        ready = READ_MAX;
-    struct evbuffer_iovec space;
-    if (evbuffer_reserve_space(buf, ready, &space, 1) < 1) {
-        errno = ENOMEM;
-        return -1;
-    }
-    ev_ssize_t n = recv(fd, space.iov_base, (size_t)ready, 0);
-    int saved = errno;
-    space.iov_len = n > 0 ? (size_t)n : 0;
-    evbuffer_commit_space(buf, &space, n > 0 ? 1 : 0);
-    errno = saved;
-    return n;
-}
-
-/* Relay every byte of src to dst. The plain way is evbuffer_add_buffer into
- * dst's output: libevent then watches dst for writability (an epoll_ctl),
- * sends on the next loop turn, and stops watching (another epoll_ctl). When
- * nothing is queued ahead, we try the socket first: it nearly always takes
- * everything. Only what it did not take is queued (moved, not copied). */
-/* region: forward */
-static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_connected)
-{
-    struct evbuffer *out = bufferevent_get_output(dst);
-    if (dst_connected && evbuffer_get_length(out) == 0)
-        evbuffer_write(src, bufferevent_getfd(dst)); /* a failure shows up as EOF on dst */
-    if (evbuffer_get_length(src) > 0)
-        evbuffer_add_buffer(out, src);
-}
-/* endregion */
 
 /* Backpressure (chapter 5): more than --high waits for dst's peer. */
 static int over_high(const struct pair *p, struct bufferevent *dst)

@@ -23,3 +23,8 @@ bench-chapter7: $(O)07_redis_multiplexer/mux
 demo7: export DEMO_TRACE ?= --trace
 demo7: $(O)07_redis_multiplexer/mux
 	@scripts/classroom/demo.sh 7
+
+# pinned.c is chapter 6's relay for one client, and every socket here is read
+# with chapter 6's read_some: chapter 6's relay_io.c, linked from its parts.a.
+07_redis_multiplexer_LDLIBS := $(O)06_redis_relay/parts.a
+$(O)07_redis_multiplexer/mux: $(O)06_redis_relay/parts.a

@@ -11,6 +11,7 @@
  *     shared connection down: its replies wait in its own output buffer, and
  *     past --client-output-limit the client is disconnected.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,23 @@
 #define UNAVAILABLE_REPLY "-ERR upstream unavailable\r\n"
 #define QUIT_REPLY "+OK\r\n"
 
-/* ---- closing, in three steps: flush, half-close, free ---------------------- */
+/* ---- closing: every step of a client's end, in this one section -----------
+ * (mux.h draws the states): finish (owed replies, then a farewell), flush,
+ * half-close, linger, free. */
 
-/* The one place a client's connection ends. Its struct stays while replies
- * are still owed to it on a shared upstream: they are dropped as they come,
- * and the last one frees it (client_reply_done). */
+int client_is_closing(const struct client *c)
+{
+    return c->state == CLIENT_CLOSING || c->state == CLIENT_CLOSING_EOF ||
+           c->state == CLIENT_LINGERING;
+}
+
+/* The one place a client's connection ends (-> GONE). Its struct stays while
+ * replies are still owed to it on a shared upstream: they are dropped as they
+ * come, and the last one frees it (client_reply_done). */
 void client_drop(struct client *c)
 {
     struct mux *m = c->mux;
+    c->state = CLIENT_GONE;
     upstream_unpause_client(c->up, c);
     if (c->flush_listed)
         TAILQ_REMOVE(&m->to_flush, c, flush_link);
@@ -50,26 +60,22 @@ void client_drop(struct client *c)
     m->stats.clients_now--;
     if (c->pending == 0)
         free(c);
-    if (m->draining && m->stats.clients_now == 0)
-        event_base_loopexit(m->base, NULL);
-}
-
-void client_set_linger(struct client *c)
-{
-    struct timeval tv = ms_to_timeval(LINGER_MS);
-    evtimer_add(c->linger_timer, &tv); /* re-adding restarts the countdown */
+    server_client_left(&m->srv); /* a draining multiplexer may be done */
 }
 
 /* Everything is out: FIN after our last byte, then wait for the client's EOF
  * (a close() with unread input would send a reset; see chapter 6). */
 static void finish_close(struct client *c)
 {
-    if (c->eof_seen) { /* the client already closed its side: nothing to wait for */
+    if (c->state == CLIENT_CLOSING_EOF) { /* it closed its side: nothing to wait for */
         client_drop(c);
         return;
     }
+    c->state = CLIENT_LINGERING;
     shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-    client_set_linger(c);
+    struct timeval tv = ms_to_timeval(LINGER_MS);
+    if (evtimer_add(c->linger_timer, &tv) != 0)
+        client_drop(c); /* no timer, no waiting: close now */
 }
 
 static int client_flush(struct client *c);
@@ -77,10 +83,10 @@ static void on_client_read(struct bufferevent *bev, void *arg);
 static void on_client_write(struct bufferevent *bev, void *arg);
 static void on_client_event(struct bufferevent *bev, short what, void *arg);
 
+/* -> CLOSING: what it is owed goes out, then finish_close. */
 void client_close_after_flush(struct client *c)
 {
-    c->closing = 1;
-    c->input_done = 1;
+    c->state = CLIENT_CLOSING;
     if (c->flush_listed) { /* staged bytes go first, whatever the limit */
         TAILQ_REMOVE(&c->mux->to_flush, c, flush_link);
         c->flush_listed = 0;
@@ -109,31 +115,33 @@ static void send_farewell(struct client *c)
  * closed. */
 void client_finish(struct client *c, const char *farewell)
 {
-    c->input_done = 1;
+    pinned_release(c); /* from PINNING: its own connection never started */
+    c->state = CLIENT_FINISHING;
     snprintf(c->farewell, sizeof c->farewell, "%s", farewell ? farewell : "");
     upstream_unpause_client(c->up, c);
     client_read_requests(c, 0);
     bufferevent_disable(c->bev, EV_READ);
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    if (c->pending == 0 && c->mode == CLIENT_SHARED)
+    if (c->pending == 0)
         send_farewell(c);
 }
 
-/* Shutting down: stop reading; deliver what is owed; then close. */
+/* The drain (SIGINT/SIGTERM): stop reading; deliver what is owed; then close. */
 void client_stop(struct client *c)
 {
-    if (c->closing)
-        return;
-    if (c->mode == CLIENT_PINNED) {
-        pinned_client_done(c);
-        return;
+    switch (c->state) {
+    case CLIENT_SHARED:
+    case CLIENT_PINNING: client_finish(c, NULL); return;
+    case CLIENT_PINNED: pinned_client_done(c); return;
+    default: return; /* finishing or closing already */
     }
-    if (c->mode == CLIENT_PINNING) { /* its own connection never started: forget it */
-        pinned_release(c);
-        c->mode = CLIENT_SHARED;
-    }
-    client_finish(c, NULL);
+}
+
+/* The client is gone, or past its farewell: its replies are dropped. */
+static int takes_replies(const struct client *c)
+{
+    return c->state != CLIENT_GONE && !client_is_closing(c);
 }
 
 /* ---- replies, from upstream.c ------------------------------------------------ */
@@ -144,7 +152,7 @@ void client_stop(struct client *c)
  * not 16. */
 void client_take_reply(struct client *c, struct evbuffer *src, size_t n)
 {
-    if (!c->bev || c->closing) {
+    if (!takes_replies(c)) {
         evbuffer_drain(src, n); /* the client is gone or cut off */
         return;
     }
@@ -193,7 +201,7 @@ void client_flush_all(struct mux *m)
  * an error line now would corrupt it: close instead. */
 void client_reply_failed(struct client *c, int cut)
 {
-    if (!c->bev || c->closing || client_flush(c) != 0)
+    if (!takes_replies(c) || client_flush(c) != 0)
         return;
     if (cut)
         client_close_after_flush(c);
@@ -207,14 +215,14 @@ void client_reply_done(struct client *c)
     c->pending--;
     if (c->pending > 0)
         return;
-    if (!c->bev) { /* dropped earlier: the last reply it was owed has passed */
+    if (c->state == CLIENT_GONE) { /* dropped earlier: the last reply it was owed passed */
         free(c);
         return;
     }
-    if (c->mode == CLIENT_PINNING) {
+    if (c->state == CLIENT_PINNING) {
         if (client_flush(c) == 0) /* every earlier reply is out: now it may go */
             pinned_begin_relay(c);
-    } else if (c->input_done && !c->closing) {
+    } else if (c->state == CLIENT_FINISHING) {
         send_farewell(c);
     }
 }
@@ -263,7 +271,7 @@ static void dispatch(struct client *c, struct evbuffer *in)
 void client_process_input(struct client *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    while (c->mode == CLIENT_SHARED && !c->input_done) {
+    while (c->state == CLIENT_SHARED) {
         if (upstream_is_full(c->up)) { /* Redis is behind: read this client later */
             upstream_pause_client(c->up, c);
             return;
@@ -310,18 +318,16 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
      * pinned later, look for them in the bufferevent's input. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_unfreeze(in, 0);
-    enum recv_result got = recv_into(fd, in);
+    ev_ssize_t n = read_some(fd, in);
     evbuffer_freeze(in, 0);
-    switch (got) {
-    case RECV_NOTHING: return;
-    case RECV_EOF:
+    if (n > 0)
+        client_process_input(c);
+    else if (n == 0)
         /* a half-close (nc -N): answer what was asked, then close; half a
          * request is dropped unanswered, as Redis does */
         client_finish(c, NULL);
-        return;
-    case RECV_ERROR: client_drop(c); return; /* a reset: nobody will read our replies */
-    case RECV_DATA: client_process_input(c); return;
-    }
+    else if (errno != EAGAIN && errno != EINTR)
+        client_drop(c); /* a reset: nobody will read our replies */
 }
 
 /* ---- the client's bufferevent: writing replies, and closing ------------------ */
@@ -340,7 +346,8 @@ static void on_client_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if ((c->state == CLIENT_CLOSING || c->state == CLIENT_CLOSING_EOF) &&
+        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
         finish_close(c);
 }
 
@@ -348,14 +355,14 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
     trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing) {
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !client_is_closing(c)) {
         /* a half-close (nc -N): answer what was asked, then close */
         client_finish(c, NULL); /* half a request is dropped unanswered, as Redis does */
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
         evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-        c->eof_seen = 1; /* it may still read: flush our last bytes first */
+        c->state = CLIENT_CLOSING_EOF; /* it may still read: flush our last bytes first */
         bufferevent_disable(bev, EV_READ);
         return;
     }
@@ -364,9 +371,9 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
     struct client *c = arg;
+    trace_dispatch(fd, "timeout", "on_linger");
     client_drop(c); /* we said goodbye; the client did not close its side in time: we do */
 }
 
@@ -378,9 +385,9 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
         evutil_closesocket(fd);
         return;
     }
-    c->bev = bufferevent_socket_new(m->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    c->readable = event_new(m->base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
-    c->linger_timer = evtimer_new(m->base, on_linger, c);
+    c->bev = bufferevent_socket_new(m->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->readable = event_new(m->srv.base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
+    c->linger_timer = evtimer_new(m->srv.base, on_linger, c);
     c->staged = evbuffer_new();
     if (!c->bev || !c->readable || !c->linger_timer || !c->staged) {
         warnx_msg("out of memory: dropping a client");

@@ -20,12 +20,9 @@
  * pinned.c; docs/07-redis-multiplexer.md beside them.
  */
 #include <getopt.h>
-#include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "mux.h"
 
@@ -37,20 +34,12 @@
 #define DEFAULT_OUTPUT_LIMIT (8L * 1024 * 1024)
 #define DEFAULT_MAX_REQUEST (16L * 1024 * 1024)
 #define DEFAULT_DRAIN_MS 5000
-#define LISTEN_BACKLOG 4096 /* see chapter 6: a burst of clients must not lose SYNs */
 
-void set_nodelay(evutil_socket_t fd)
+/* ---- stats and the drain: common/server.h's hooks ------------------------------ */
+
+static void print_stats(void *app, const char *label)
 {
-    /* Nagle's algorithm would hold a small reply back until the previous one
-     * is acknowledged. */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-/* ---- stats ------------------------------------------------------------------- */
-
-static void print_stats(const struct mux *m, const char *label)
-{
+    const struct mux *m = app;
     const struct stats *s = &m->stats;
     long up = 0;
     size_t in_flight = 0;
@@ -67,52 +56,25 @@ static void print_stats(const struct mux *m, const char *label)
            s->unavailable, s->output_limit_closes, s->bad_requests);
 }
 
-/* ---- shutdown ------------------------------------------------------------------ */
-
-static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+static long clients_now(void *app)
 {
-    (void)what;
-    struct mux *m = arg;
-    trace_dispatch(fd, "timeout", "on_drain_deadline");
-    printf("shutdown: drain time is up; closing %ld client%s\n", m->stats.clients_now,
-           m->stats.clients_now == 1 ? "" : "s");
-    event_base_loopexit(m->base, NULL);
+    return ((struct mux *)app)->stats.clients_now;
 }
 
-/* Stop taking requests; let every reply already asked for reach its client. */
-static void start_drain(struct mux *m, const char *why)
+/* SIGINT/SIGTERM: stop taking requests; every reply already asked for still
+ * reaches its client, then the client is closed (client_stop). The drain
+ * ends when the last one is gone (client_drop calls server_client_left). */
+static void stop_every_client(void *app)
 {
-    if (m->draining) {
-        printf("shutdown: second %s: exiting now\n", why);
-        event_base_loopexit(m->base, NULL);
-        return;
-    }
-    m->draining = 1;
-    accept_pause_stop_accepting(&m->pause); /* also cancels a pending EMFILE resume */
-    printf("shutdown: caught %s; draining %ld client%s (up to %ld ms)\n", why, m->stats.clients_now,
-           m->stats.clients_now == 1 ? "" : "s", m->opt->drain_ms);
-    if (m->stats.clients_now == 0) {
-        event_base_loopexit(m->base, NULL);
-        return;
-    }
+    struct mux *m = app;
     for (struct client *c = TAILQ_FIRST(&m->clients), *next; c; c = next) {
         next = TAILQ_NEXT(c, link);
         client_stop(c);
     }
-    struct timeval deadline = ms_to_timeval(m->opt->drain_ms);
-    evtimer_add(m->drain_deadline, &deadline);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct mux *m = arg;
-    trace_dispatch(sig, "signal", "on_signal");
-    if (sig == SIGUSR1)
-        print_stats(m, "stats");
-    else
-        start_drain(m, sig == SIGINT ? "SIGINT" : "SIGTERM");
-}
+static const struct server_hooks mux_hooks = {
+    .stats = print_stats, .clients = clients_now, .drain = stop_every_client};
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa,
                       int salen, void *arg)
@@ -165,7 +127,7 @@ static void parse_args(int argc, char **argv, struct options *o)
     *o = (struct options){.upstreams = DEFAULT_UPSTREAMS,
                           .client_output_limit = DEFAULT_OUTPUT_LIMIT,
                           .max_request = DEFAULT_MAX_REQUEST,
-                          .drain_ms = DEFAULT_DRAIN_MS};
+                          .server.drain_ms = DEFAULT_DRAIN_MS};
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -181,9 +143,9 @@ static void parse_args(int argc, char **argv, struct options *o)
         case 'm':
             o->max_request = parse_long_option("--max-request", optarg, 1024, 1L << 30);
             break;
-        case 'd': o->drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
-        case 't': o->loop.trace = 1; break;
-        case 'b': o->loop.backend = parse_backend_option(optarg); break;
+        case 'd': o->server.drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
+        case 't': o->server.loop.trace = 1; break;
+        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
         case 'h': usage(); exit(EXIT_CLEAN);
         default: bad_option(argv);
         }
@@ -194,89 +156,40 @@ static void parse_args(int argc, char **argv, struct options *o)
     parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
 }
 
-/* ---- main ------------------------------------------------------------------------- */
-
-static int make_events(struct mux *m)
-{
-    m->drain_deadline = evtimer_new(m->base, on_drain_deadline, m);
-    m->on_sigint = evsignal_new(m->base, SIGINT, on_signal, m);
-    m->on_sigterm = evsignal_new(m->base, SIGTERM, on_signal, m);
-    m->on_sigusr1 = evsignal_new(m->base, SIGUSR1, on_signal, m);
-    m->on_sigusr2 = evsignal_new(m->base, SIGUSR2, trace_on_sigusr2, m->base);
-    if (!m->drain_deadline || !m->on_sigint || !m->on_sigterm || !m->on_sigusr1 || !m->on_sigusr2 ||
-        evsignal_add(m->on_sigint, NULL) != 0 || evsignal_add(m->on_sigterm, NULL) != 0 ||
-        evsignal_add(m->on_sigusr1, NULL) != 0 || evsignal_add(m->on_sigusr2, NULL) != 0) {
-        warnx_msg("cannot set up timers and signal events");
-        return -1;
-    }
-    return 0;
-}
+/* ---- opening and closing ------------------------------------------------------------ */
 
 static int make_upstreams(struct mux *m)
 {
     m->upstreams = calloc((size_t)m->opt->upstreams, sizeof(struct upstream *));
-    if (!m->upstreams) {
-        warnx_msg("cannot create upstreams: out of memory");
+    if (!made(m->upstreams, "the upstreams"))
         return -1;
-    }
     for (long i = 0; i < m->opt->upstreams; i++)
         if (!(m->upstreams[i] = upstream_new(m, (int)i + 1)))
             return -1;
     return 0;
 }
 
-/* accept() failed, typically EMFILE: pause accepting (common's accept_pause,
- * chapter 1's idea) rather than spin on a listening socket that stays readable. */
-static void on_accept_error(struct evconnlistener *listener, void *arg)
+static int mux_open(struct mux *m, const struct options *o)
 {
-    (void)listener;
-    accept_pause_after_error(&((struct mux *)arg)->pause);
+    *m = (struct mux){.opt = o};
+    TAILQ_INIT(&m->clients);
+    TAILQ_INIT(&m->to_flush);
+    if (server_open(&m->srv, &o->server, &mux_hooks, m) != 0 || make_upstreams(m) != 0)
+        return -1;
+    return server_listen(&m->srv, &o->listen_addr, on_accept, m);
 }
 
-static int make_listener(struct mux *m)
-{
-    const struct options *o = m->opt;
-    m->listener = evconnlistener_new_bind(
-        m->base, on_accept, m, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, LISTEN_BACKLOG,
-        (const struct sockaddr *)&o->listen_addr, sizeof o->listen_addr);
-    if (!m->listener) {
-        char want[ADDR_STRLEN];
-        warnx_msg("cannot listen on %s: %s",
-                  format_addr((const struct sockaddr *)&o->listen_addr, want, sizeof want),
-                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        return -1;
-    }
-    if (accept_pause_init(&m->pause, m->listener) != 0)
-        return -1;
-    evconnlistener_set_error_cb(m->listener, on_accept_error);
-    return 0;
-}
-
-/* Reverse order of creation. Clients first: the ones still owed replies are
- * then freed with their upstream's FIFO. */
-static void teardown(struct mux *m)
+/* Everything, newest first; safe on a half-made mux. Clients first: the ones
+ * still owed replies are then freed with their upstream's FIFO. */
+static void mux_close(struct mux *m)
 {
     while (!TAILQ_EMPTY(&m->clients))
         client_drop(TAILQ_FIRST(&m->clients));
-    accept_pause_free(&m->pause);
-    if (m->listener)
-        evconnlistener_free(m->listener);
     for (long i = 0; m->upstreams && i < m->opt->upstreams; i++)
         if (m->upstreams[i])
             upstream_free(m->upstreams[i]);
     free(m->upstreams);
-    if (m->on_sigusr2)
-        event_free(m->on_sigusr2);
-    if (m->on_sigusr1)
-        event_free(m->on_sigusr1);
-    if (m->on_sigterm)
-        event_free(m->on_sigterm);
-    if (m->on_sigint)
-        event_free(m->on_sigint);
-    if (m->drain_deadline)
-        event_free(m->drain_deadline);
-    event_base_free(m->base);
-    libevent_global_shutdown();
+    server_close(&m->srv);
 }
 
 int main(int argc, char **argv)
@@ -284,42 +197,22 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    signal(SIGPIPE, SIG_IGN); /* a vanished client must not kill us */
-    keep_freed_memory();      /* fastpath.c: malloc keeps what it frees, process-wide */
+    keep_freed_memory(); /* fastpath.c: malloc keeps what it frees, process-wide */
 
-    struct mux m = {.opt = &o};
-    TAILQ_INIT(&m.clients);
-    TAILQ_INIT(&m.to_flush);
-    if (o.loop.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    m.base = open_event_base(o.loop.backend);
-    if (!m.base) {
-        warnx_msg("cannot create the event base: %s",
-                  o.loop.backend ? "that backend is not available here" : "out of memory");
+    struct mux m;
+    if (mux_open(&m, &o) != 0) {
+        mux_close(&m);
         return EXIT_RUNTIME;
     }
-    if (make_events(&m) != 0 || make_upstreams(&m) != 0 || make_listener(&m) != 0) {
-        teardown(&m);
-        return EXIT_RUNTIME;
-    }
-    char bound[ADDR_STRLEN], redis[ADDR_STRLEN];
-    printf("backend: %s\n", event_base_get_method(m.base));
-    printf("listening on %s\n",
-           format_local_addr(evconnlistener_get_fd(m.listener), bound, sizeof bound));
+    char redis[ADDR_STRLEN];
+    server_announce(&m.srv);
     printf("multiplexing onto Redis at %s over %ld shared connection%s\n",
            format_addr((struct sockaddr *)&o.redis_addr, redis, sizeof redis), o.upstreams,
            o.upstreams == 1 ? "" : "s");
-    if (o.loop.trace)
-        trace_dump_events(m.base);
 
-    event_base_dispatch(m.base);
+    server_run(&m.srv); /* until SIGINT/SIGTERM and the drain */
 
     print_stats(&m, "summary");
-    teardown(&m);
+    mux_close(&m);
     return EXIT_CLEAN;
 }

@@ -3,13 +3,14 @@
  * program's state (struct mux), one client (struct client), and the calls
  * each part offers the others. Read it first: it is the map of the chapter.
  *
- *   mux.c       main, options, signals, stats, graceful drain
+ *   mux.c       main, options, stats, what the drain does (common/server.h wires it)
  *   request.c   framing requests: RESP arrays and inline lines, with limits
  *   client.c    one client on a shared connection: parse, send, take replies
  *   upstream.c  the shared connections to Redis and their FIFO of pending replies
  *   reply.c     framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
  *   pinned.c    a client that needs its own connection: chapter 6's byte relay
- *   fastpath.c  what keeps a request cheap: one recv() per read, malloc's memory kept
+ *   fastpath.c  malloc keeps the memory it freed (a measured note)
+ *   ../06_redis_relay/relay_io.c  chapter 6's read_some, forward, set_nodelay: linked here
  */
 #ifndef MUX_H
 #define MUX_H
@@ -23,17 +24,18 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "../06_redis_relay/relay_io.h" /* chapter 6: read_some, forward, set_nodelay */
 #include "common.h"
 #include "request.h"
+#include "server.h"
 #include "trace.h"
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    long upstreams;           /* shared connections to Redis */
-    long client_output_limit; /* bytes of unread replies before a client is cut off */
-    long max_request;         /* bytes in one request before it is refused */
-    long drain_ms;            /* how long SIGINT/SIGTERM wait for replies in flight */
-    struct loop_options loop; /* --trace, --backend */
+    long upstreams;              /* shared connections to Redis */
+    long client_output_limit;    /* bytes of unread replies before a client is cut off */
+    long max_request;            /* bytes in one request before it is refused */
+    struct server_config server; /* --trace, --backend, --drain-ms */
 };
 
 struct stats {
@@ -49,47 +51,66 @@ TAILQ_HEAD(client_list, client);
 
 /* The whole program. */
 struct mux {
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct accept_pause pause; /* out of descriptors: stop accepting a while */
+    struct server srv; /* base, listener, signals, drain: common/server.h */
     const struct options *opt;
     struct upstream **upstreams; /* opt->upstreams of them */
     long next_upstream;          /* round robin for new clients */
     struct client_list clients;  /* connected clients (not the cut-off ones still owed replies) */
     struct client_list to_flush; /* clients given replies in this upstream read */
-    struct event *drain_deadline, *on_sigint, *on_sigterm, *on_sigusr1;
-    struct event *on_sigusr2; /* dump what is registered */
-    int draining;
     struct stats stats;
 };
 
-enum client_mode {
-    CLIENT_SHARED,  /* requests framed and sent over its shared upstream */
-    CLIENT_PINNING, /* asked for its own connection; waiting for earlier replies */
-    CLIENT_PINNED   /* its own connection to Redis: bytes relayed unchanged */
+/* A client's life, one state at a time. Every transition, and where it is made:
+ *
+ *   SHARED ──pinned_start──▶ PINNING ──pinned_begin_relay──▶ PINNED
+ *     │  (MULTI, SUBSCRIBE…)     (its last shared reply is out)   │ pinned_client_done
+ *     │                                                          ▼ (its FIN, or the drain)
+ *     │ client_finish: QUIT, EOF, a bad request, the drain,  PINNED_EOF
+ *     │ or its own connection failed (from PINNING too)          │ pass_fin_when_flushed
+ *     ▼                                                          ▼ (its bytes are out)
+ *   FINISHING ──send_farewell──┐                             PINNED_FIN
+ *   (the replies it is owed,   │ (the last one is out)           │
+ *    then a farewell)          ▼                                 │ Redis closed its own
+ *                           CLOSING ◀────────────────────────────┘ connection (any PINNED*)
+ *     SHARED, FINISHING ──▶ CLOSING   client_reply_failed: Redis died mid-reply
+ *   CLOSING ──on_client_event──▶ CLOSING_EOF   the client closed while we flush
+ *   CLOSING ──finish_close──▶ LINGERING        our last byte is out: FIN sent
+ *   CLOSING_EOF ──finish_close──▶ (freed)      nothing to wait for
+ *   LINGERING ──its EOF, or on_linger──▶ (freed)
+ *   any state ──client_drop──▶ GONE, or freed at once if it is owed nothing:
+ *             a reset, a failed write, --client-output-limit, the end of the program
+ *   GONE ──client_reply_done──▶ (freed)        the last reply it was owed passed by
+ */
+enum client_state {
+    CLIENT_SHARED,      /* requests framed and sent over its shared upstream */
+    CLIENT_FINISHING,   /* no more requests: owed replies, then c->farewell, then CLOSING */
+    CLIENT_PINNING,     /* asked for its own connection; not read until earlier replies are out */
+    CLIENT_PINNED,      /* its own connection to Redis: bytes relayed unchanged */
+    CLIENT_PINNED_EOF,  /* pinned, and it half-closed: its FIN goes on once its bytes are out */
+    CLIENT_PINNED_FIN,  /* pinned, its FIN passed on to Redis: Redis's replies still relayed */
+    CLIENT_CLOSING,     /* flushing our last bytes; what it sends is read and dropped */
+    CLIENT_CLOSING_EOF, /* flushing, and it has closed its side already */
+    CLIENT_LINGERING,   /* our FIN is sent: waiting (LINGER_MS at most) for its EOF */
+    CLIENT_GONE         /* connection closed; the struct waits for the replies still owed */
 };
 
-/* One client. Its struct outlives its connection while replies are still owed
- * to it on a shared upstream (pending > 0): those replies are then dropped,
- * and the last one frees the struct (client_reply_done). */
+/* One client. Its struct outlives its connection (CLIENT_GONE) while replies
+ * are still owed to it on a shared upstream (pending > 0): those replies are
+ * then dropped, and the last one frees the struct (client_reply_done). */
 struct client {
     struct mux *mux;
-    struct bufferevent *bev;    /* NULL once the connection is closed */
-    struct event *readable;     /* while shared: requests read by our recv() (fastpath.c) */
+    enum client_state state;
+    struct bufferevent *bev;    /* the connection; NULL once GONE */
+    struct event *readable;     /* while shared: requests read by our recv() (read_some) */
     struct upstream *up;        /* the shared connection its requests go to */
     struct bufferevent *pinned; /* its own connection, once pinning started */
     struct request req;         /* framing state of the request being read */
     struct evbuffer *staged;    /* replies taken in this upstream read, not yet written */
-    enum client_mode mode;
-    long pending;         /* requests on the shared upstream not answered yet */
-    int input_done;       /* no more requests will be read */
-    int closing;          /* flushing, then half-close and linger */
-    int eof_seen;         /* the client half-closed while we were closing */
-    int pinned_connected; /* the pinned connection is up */
-    int fin_passed;       /* the client's half-close was passed on to Redis */
-    int paused;           /* in its upstream's paused list */
-    int flush_listed;     /* in mux->to_flush */
-    char farewell[160];   /* sent once pending reaches 0, then close */
+    long pending;               /* requests on the shared upstream not answered yet */
+    int pinned_connected;       /* its own connection's connect has completed */
+    int paused;                 /* in its upstream's paused list */
+    int flush_listed;           /* in mux->to_flush */
+    char farewell[160];         /* sent once pending reaches 0, then close */
     struct event *linger_timer;
     char peer[ADDR_STRLEN];
     TAILQ_ENTRY(client) link;        /* in mux->clients */
@@ -107,8 +128,8 @@ void client_reply_done(struct client *c);
 void client_finish(struct client *c, const char *farewell);
 void client_close_after_flush(struct client *c);
 void client_drop(struct client *c);
-void client_set_linger(struct client *c);
 void client_stop(struct client *c);
+int client_is_closing(const struct client *c);
 void client_read_requests(struct client *c, int on);
 
 /* upstream.c */
@@ -128,12 +149,7 @@ void pinned_begin_relay(struct client *c);
 void pinned_release(struct client *c);
 void pinned_client_done(struct client *c);
 
-/* fastpath.c: one recv() of what is waiting on fd, appended to to */
-enum recv_result { RECV_DATA, RECV_NOTHING, RECV_EOF, RECV_ERROR /* errno says why */ };
-enum recv_result recv_into(evutil_socket_t fd, struct evbuffer *to);
+/* fastpath.c */
 void keep_freed_memory(void);
-
-/* a socket option both sides set: replies must not wait for Nagle */
-void set_nodelay(evutil_socket_t fd);
 
 #endif

@@ -26,17 +26,6 @@
 /* Per direction, as in chapter 6: stop reading the sender at this much. */
 #define PINNED_HIGH (1024 * 1024)
 
-/* Relay every byte of src to dst: write at once when nothing is queued
- * ahead (chapter 6's forward), queue the rest. */
-static void forward(struct evbuffer *src, struct bufferevent *dst, int dst_connected)
-{
-    struct evbuffer *out = bufferevent_get_output(dst);
-    if (dst_connected && evbuffer_get_length(out) == 0)
-        evbuffer_write(src, bufferevent_getfd(dst));
-    if (evbuffer_get_length(src) > 0)
-        evbuffer_add_buffer(out, src);
-}
-
 void pinned_release(struct client *c)
 {
     if (!c->pinned)
@@ -51,17 +40,19 @@ void pinned_release(struct client *c)
  * closes, and on_redis_event passes that close back. No timer decides. */
 static void pass_fin_when_flushed(struct client *c)
 {
-    if (c->fin_passed || !c->pinned_connected ||
+    if (c->state != CLIENT_PINNED_EOF || !c->pinned_connected ||
         evbuffer_get_length(bufferevent_get_output(c->pinned)) > 0)
         return; /* on_redis_write or the connect calls again */
     shutdown(bufferevent_getfd(c->pinned), SHUT_WR);
-    c->fin_passed = 1;
+    c->state = CLIENT_PINNED_FIN;
 }
 
 /* The client sent EOF: stop reading it and pass the half-close on. */
 void pinned_client_done(struct client *c)
 {
-    c->input_done = 1;
+    if (c->state != CLIENT_PINNED)
+        return; /* its EOF was seen already */
+    c->state = CLIENT_PINNED_EOF;
     bufferevent_disable(c->bev, EV_READ);
     pass_fin_when_flushed(c);
 }
@@ -71,6 +62,7 @@ void pinned_client_done(struct client *c)
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_client_read");
     forward(bufferevent_get_input(bev), c->pinned, c->pinned_connected);
     if (evbuffer_get_length(bufferevent_get_output(c->pinned)) >= PINNED_HIGH)
         bufferevent_disable(bev, EV_READ); /* Redis is behind: resumed in on_redis_write */
@@ -78,15 +70,15 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_client_write");
     bufferevent_enable(c->pinned, EV_READ); /* the client caught up */
 }
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_client_event");
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR))
         pinned_client_done(c); /* a half-close: replies may still be coming */
     else
@@ -98,6 +90,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 static void on_redis_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "read", "pinned on_redis_read");
     forward(bufferevent_get_input(bev), c->bev, 1);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) >= PINNED_HIGH)
         bufferevent_disable(bev, EV_READ); /* the client is behind: resumed in on_client_write */
@@ -105,31 +98,22 @@ static void on_redis_read(struct bufferevent *bev, void *arg)
 
 static void on_redis_write(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     struct client *c = arg;
-    if (c->input_done)
+    trace_dispatch(bufferevent_getfd(bev), "write", "pinned on_redis_write");
+    if (c->state == CLIENT_PINNED_EOF)
         pass_fin_when_flushed(c); /* the client's last bytes are out */
-    else if (c->mode == CLIENT_PINNED)
+    else if (c->state == CLIENT_PINNED)
         bufferevent_enable(c->bev, EV_READ); /* Redis caught up */
 }
 
-static void on_redis_event(struct bufferevent *bev, short what, void *arg)
+/* Its own connection failed or was closed by Redis (WHAT: BEV_EVENT_ERROR/EOF). */
+static void redis_side_ended(struct client *c, short what)
 {
-    struct client *c = arg;
-    if (what & BEV_EVENT_CONNECTED) {
-        c->pinned_connected = 1;
-        set_nodelay(bufferevent_getfd(bev));
-        if (c->input_done)
-            pass_fin_when_flushed(c); /* the client half-closed before we got here */
-        return;
-    }
     char line[sizeof c->farewell];
     snprintf(line, sizeof line, "-ERR upstream unavailable: %s\r\n",
              (what & BEV_EVENT_ERROR) ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
                                       : "connection closed by Redis");
-    if (c->mode == CLIENT_PINNING) { /* never got going: answer after the shared replies */
-        pinned_release(c);
-        c->mode = CLIENT_SHARED;
+    if (c->state == CLIENT_PINNING) { /* never got going: answer after the shared replies */
         client_finish(c, line);
         return;
     }
@@ -139,6 +123,19 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
     client_close_after_flush(c);
 }
 
+static void on_redis_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+    trace_dispatch(bufferevent_getfd(bev), "event", "pinned on_redis_event");
+    if (!(what & BEV_EVENT_CONNECTED)) {
+        redis_side_ended(c, what);
+        return;
+    }
+    c->pinned_connected = 1;
+    set_nodelay(bufferevent_getfd(bev));
+    pass_fin_when_flushed(c); /* the client may have half-closed before we got here */
+}
+
 /* ---- the switch ---------------------------------------------------------------- */
 
 /* The request at the front of the client's input needs its own connection:
@@ -146,11 +143,10 @@ static void on_redis_event(struct bufferevent *bev, short what, void *arg)
 void pinned_start(struct client *c)
 {
     struct mux *m = c->mux;
-    c->mode = CLIENT_PINNING;
+    c->state = CLIENT_PINNING;
     bufferevent_disable(c->bev, EV_READ);
-    c->pinned = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->pinned = bufferevent_socket_new(m->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->pinned) {
-        c->mode = CLIENT_SHARED;
         client_finish(c, "-ERR out of memory\r\n");
         return;
     }
@@ -162,7 +158,7 @@ void pinned_start(struct client *c)
     bufferevent_enable(c->pinned, EV_READ | EV_WRITE);
     if (bufferevent_socket_connect(c->pinned, (struct sockaddr *)&m->opt->redis_addr,
                                    sizeof m->opt->redis_addr) != 0) {
-        on_redis_event(c->pinned, BEV_EVENT_ERROR, c); /* reports and finishes */
+        redis_side_ended(c, BEV_EVENT_ERROR); /* reports and finishes */
         return;
     }
     if (c->pending == 0)
@@ -173,10 +169,9 @@ void pinned_start(struct client *c)
  * for its own connection on, now go to that connection unchanged. */
 void pinned_begin_relay(struct client *c)
 {
-    c->mode = CLIENT_PINNED;
+    c->state = CLIENT_PINNED;
     bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, PINNED_HIGH / 4, 0);
-    if (!c->input_done)
-        bufferevent_enable(c->bev, EV_READ);
+    bufferevent_enable(c->bev, EV_READ);
     forward(bufferevent_get_input(c->bev), c->pinned, c->pinned_connected);
 }

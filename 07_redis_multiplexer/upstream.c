@@ -164,8 +164,8 @@ static void upstream_fail(struct upstream *up, const char *reason)
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     (void)what;
+    trace_dispatch(fd, "timeout", "on_retry");
     upstream_connect(arg);
 }
 
@@ -235,12 +235,13 @@ static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct upstream *up = arg;
     trace_dispatch(fd, "read", "on_upstream_readable");
-    switch (recv_into(fd, up->in)) {
-    case RECV_NOTHING: return;
-    case RECV_EOF: upstream_fail(up, "connection closed by Redis"); return;
-    case RECV_ERROR: upstream_fail(up, strerror(errno)); return;
-    case RECV_DATA: handle_replies(up); return;
-    }
+    ev_ssize_t n = read_some(fd, up->in);
+    if (n > 0)
+        handle_replies(up);
+    else if (n == 0)
+        upstream_fail(up, "connection closed by Redis");
+    else if (errno != EAGAIN && errno != EINTR)
+        upstream_fail(up, strerror(errno));
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -304,7 +305,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
     struct upstream *up = arg;
     trace_dispatch(bufferevent_getfd(bev), "event", "on_upstream_event");
     if (what & BEV_EVENT_CONNECTED) {
-        up->readable = event_new(up->mux->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+        up->readable = event_new(up->mux->srv.base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
                                  on_upstream_readable, up);
         if (!up->readable || event_add(up->readable, NULL) != 0) {
             upstream_fail(up, "cannot watch for replies: out of memory");
@@ -324,7 +325,7 @@ static void on_upstream_event(struct bufferevent *bev, short what, void *arg)
 static void upstream_connect(struct upstream *up)
 {
     struct mux *m = up->mux;
-    up->bev = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    up->bev = bufferevent_socket_new(m->srv.base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!up->bev || !evbuffer_add_cb(bufferevent_get_output(up->bev), on_output_change, up)) {
         upstream_fail(up, "out of memory");
         return;
@@ -352,10 +353,10 @@ struct upstream *upstream_new(struct mux *m, int index)
     up->index = index;
     TAILQ_INIT(&up->paused);
     reply_framer_init(&up->framer);
-    up->retry_timer = evtimer_new(m->base, on_retry, up);
+    up->retry_timer = evtimer_new(m->srv.base, on_retry, up);
     up->in = evbuffer_new();
     up->batch = evbuffer_new();
-    up->flush = event_new(m->base, -1, 0, on_flush, up); /* only ever made active */
+    up->flush = event_new(m->srv.base, -1, 0, on_flush, up); /* only ever made active */
     if (!up->retry_timer || !up->in || !up->batch || !up->flush) {
         warnx_msg("cannot create upstream %d: out of memory", index);
         upstream_free(up);
