@@ -35,15 +35,15 @@
 
 struct options {
     struct sockaddr_in listen_addr, redis_addr;
-    int links;               /* --redis-links: shared Redis connections */
-    const char *docs;        /* --docs DIR, or NULL */
-    const char *docs_prefix; /* --docs-prefix: the URL path DIR is served at */
-    long max_conns;          /* --max-conns: 0 = no limit */
-    long max_header_bytes;   /* --max-header-bytes */
-    long max_body_bytes;     /* --max-body-bytes (413 past it) */
-    long idle_timeout_s;     /* --idle-timeout: evhttp_set_timeout */
-    long header_timeout_ms;  /* --header-timeout: whole request head, or cut */
-    long sub_buffer_bytes;   /* --sub-buffer: a stream's unsent bytes before pausing */
+    int links;                   /* --redis-links: shared Redis connections */
+    const char *docs;            /* --docs DIR, or NULL */
+    const char *docs_prefix;     /* --docs-prefix: the URL path DIR is served at */
+    long max_conns;              /* --max-conns: 0 = no limit */
+    long max_header_bytes;       /* --max-header-bytes */
+    long max_body_bytes;         /* --max-body-bytes (413 past it) */
+    long idle_timeout_s;         /* --idle-timeout: evhttp_set_timeout */
+    long header_timeout_ms;      /* --header-timeout: whole request head, or cut */
+    long sub_buffer_bytes;       /* --sub-buffer: a stream's unsent bytes before pausing */
     struct server_config server; /* --trace, --backend */
 };
 
