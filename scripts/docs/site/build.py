@@ -61,8 +61,10 @@ class Repo:
         self.root = root
         self.chapters = sorted(d for d in os.listdir(root)
                                if CHAPTER_DIR.match(d) and os.path.isdir(os.path.join(root, d)))
-        self.sources = []  # every .c/.h of the chapters, common/ and tools/: side-by-side pages
-        for d in self.chapters + ["common", "tools"]:
+        # every .c/.h of the chapters, common/, tools/ and the model chapter of
+        # docs/adding-a-chapter.md: side-by-side pages
+        self.sources = []
+        for d in self.chapters + ["common", "tools", "tests/fixtures/99_hello"]:
             full = os.path.join(root, d)
             if os.path.isdir(full):
                 self.sources += sorted(f"{d}/{f}" for f in os.listdir(full) if f.endswith((".c", ".h")))
