@@ -35,11 +35,19 @@ SLEPT 10"
 
 @test "11.2: while the pool is full, PING is still PONG" {
     start_server offload "$(bin 11_threads/offload)" --threads 1 --max-jobs 1 --port 0
-    ask "$BATS_TEST_TMPDIR/slow" 'SLEEP 1000'
-    for _ in $(seq 100); do
-        run timeout 5 nc -N 127.0.0.1 "$PORT" < <(printf 'SLEEP 5\n')
-        [ "$output" = "ERR busy" ] && break
-        sleep 0.02
+    # Fill the pool with one SLEEP 1000, then probe with SLEEP 5 until the
+    # probe is refused. A probe can win the race and take the only place
+    # first (then the SLEEP 1000 is the one refused): wait, and fill again.
+    for _ in $(seq 20); do
+        ASKED=()
+        ask "$BATS_TEST_TMPDIR/slow" 'SLEEP 1000'
+        for _ in $(seq 50); do
+            run timeout 5 nc -N 127.0.0.1 "$PORT" < <(printf 'SLEEP 5\n')
+            [ "$output" = "ERR busy" ] && break 2
+            grep -q '^ms ' "$BATS_TEST_TMPDIR/slow" && break # refused or done
+            sleep 0.02
+        done
+        wait "${ASKED[@]}"
     done
     assert_output "ERR busy"
     run timeout 5 nc -N 127.0.0.1 "$PORT" < <(printf 'PING\n')
