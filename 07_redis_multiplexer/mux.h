@@ -3,14 +3,14 @@
  * program's state (struct mux), one client (struct client), and the calls
  * each part offers the others. Read it first: it is the map of the chapter.
  *
- *   mux.c       main, options, stats, what the drain does (common/server.h wires it)
- *   request.c   framing requests: RESP arrays and inline lines, with limits
- *   client.c    one client on a shared connection: parse, send, take replies
+ *   mux.c           main, options, stats, what the drain does (common/server.h wires it)
+ *   request.c       framing requests: RESP arrays and inline lines, with limits
+ *   client.c        one client on a shared connection: parse, send, take replies
  *   client_close.c  a client's end: finish, farewell, flush, linger, free
- *   upstream.c  the shared connections to Redis and their FIFO of pending replies
- *   reply.c     framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
- *   pinned.c    a client that needs its own connection: chapter 6's byte relay
- *   fastpath.c  malloc keeps the memory it freed (a measured note)
+ *   upstream.c      the shared connections to Redis and their FIFO of pending replies
+ *   reply.c         framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
+ *   pinned.c        a client that needs its own connection: chapter 6's byte relay
+ *   fastpath.c      malloc keeps the memory it freed (a measured note)
  *   ../06_redis_relay/relay_io.c  chapter 6's read_some, forward, set_nodelay: linked here
  */
 #ifndef MUX_H
@@ -69,10 +69,10 @@ struct mux {
  *     │ client_finish: QUIT, EOF, a bad request, the drain,  PINNED_EOF
  *     │ or its own connection failed (from PINNING too)          │ pass_fin_when_flushed
  *     ▼                                                          ▼ (its bytes are out)
- *   FINISHING ──send_farewell──┐                             PINNED_FIN
- *   (the replies it is owed,   │ (the last one is out)           │
- *    then a farewell)          ▼                                 │ Redis closed its own
- *                           CLOSING ◀────────────────────────────┘ connection (any PINNED*)
+ *   FINISHING ──client_send_farewell──┐                      PINNED_FIN
+ *   (the replies it is owed,          │ (the last one is out)    │
+ *    then a farewell)                 ▼                          │ Redis closed its own
+ *                                  CLOSING ◀─────────────────────┘ connection (any PINNED*)
  *     SHARED, FINISHING ──▶ CLOSING   client_reply_failed: Redis died mid-reply
  *   CLOSING ──on_client_event──▶ CLOSING_EOF   the client closed while we flush
  *   CLOSING ──finish_close──▶ LINGERING        our last byte is out: FIN sent
@@ -117,11 +117,11 @@ struct client {
     long pending;               /* requests on the shared upstream not answered yet */
     char farewell[160];         /* sent once pending reaches 0, then close */
     struct event *linger_timer; /* made once LINGERING (client_close.c) */
-    /* Not its life, but beside it (the comment above enum client_state): */
-    int paused;           /* backpressure: in its upstream's paused list, not read */
-    int flush_listed;     /* in mux->to_flush: replies staged in this upstream read */
-    int pinned_connected; /* its own connection's connect has completed */
     char peer[ADDR_STRLEN];
+    /* Not its life, but beside it (the comment above enum client_state): */
+    int paused;                      /* backpressure: in its upstream's paused list, not read */
+    int flush_listed;                /* in mux->to_flush: replies staged in this upstream read */
+    int pinned_connected;            /* its own connection's connect has completed */
     TAILQ_ENTRY(client) link;        /* in mux->clients */
     TAILQ_ENTRY(client) paused_link; /* in its upstream's paused list */
     TAILQ_ENTRY(client) flush_link;  /* in mux->to_flush */
