@@ -1,15 +1,11 @@
 /*
  * 00_why_event_loop/echo_libevent.c — design 5 of 5: echo_epoll.c's loop, with
- * libevent doing the chores:
- *   evconnlistener  socket, bind, listen; accept() when a client arrives
- *   bufferevent     per client: reads into an input evbuffer, writes its output
- *                   as the socket takes it (partial writes, EAGAIN), asks for
- *                   EPOLLOUT only while output waits
- *   evsignal        SIGINT and SIGTERM as events
- * Ours: the protocol (echo_lines) and a connection's end. Later chapters add
- * running out of descriptors (1) and a client that never reads (1 and 5).
- * Run it: make chapter0, then nc 127.0.0.1 8000; --trace shows each step.
- * Read docs/00-why-event-loop.md beside this file.
+ * libevent doing the chores. evconnlistener accepts; a bufferevent per client
+ * reads into an input evbuffer and writes its output as the socket takes it
+ * (partial writes, EAGAIN, EPOLLOUT only while output waits); evsignal makes
+ * SIGINT and SIGTERM events. Ours: the protocol (echo_lines) and a connection's
+ * end. Out of descriptors, and a client that never reads: chapters 1 and 5.
+ * Run it: make chapter0, then nc 127.0.0.1 8000; docs/00-why-event-loop.md.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -147,18 +143,11 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     parse_libevent_server_args(argc, argv, "Echo lines back, one thread, libevent.", &sin, &loop);
     signal(SIGPIPE, SIG_IGN); /* a send() to a vanished peer: an error, not death */
-    if (loop.trace) {         /* libevent's debug log, as register and detect lines */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
+    trace_wire(loop.trace);   /* --trace: register, detect, dispatch lines (chapter 1) */
 
     struct server s = {.base = open_event_base(loop.backend)}; /* conns: zeroed is empty */
-    if (!s.base) {
-        warnx_msg("cannot create the event base: %s",
-                  loop.backend ? "that backend is not available here" : "out of memory");
-        return EXIT_RUNTIME;
-    }
+    if (!s.base)
+        return EXIT_RUNTIME; /* open_event_base said why */
     s.listener = evconnlistener_new_bind(
         s.base, on_accept, &s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
         LISTEN_BACKLOG, (struct sockaddr *)&sin, sizeof sin);

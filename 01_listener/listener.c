@@ -341,7 +341,8 @@ int main(int argc, char **argv)
     LIST_INIT(&server.conns);
     if (loop.trace) {
         /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
+         * trace.c prints them as register and detect lines on stderr. By
+         * hand here, to be seen; the other programs call trace_wire(). */
         trace_enable();
         event_enable_debug_logging(EVENT_DBG_ALL);
         event_set_log_callback(trace_libevent_log);

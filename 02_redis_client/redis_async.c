@@ -116,13 +116,7 @@ int main(int argc, char **argv)
     struct options o;
     parse_args(argc, argv, &o);
 
-    if (o.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
+    trace_wire(o.trace); /* --trace: register, detect, dispatch lines */
     struct event_base *base = event_base_new();
     redisAsyncContext *ac = redisAsyncConnect(o.host, o.port);
     if (!base || !ac || ac->err) {

@@ -421,13 +421,7 @@ int main(int argc, char **argv)
     snprintf(c.target, sizeof c.target, "%s:%d", opt.host, opt.port);
     c.requests = evbuffer_new();
     c.reader = redisReaderCreate();
-    if (opt.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
+    trace_wire(opt.trace); /* --trace: register, detect, dispatch lines */
     c.base = event_base_new();
     if (!c.requests || !c.reader || !c.base) {
         warnx_msg("cannot create the request buffer, reply reader and event base: out of memory");

@@ -265,19 +265,10 @@ int main(int argc, char **argv)
     LIST_INIT(&server.conns);
     signal(SIGPIPE, SIG_IGN); /* a peer that vanished must not kill us (chapter 4) */
 
-    if (server.loop.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    server.base = open_event_base(server.loop.backend);
-    if (!server.base) {
-        warnx_msg("cannot create the event base: %s",
-                  server.loop.backend ? "that backend is not available here" : "out of memory");
+    trace_wire(server.loop.trace); /* --trace: register, detect, dispatch lines */
+    server.base = open_event_base(server.loop.backend); /* says why if it cannot */
+    if (!server.base)
         return EXIT_RUNTIME;
-    }
     int status = EXIT_RUNTIME;
     if (idle_server_open(&server, &sin) == 0) {
         char bound[ADDR_STRLEN];

@@ -367,13 +367,7 @@ int main(int argc, char **argv)
     common_init(argv[0]);
     struct options o;
     parse_args(argc, argv, &o);
-    if (o.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
+    trace_wire(o.trace); /* --trace: register, detect, dispatch lines */
     struct event_base *base = precise_base_new();
     if (!base)
         return EXIT_RUNTIME;

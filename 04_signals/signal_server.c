@@ -345,19 +345,10 @@ int signal_server_open(struct server *s, const struct server_options *o)
      * kills the process: one vanished client would take the server down.
      * Ignored, the write just fails with EPIPE and the bufferevent reports it. */
     signal(SIGPIPE, SIG_IGN);
-    if (o->loop.trace) {
-        /* libevent reports every event it adds and every wait it makes;
-         * trace.c prints them as register and detect lines on stderr. */
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
-    s->base = open_event_base(o->loop.backend);
-    if (!s->base) {
-        warnx_msg("cannot create the event base: %s",
-                  o->loop.backend ? "that backend is not available here" : "out of memory");
+    trace_wire(o->loop.trace);                  /* --trace: register, detect, dispatch lines */
+    s->base = open_event_base(o->loop.backend); /* says why if it cannot */
+    if (!s->base)
         return -1;
-    }
     s->listener =
         evconnlistener_new_bind(s->base, on_accept, s, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
                                 -1, (const struct sockaddr *)&o->sin, sizeof o->sin);

@@ -1,7 +1,7 @@
 /*
  * 07_redis_multiplexer/client.c — one client while it shares a connection:
  * frame its requests, send each whole one to its shared upstream, take its
- * replies back, and say goodbye in order.
+ * replies back. Its goodbye, in order, is client_close.c's.
  *
  * Two rules keep clients from hurting each other:
  *   - Only whole requests reach a shared connection. A malformed or oversized
@@ -19,124 +19,8 @@
 
 #include "mux.h"
 
-/* After our last byte: how long to wait for the client to close its side. */
-#define LINGER_MS 200
 #define UNAVAILABLE_REPLY "-ERR upstream unavailable\r\n"
 #define QUIT_REPLY "+OK\r\n"
-
-/* ---- closing: every step of a client's end, in this one section -----------
- * (mux.h draws the states): finish (owed replies, then a farewell), flush,
- * half-close, linger, free. */
-
-int client_is_closing(const struct client *c)
-{
-    return c->state == CLIENT_CLOSING || c->state == CLIENT_CLOSING_EOF ||
-           c->state == CLIENT_LINGERING;
-}
-
-/* The one place a client's connection ends (-> GONE). Its struct stays while
- * replies are still owed to it on a shared upstream: they are dropped as they
- * come, and the last one frees it (client_reply_done). */
-void client_drop(struct client *c)
-{
-    struct mux *m = c->mux;
-    c->state = CLIENT_GONE;
-    upstream_unpause_client(c->up, c);
-    if (c->flush_listed)
-        TAILQ_REMOVE(&m->to_flush, c, flush_link);
-    c->flush_listed = 0;
-    pinned_release(c);
-    evbuffer_free(c->staged);
-    c->staged = NULL;
-    if (c->readable) /* before the bufferevent closes the socket it watches */
-        event_free(c->readable);
-    c->readable = NULL;
-    bufferevent_free(c->bev);
-    c->bev = NULL;
-    event_free(c->linger_timer);
-    c->linger_timer = NULL;
-    request_release(&c->req);
-    TAILQ_REMOVE(&m->clients, c, link);
-    m->stats.clients_now--;
-    if (c->pending == 0)
-        free(c);
-    server_client_left(&m->srv); /* a draining multiplexer may be done */
-}
-
-/* Everything is out: FIN after our last byte, then wait for the client's EOF
- * (a close() with unread input would send a reset; see chapter 6). */
-static void finish_close(struct client *c)
-{
-    if (c->state == CLIENT_CLOSING_EOF) { /* it closed its side: nothing to wait for */
-        client_drop(c);
-        return;
-    }
-    c->state = CLIENT_LINGERING;
-    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-    struct timeval tv = ms_to_timeval(LINGER_MS);
-    if (evtimer_add(c->linger_timer, &tv) != 0)
-        client_drop(c); /* no timer, no waiting: close now */
-}
-
-static int client_flush(struct client *c);
-static void on_client_read(struct bufferevent *bev, void *arg);
-static void on_client_write(struct bufferevent *bev, void *arg);
-static void on_client_event(struct bufferevent *bev, short what, void *arg);
-
-/* -> CLOSING: what it is owed goes out, then finish_close. */
-void client_close_after_flush(struct client *c)
-{
-    c->state = CLIENT_CLOSING;
-    if (c->flush_listed) { /* staged bytes go first, whatever the limit */
-        TAILQ_REMOVE(&c->mux->to_flush, c, flush_link);
-        c->flush_listed = 0;
-    }
-    evbuffer_add_buffer(bufferevent_get_output(c->bev), c->staged);
-    client_read_requests(c, 0); /* from now on the bufferevent reads, to drop */
-    upstream_unpause_client(c->up, c);
-    pinned_release(c);
-    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
-    bufferevent_enable(c->bev, EV_READ); /* read and drop, so the close is not a reset */
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        finish_close(c);
-}
-
-static void send_farewell(struct client *c)
-{
-    if (client_flush(c) != 0)
-        return;
-    evbuffer_add(bufferevent_get_output(c->bev), c->farewell, strlen(c->farewell));
-    client_close_after_flush(c);
-}
-
-/* No more requests from this client. The farewell ("+OK" for QUIT, an error
- * line) goes out after the replies it is still owed, then the client is
- * closed. */
-void client_finish(struct client *c, const char *farewell)
-{
-    pinned_release(c); /* from PINNING: its own connection never started */
-    c->state = CLIENT_FINISHING;
-    snprintf(c->farewell, sizeof c->farewell, "%s", farewell ? farewell : "");
-    upstream_unpause_client(c->up, c);
-    client_read_requests(c, 0);
-    bufferevent_disable(c->bev, EV_READ);
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
-    if (c->pending == 0)
-        send_farewell(c);
-}
-
-/* The drain (SIGINT/SIGTERM): stop reading; deliver what is owed; then close. */
-void client_stop(struct client *c)
-{
-    switch (c->state) {
-    case CLIENT_SHARED:
-    case CLIENT_PINNING: client_finish(c, NULL); return;
-    case CLIENT_PINNED: pinned_client_done(c); return;
-    default: return; /* finishing or closing already */
-    }
-}
 
 /* The client is gone, or past its farewell: its replies are dropped. */
 static int takes_replies(const struct client *c)
@@ -167,7 +51,7 @@ void client_take_reply(struct client *c, struct evbuffer *src, size_t n)
  * nothing is queued ahead (no copy, no waiting for the next loop turn), the
  * rest into its output. Returns -1 if that put the client over its limit:
  * then it was dropped (and freed, if it was owed nothing more). */
-static int client_flush(struct client *c)
+int client_flush(struct client *c)
 {
     if (c->flush_listed) {
         TAILQ_REMOVE(&c->mux->to_flush, c, flush_link);
@@ -223,7 +107,7 @@ void client_reply_done(struct client *c)
         if (client_flush(c) == 0) /* every earlier reply is out: now it may go */
             pinned_begin_relay(c);
     } else if (c->state == CLIENT_FINISHING) {
-        send_farewell(c);
+        client_send_farewell(c);
     }
 }
 
@@ -330,53 +214,6 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
         client_drop(c); /* a reset: nobody will read our replies */
 }
 
-/* ---- the client's bufferevent: writing replies, and closing ------------------ */
-
-/* Only while closing (the bufferevent reads then): what the client sends now
- * is dropped, so that our close is not a reset. */
-static void on_client_read(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    trace_dispatch(bufferevent_getfd(bev), "read", "on_client_read");
-    struct evbuffer *in = bufferevent_get_input(bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
-}
-
-static void on_client_write(struct bufferevent *bev, void *arg)
-{
-    struct client *c = arg;
-    trace_dispatch(bufferevent_getfd(bev), "write", "on_client_write");
-    if ((c->state == CLIENT_CLOSING || c->state == CLIENT_CLOSING_EOF) &&
-        evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        finish_close(c);
-}
-
-static void on_client_event(struct bufferevent *bev, short what, void *arg)
-{
-    struct client *c = arg;
-    trace_dispatch(bufferevent_getfd(bev), "event", "on_client_event");
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !client_is_closing(c)) {
-        /* a half-close (nc -N): answer what was asked, then close */
-        client_finish(c, NULL); /* half a request is dropped unanswered, as Redis does */
-        return;
-    }
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-        c->state = CLIENT_CLOSING_EOF; /* it may still read: flush our last bytes first */
-        bufferevent_disable(bev, EV_READ);
-        return;
-    }
-    client_drop(c); /* an error, or the client closed while we said goodbye */
-}
-
-static void on_linger(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    struct client *c = arg;
-    trace_dispatch(fd, "timeout", "on_linger");
-    client_drop(c); /* we said goodbye; the client did not close its side in time: we do */
-}
-
 void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
 {
     struct client *c = calloc(1, sizeof *c);
@@ -387,9 +224,8 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
     }
     c->bev = bufferevent_socket_new(m->srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->readable = event_new(m->srv.base, fd, EV_READ | EV_PERSIST, on_client_readable, c);
-    c->linger_timer = evtimer_new(m->srv.base, on_linger, c);
     c->staged = evbuffer_new();
-    if (!c->bev || !c->readable || !c->linger_timer || !c->staged) {
+    if (!c->bev || !c->readable || !c->staged) {
         warnx_msg("out of memory: dropping a client");
         if (c->bev)
             bufferevent_free(c->bev);
@@ -397,8 +233,6 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
             evutil_closesocket(fd); /* nobody else owns it: never leak the fd */
         if (c->readable)
             event_free(c->readable);
-        if (c->linger_timer)
-            event_free(c->linger_timer);
         if (c->staged)
             evbuffer_free(c->staged);
         free(c);
@@ -414,7 +248,7 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa)
     m->stats.clients_now++;
     m->stats.clients_total++;
     set_nodelay(fd);
-    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
+    client_set_callbacks(c);              /* client_close.c: they serve the client's end */
     bufferevent_enable(c->bev, EV_WRITE); /* reading is on_client_readable's */
     client_read_requests(c, 1);
 }

@@ -16,8 +16,8 @@
  * Run it:  make chapter7       (starts a throwaway Redis on 6379 if none runs)
  *          redis-cli -p 6381 ping
  *
- * Read mux.h first (the map), then client.c, upstream.c, request.c,
- * pinned.c; docs/07-redis-multiplexer.md beside them.
+ * Read mux.h first (the map), then client.c, client_close.c, upstream.c,
+ * request.c, pinned.c; docs/07-redis-multiplexer.md beside them.
  */
 #include <getopt.h>
 #include <stdio.h>

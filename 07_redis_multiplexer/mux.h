@@ -3,13 +3,14 @@
  * program's state (struct mux), one client (struct client), and the calls
  * each part offers the others. Read it first: it is the map of the chapter.
  *
- *   mux.c       main, options, stats, what the drain does (common/server.h wires it)
- *   request.c   framing requests: RESP arrays and inline lines, with limits
- *   client.c    one client on a shared connection: parse, send, take replies
- *   upstream.c  the shared connections to Redis and their FIFO of pending replies
- *   reply.c     framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
- *   pinned.c    a client that needs its own connection: chapter 6's byte relay
- *   fastpath.c  malloc keeps the memory it freed (a measured note)
+ *   mux.c           main, options, stats, what the drain does (common/server.h wires it)
+ *   request.c       framing requests: RESP arrays and inline lines, with limits
+ *   client.c        one client on a shared connection: parse, send, take replies
+ *   client_close.c  a client's end: finish, farewell, flush, linger, free
+ *   upstream.c      the shared connections to Redis and their FIFO of pending replies
+ *   reply.c         framing replies: every RESP2 and RESP3 reply, any depth, bytes unchanged
+ *   pinned.c        a client that needs its own connection: chapter 6's byte relay
+ *   fastpath.c      malloc keeps the memory it freed (a measured note)
  *   ../06_redis_relay/relay_io.c  chapter 6's read_some, forward, set_nodelay: linked here
  */
 #ifndef MUX_H
@@ -68,10 +69,10 @@ struct mux {
  *     │ client_finish: QUIT, EOF, a bad request, the drain,  PINNED_EOF
  *     │ or its own connection failed (from PINNING too)          │ pass_fin_when_flushed
  *     ▼                                                          ▼ (its bytes are out)
- *   FINISHING ──send_farewell──┐                             PINNED_FIN
- *   (the replies it is owed,   │ (the last one is out)           │
- *    then a farewell)          ▼                                 │ Redis closed its own
- *                           CLOSING ◀────────────────────────────┘ connection (any PINNED*)
+ *   FINISHING ──client_send_farewell──┐                      PINNED_FIN
+ *   (the replies it is owed,          │ (the last one is out)    │
+ *    then a farewell)                 ▼                          │ Redis closed its own
+ *                                  CLOSING ◀─────────────────────┘ connection (any PINNED*)
  *     SHARED, FINISHING ──▶ CLOSING   client_reply_failed: Redis died mid-reply
  *   CLOSING ──on_client_event──▶ CLOSING_EOF   the client closed while we flush
  *   CLOSING ──finish_close──▶ LINGERING        our last byte is out: FIN sent
@@ -80,6 +81,13 @@ struct mux {
  *   any state ──client_drop──▶ GONE, or freed at once if it is owed nothing:
  *             a reset, a failed write, --client-output-limit, the end of the program
  *   GONE ──client_reply_done──▶ (freed)        the last reply it was owed passed by
+ *
+ * Every closing step is in client_close.c. Three facts change beside the
+ * state, on their own, and are not steps of its life (struct client lists
+ * them apart): paused (backpressure: its upstream is full, so it is not read
+ * until there is room; only while SHARED), flush_listed (it has replies staged
+ * in this upstream read) and pinned_connected (its own connection's connect
+ * has completed; PINNING, PINNED* — Redis's side moves at its own pace).
  */
 enum client_state {
     CLIENT_SHARED,      /* requests framed and sent over its shared upstream */
@@ -107,12 +115,13 @@ struct client {
     struct request req;         /* framing state of the request being read */
     struct evbuffer *staged;    /* replies taken in this upstream read, not yet written */
     long pending;               /* requests on the shared upstream not answered yet */
-    int pinned_connected;       /* its own connection's connect has completed */
-    int paused;                 /* in its upstream's paused list */
-    int flush_listed;           /* in mux->to_flush */
     char farewell[160];         /* sent once pending reaches 0, then close */
-    struct event *linger_timer;
+    struct event *linger_timer; /* made once LINGERING (client_close.c) */
     char peer[ADDR_STRLEN];
+    /* Not its life, but beside it (the comment above enum client_state): */
+    int paused;                      /* backpressure: in its upstream's paused list, not read */
+    int flush_listed;                /* in mux->to_flush: replies staged in this upstream read */
+    int pinned_connected;            /* its own connection's connect has completed */
     TAILQ_ENTRY(client) link;        /* in mux->clients */
     TAILQ_ENTRY(client) paused_link; /* in its upstream's paused list */
     TAILQ_ENTRY(client) flush_link;  /* in mux->to_flush */
@@ -123,14 +132,19 @@ void client_accept(struct mux *m, evutil_socket_t fd, struct sockaddr *sa);
 void client_process_input(struct client *c);
 void client_take_reply(struct client *c, struct evbuffer *src, size_t n);
 void client_reply_failed(struct client *c, int cut);
+int client_flush(struct client *c);
 void client_flush_all(struct mux *m);
 void client_reply_done(struct client *c);
+void client_read_requests(struct client *c, int on);
+
+/* client_close.c */
 void client_finish(struct client *c, const char *farewell);
+void client_send_farewell(struct client *c);
 void client_close_after_flush(struct client *c);
 void client_drop(struct client *c);
 void client_stop(struct client *c);
 int client_is_closing(const struct client *c);
-void client_read_requests(struct client *c, int on);
+void client_set_callbacks(struct client *c);
 
 /* upstream.c */
 struct upstream *upstream_new(struct mux *m, int index);

@@ -316,11 +316,7 @@ int main(int argc, char **argv)
     struct client c = {.raw = o.raw, .exit_code = EXIT_RUNTIME};
     c.name = o.servername ? o.servername : o.host;
     snprintf(c.target, sizeof c.target, "%s:%d", o.host, o.port);
-    if (o.trace) {
-        trace_enable();
-        event_enable_debug_logging(EVENT_DBG_ALL);
-        event_set_log_callback(trace_libevent_log);
-    }
+    trace_wire(o.trace); /* --trace: register, detect, dispatch lines */
     c.base = event_base_new();
     c.request = evbuffer_new();
     c.reader = redisReaderCreate();

@@ -109,17 +109,6 @@ static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- opening ------------------------------------------------------------------ */
 
-/* Under --trace libevent reports every event it adds and every wait it makes;
- * trace.c prints them as register and detect lines on stderr. */
-static void wire_trace(const struct server_config *cfg)
-{
-    if (!cfg->loop.trace)
-        return;
-    trace_enable();
-    event_enable_debug_logging(EVENT_DBG_ALL);
-    event_set_log_callback(trace_libevent_log);
-}
-
 static int add_signal(struct server *s, enum server_signal which, int signo, event_callback_fn cb,
                       void *arg, const char *name)
 {
@@ -153,13 +142,10 @@ int server_open(struct server *s, const struct server_config *cfg, const struct 
     static const struct server_hooks no_hooks;
     *s = (struct server){.cfg = cfg, .hooks = hooks ? hooks : &no_hooks, .app = app};
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error to handle, not a death */
-    wire_trace(cfg);
-    s->base = open_event_base(cfg->loop.backend);
-    if (!s->base) {
-        warnx_msg("cannot create the event base: %s",
-                  cfg->loop.backend ? "that backend is not available here" : "out of memory");
+    trace_wire(cfg->loop.trace);
+    s->base = open_event_base(cfg->loop.backend); /* says why if it cannot */
+    if (!s->base)
         return -1;
-    }
     if (add_signal(s, SERVER_SIGINT, SIGINT, on_signal, s, "the SIGINT event") != 0 ||
         add_signal(s, SERVER_SIGTERM, SIGTERM, on_signal, s, "the SIGTERM event") != 0 ||
         add_signal(s, SERVER_SIGUSR1, SIGUSR1, on_signal, s, "the SIGUSR1 event") != 0 ||

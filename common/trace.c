@@ -72,19 +72,34 @@ const char *parse_backend_option(const char *text)
 struct event_base *open_event_base(const char *backend)
 {
     struct event_config *cfg = event_config_new();
-    if (!cfg)
-        return NULL;
-    for (int i = 0; backend && i < N_BACKENDS; i++)
-        if (strcmp(backend_names[i], backend) != 0)
-            event_config_avoid_method(cfg, backend_names[i]);
-    struct event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
+    struct event_base *base = NULL;
+    if (cfg) {
+        for (int i = 0; backend && i < N_BACKENDS; i++)
+            if (strcmp(backend_names[i], backend) != 0)
+                event_config_avoid_method(cfg, backend_names[i]);
+        base = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
+    if (!base)
+        warnx_msg("cannot create the event base: %s",
+                  backend && cfg ? "that backend is not available here" : "out of memory");
     return base;
 }
 
 void trace_enable(void)
 {
     tracing = 1;
+}
+
+/* libevent then reports every event it adds and every wait it makes;
+ * trace_libevent_log prints them as register and detect lines on stderr. */
+void trace_wire(int on)
+{
+    if (!on)
+        return;
+    trace_enable();
+    event_enable_debug_logging(EVENT_DBG_ALL);
+    event_set_log_callback(trace_libevent_log);
 }
 
 static void print_line(double ms, const char *step, const char *text)

@@ -1,9 +1,11 @@
 /*
  * common/trace.h — the formatting chore behind every program's --trace.
  *
- * The chapter file itself turns libevent's debug log on and hands it to us:
+ * Chapter 1 turns libevent's debug log on and hands it to us by hand:
+ *     trace_enable();
  *     event_enable_debug_logging(EVENT_DBG_ALL);
  *     event_set_log_callback(trace_libevent_log);
+ * and every other program makes the same three calls as one: trace_wire().
  * trace_libevent_log turns each message into one line on stderr, tagged with
  * the notes' three steps (注册 → 检测 → 触发):
  *        12.3 ms  register  fd 6  EV_READ  (event_add)
@@ -40,14 +42,20 @@ const char *parse_backend_option(const char *text);
 
 struct event_base;
 /* A new event base that may only use BACKEND (one of backend_names; NULL:
- * libevent's own choice), or NULL if that backend is unavailable or memory ran
- * out. Chapter 1 teaches it by hand (listener.c's open_base); the later
- * servers call this one without teaching it again. */
+ * libevent's own choice), or NULL after "prog: cannot create the event base:
+ * that backend is not available here" (or "out of memory"). Chapter 1 teaches
+ * it by hand (listener.c's open_base); the later servers call this one
+ * without teaching it again. */
 struct event_base *open_event_base(const char *backend);
 
-/* Turn on trace_dispatch's lines (the chapter calls it beside
- * event_enable_debug_logging). */
+/* Turn on trace_dispatch's lines (chapter 1 calls it beside
+ * event_enable_debug_logging; everyone else through trace_wire). */
 void trace_enable(void);
+
+/* --trace, wired: with ON, trace_enable(), libevent's debug log on, and handed
+ * to trace_libevent_log — chapter 1's three calls, as one. Nothing without ON.
+ * Call it before the event base is made, so its first events are seen too. */
+void trace_wire(int on);
 
 /* libevent's log callback for event_set_log_callback: one tagged line on
  * stderr per message it understands (trace.c says which, and why the rest go). */
