@@ -76,8 +76,7 @@ case_second_sigint() { # MODE
     start "$1" --drain-ms 60000
     # a client that floods without reading: its output never drains
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-    head -c 16777216 /dev/zero | tr '\0' 'x' | fold -w 100 >"$BATS_TEST_TMPDIR/flood"
-    start_bg_to 5 flooder cat "$BATS_TEST_TMPDIR/flood"
+    start_bg_to 5 flooder bash -c "exec fold -w 100 < <(head -c 16777216 /dev/zero | tr '\\0' 'x')"
     flooder=$BG_PID
     flood_backed_up
     kill -INT "$SERVER_PID"
