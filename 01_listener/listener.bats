@@ -145,12 +145,12 @@ want {second line\r\n}
     start_server listener "$LISTENER" --port 0
     # a client that only writes: 32 MiB in, not one byte of the echo read
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-    head -c 33554432 /dev/zero >&5 &
-    writer=$!
+    start_bg_to 5 writer head -c 33554432 /dev/zero
+    writer=$BG_PID
     sleep 2
     # without backpressure the server would hold most of the 32 MiB
     assert_rss_below "$SERVER_PID" 20000
-    kill "$writer" 2>/dev/null || true
+    stop_pid "$writer"
     exec 5>&-
     kill -0 "$SERVER_PID"
 }

@@ -76,8 +76,8 @@ case_second_sigint() { # MODE
     start "$1" --drain-ms 60000
     # a client that floods without reading: its output never drains
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-    head -c 16777216 /dev/zero | tr '\0' 'x' | fold -w 100 >&5 &
-    flooder=$!
+    start_bg_to 5 flooder bash -c "exec fold -w 100 < <(head -c 16777216 /dev/zero | tr '\\0' 'x')"
+    flooder=$BG_PID
     flood_backed_up
     kill -INT "$SERVER_PID"
     wait_for_line "$SERVER_OUT" '^shutdown: caught SIGINT; telling 1 client, waiting up to 60000 ms$'
@@ -87,7 +87,7 @@ case_second_sigint() { # MODE
     kill -INT "$SERVER_PID"
     wait_exit "$SERVER_PID" 5
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-    kill "$flooder" 2>/dev/null || true
+    stop_pid "$flooder"
     exec 5>&-
     assert_equal "$EXIT_STATUS" 0
     grep -qx 'shutdown: second SIGINT: exiting now' "$SERVER_OUT"

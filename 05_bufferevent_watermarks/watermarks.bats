@@ -100,11 +100,12 @@ relay_run() {
     head -c 67108864 /dev/urandom >"$BATS_TEST_TMPDIR/source"
     start_server relay "$RELAY" --port 0 --producer-port 0 "$@"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
-    nc 127.0.0.1 "$PORT" | { sleep 2; cat; } >"$BATS_TEST_TMPDIR/received" &
-    consumer=$!
+    start_bg consumer bash -c 'nc 127.0.0.1 "$1" | { sleep 2; cat; } >"$2"' _ "$PORT" "$BATS_TEST_TMPDIR/received"
+    consumer=$BG_PID
     wait_for_line "$SERVER_OUT" 'relay: consumer connected'
     nc -N 127.0.0.1 "$pport" <"$BATS_TEST_TMPDIR/source"
-    wait "$consumer"
+    wait_exit "$consumer" 60
+    assert_equal "$EXIT_STATUS" 0
     wait_exit "$SERVER_PID" 30
     assert_equal "$EXIT_STATUS" 0
     assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/received")" "$(sha256sum <"$BATS_TEST_TMPDIR/source")"
@@ -129,7 +130,7 @@ relay_run() {
     trace="$BATS_TEST_TMPDIR/trace.csv"
     start_server relay "$RELAY" --port 0 --producer-port 0 --csv "$trace"
     pport=$(sed -n 's/^producers connect to .*:\([0-9]*\)$/\1/p' "$SERVER_OUT")
-    nc 127.0.0.1 "$PORT" >/dev/null &
+    start_bg consumer nc 127.0.0.1 "$PORT"
     wait_for_line "$SERVER_OUT" 'relay: consumer connected'
     head -c 1048576 /dev/zero | nc -N 127.0.0.1 "$pport"
     wait_exit "$SERVER_PID" 10

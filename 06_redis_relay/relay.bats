@@ -359,8 +359,8 @@ PY
     commands=52000 # 52,000 x 1,011 bytes: just over 50 MiB
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
     yes "ECHO $payload"$'\r' | head -n "$commands" >"$BATS_TEST_TMPDIR/commands"
-    cat "$BATS_TEST_TMPDIR/commands" >&5 &
-    writer=$!
+    start_bg_to 5 writer cat "$BATS_TEST_TMPDIR/commands"
+    writer=$BG_PID
     # the relay now has to hold back both directions: wait until it does (our
     # side's send queue backs up, up to 30 s), then look at its memory
     local q=0
@@ -373,7 +373,8 @@ PY
     assert_rss_below "$SERVER_PID" 65536
     # each reply: "$1000\r\n" + 1000 bytes + "\r\n" = 1,009 bytes
     got=$(timeout 60 head -c $((commands * 1009)) <&5 | grep -c "^$payload")
-    wait "$writer"
+    wait_exit "$writer" 60
+    assert_equal "$EXIT_STATUS" 0
     exec 5<&-
     assert_equal "$got" "$commands"
 }

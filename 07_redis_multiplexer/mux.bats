@@ -162,8 +162,8 @@ stats() { signal_for_line USR1 'stats: '; }
     # a well-behaved client pipelining 2,000 SET/GET pairs alongside
     for i in $(seq 2000); do printf 'SET t07:g%d %d\r\nGET t07:g%d\r\n' "$i" "$i" "$i"; done >"$BATS_TEST_TMPDIR/good"
     for i in $(seq 2000); do printf '+OK\r\n$%d\r\n%d\r\n' "${#i}" "$i"; done >"$BATS_TEST_TMPDIR/want"
-    nc -N 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/good" >"$BATS_TEST_TMPDIR/got" &
-    good=$!
+    start_bg good bash -c 'exec nc -N 127.0.0.1 "$1" <"$2" >"$3"' _ "$PORT" "$BATS_TEST_TMPDIR/good" "$BATS_TEST_TMPDIR/got"
+    good=$BG_PID
     run nc -N 127.0.0.1 "$PORT" < <(printf 'PING\r\n*abc\r\nPING\r\n')
     assert_equal "$output" "$(printf '+PONG\r\n-ERR Protocol error: invalid multibulk length\r')"
     # as Redis: the two bytes after a bulk string are skipped unread, "NG" is the next request
@@ -176,7 +176,8 @@ stats() { signal_for_line USR1 'stats: '; }
     assert_output $'+PONG\r'
     run nc -N 127.0.0.1 "$PORT" < <(head -c 70000 /dev/zero | tr '\0' x)
     assert_output $'-ERR Protocol error: too big inline request\r'
-    wait "$good"
+    wait_exit "$good" 60
+    assert_equal "$EXIT_STATUS" 0
     cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
     assert_equal "$(rcli PING)" PONG
     assert_regex "$(stats)" ' bad_requests=3$'

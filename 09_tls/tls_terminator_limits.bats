@@ -116,7 +116,7 @@ PY
     start_server tls_terminator bash -c 'ulimit -n 24; exec "$@"' _ "$TERMINATOR" --port 0 \
         --redis-port "$REDIS_PORT" --cert "$CERTS/server.crt" --key "$CERTS/server.key"
     # 12 TLS clients that stay: each costs two descriptors once its handshake is done
-    /usr/bin/python3 - "$PORT" "$CERTS/ca.crt" >"$BATS_TEST_TMPDIR/hold.out" 2>&1 <<'PY' &
+    cat >"$BATS_TEST_TMPDIR/hold.py" <<'PY'
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 held = []
@@ -129,9 +129,11 @@ for _ in range(12):
 print("held", len(held), flush=True)
 time.sleep(0.5)
 PY
-    holder=$!
+    start_bg hold /usr/bin/python3 "$BATS_TEST_TMPDIR/hold.py" "$PORT" "$CERTS/ca.crt"
+    holder=$BG_PID
     wait_for_line "$SERVER_ERR" 'accept failed: Too many open files; pausing accepts' 10
-    wait "$holder"
+    wait_exit "$holder" 30
+    assert_equal "$EXIT_STATUS" 0
     no_clients
     assert_equal "$(rcli_tls "$PORT" PING)" PONG
 }

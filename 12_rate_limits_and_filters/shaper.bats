@@ -43,10 +43,12 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     local group_port=$PORT
     start_server fair "$SHAPER" --port 0 --group-rate 1048576 --fair
     local fair_port=$PORT
-    timeout 10 "$METER" --port "$group_port" --connections 10 --seconds 2 >"$BATS_TEST_TMPDIR/group" &
-    local g=$!
+    start_bg group-meter timeout 10 "$METER" --port "$group_port" --connections 10 --seconds 2
+    local g=$BG_PID
     timeout 10 "$METER" --port "$fair_port" --connections 10 --seconds 2 >"$BATS_TEST_TMPDIR/fair"
-    wait "$g"
+    wait_exit "$g" 20
+    assert_equal "$EXIT_STATUS" 0
+    cp "$BG_OUT" "$BATS_TEST_TMPDIR/group"
     echo "# libevent's group: total $(total "$BATS_TEST_TMPDIR/group") B/s, jain $(jain "$BATS_TEST_TMPDIR/group")" >&3
     echo "# --fair:           total $(total "$BATS_TEST_TMPDIR/fair") B/s, jain $(jain "$BATS_TEST_TMPDIR/fair")" >&3
     within "$(total "$BATS_TEST_TMPDIR/group")" 1048576 15

@@ -6,7 +6,7 @@
 load helpers
 load docs
 
-setup_file() { build_base_site; }
+setup_file() { shared_site; }
 
 setup() { docs_setup; }
 

@@ -38,17 +38,25 @@ _wb_scope_dir() {
 
 # start_bg NAME CMD [ARG...]: run CMD in the background. Sets BG_PID and
 # BG_OUT / BG_ERR, the files holding its stdout and stderr.
-start_bg() {
-    local name=$1
-    shift
+start_bg() { _wb_start_bg "" "$@"; }
+
+# start_bg_to FD NAME CMD [ARG...]: start_bg, but CMD's stdout is this shell's
+# descriptor FD (a socket the test reads the answers from, say), not BG_OUT
+start_bg_to() { _wb_start_bg "$@"; }
+
+_wb_start_bg() {
+    local to=$1 name=$2
+    shift 2
     local dir
     dir=$(_wb_scope_dir)
     BG_OUT="$dir/$name.out"
     BG_ERR="$dir/$name.err"
+    : >"$BG_OUT"
     (
+        if [ -n "$to" ]; then exec >&"$to"; else exec >"$BG_OUT"; fi
         close_fds_above_2
         exec "$@"
-    ) >"$BG_OUT" 2>"$BG_ERR" </dev/null &
+    ) 2>"$BG_ERR" </dev/null &
     BG_PID=$!
     echo "$BG_PID" >>"$dir/wb_pids"
 }

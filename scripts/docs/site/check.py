@@ -3,9 +3,10 @@
 
     scripts/docs/site/check.py [SITE] [SHOTS] [PAGE...]   (build/site, build/site-shots, every page)
 
-One Chromium (two: DOCS_CHECK_JOBS=2, the default) runs for all pages; we talk to it over the DevTools protocol on a pipe
-(--remote-debugging-pipe: JSON messages separated by NUL bytes on fds 3 and 4), so there is no
-port, no websocket library and no browser start per page. For each page at 1280x800 it saves a
+One Chromium (two: DOCS_CHECK_JOBS=2, the default, for 8 pages or more) runs for all pages; we
+talk to it over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON messages
+separated by NUL bytes on fds 3 and 4), so there is no port, no websocket library and no browser
+start per page. For each page at 1280x800 it saves a
 screenshot (SHOTS/<page path with / as __>.png) and fails on:
   - a link to a page or file of the site that does not exist, or to an #anchor the page lacks;
   - an image that did not load; anything fetched from the network (the site is offline);
@@ -37,6 +38,7 @@ import casts  # noqa: E402  (the chapter pages' players and timelines)
 
 WIDTH, HEIGHT = 1280, 800
 PAGE_TIMEOUT = 30
+PAGES_PER_BROWSER = 4  # a second browser only for at least twice this many pages
 
 PROBE = r"""
 (() => {
@@ -103,11 +105,12 @@ PROBE = r"""
 """
 
 
+# null until search.js has answered: results, "nothing found", or why it could not search
 SEARCH_RESULTS = r"""
 (() => {
   const r = document.getElementById('search-results');
-  if (!r || r.hidden || !r.children.length) return null;
-  return [...r.querySelectorAll('a')].map(a => a.href);
+  if (!r || r.hidden || !r.textContent.trim()) return null;
+  return {links: [...r.querySelectorAll('a')].map(a => a.href), text: r.textContent.trim()};
 })()
 """
 
@@ -195,10 +198,13 @@ class Browser:
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
 
-    def visit(self, url):
+    def load(self, url):
         self.events.clear()
         self.call("Page.navigate", {"url": url})
         self.wait_event("Page.loadEventFired")
+
+    def visit(self, url):
+        self.load(url)
         r = self.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True})
         if "exceptionDetails" in r:
             raise RuntimeError(f"probe failed: {r['exceptionDetails'].get('text')}")
@@ -209,19 +215,20 @@ class Browser:
         return r["result"]["value"], base64.b64decode(shot["data"])
 
     def type_search(self, query, timeout=15):
-        """Type query into the page's search box as a reader would; the result links (hrefs),
-        once search.js has shown them, and a screenshot of the page with the results open."""
+        """Type query into the page's search box as a reader would; the result links (hrefs) and
+        the box's text, once search.js has shown them (or None), and a screenshot of the page with
+        the results open."""
         self.call("Runtime.evaluate", {"expression": "document.getElementById('search-box').focus()"})
         self.call("Input.insertText", {"text": query})
         deadline = time.monotonic() + timeout
         while True:
             r = self.call("Runtime.evaluate", {"expression": SEARCH_RESULTS, "returnByValue": True})
-            found = r.get("result", {}).get("value")
-            if found is not None or time.monotonic() > deadline:
+            shown = r.get("result", {}).get("value")
+            if shown is not None or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         shot = self.call("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
-        return found, base64.b64decode(shot["data"])
+        return shown, base64.b64decode(shot["data"])
 
     def close(self):
         try:
@@ -249,7 +256,8 @@ def main():
     os.makedirs(shots)
     problems, probes, searches = [], {}, []
     start = time.monotonic()
-    jobs = max(1, int(os.environ.get("DOCS_CHECK_JOBS", "2")))
+    # no more browsers than a few pages each: a browser takes about a second to start
+    jobs = max(1, min(int(os.environ.get("DOCS_CHECK_JOBS", "2")), len(pages) // PAGES_PER_BROWSER))
 
     def worker(share):
         browser = Browser()
@@ -268,15 +276,15 @@ def main():
                     if page != rel:
                         continue
                     try:
-                        found, png = browser.type_search(query)
+                        shown, png = browser.type_search(query)
                     except (TimeoutError, RuntimeError) as e:
-                        found, png = None, None
+                        shown, png = None, None
                         problems.append(f"docs-check: {rel}: search for {query!r} failed: {e}")
-                    searches.append((page, query, want, found))
+                    searches.append((page, query, want, shown))
                     if png:
                         with open(os.path.join(shots, f"search-{k + 1}.png"), "wb") as f:
                             f.write(png)
-                    browser.visit("file://" + os.path.join(site, rel))  # the box empty again
+                    browser.load("file://" + os.path.join(site, rel))  # the box empty again
         except (TimeoutError, RuntimeError) as e:
             problems.append(f"docs-check: chromium: {e}")
         finally:
@@ -392,9 +400,11 @@ def figure_problems(site, rel, p):
 
 def search_problems(site, searches, probes):
     out = []
-    for page, query, want, found in searches:
+    for page, query, want, shown in searches:
+        found = shown and shown["links"]
         if not found:
-            out.append(f"docs-check: {page}: search for {query!r} showed no results")
+            said = f" (it says: {shown['text']})" if shown else ""
+            out.append(f"docs-check: {page}: search for {query!r} showed no results{said}")
             continue
         got = [os.path.relpath(unquote(urlsplit(h).path), site) for h in found]
         if want not in got:
