@@ -154,7 +154,7 @@ int server_open(struct server *s, const struct server_config *cfg, const struct 
     *s = (struct server){.cfg = cfg, .hooks = hooks ? hooks : &no_hooks, .app = app};
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error to handle, not a death */
     wire_trace(cfg);
-    s->base = open_event_base(cfg->loop.backend);
+    s->base = open_event_base_flags(cfg->loop.backend, cfg->base_flags);
     if (!s->base) {
         warnx_msg("cannot create the event base: %s",
                   cfg->loop.backend ? "that backend is not available here" : "out of memory");

@@ -68,8 +68,8 @@ const char *parse_backend_option(const char *text)
 }
 
 /* event_config_avoid_method for every other backend, so BACKEND is the only
- * one libevent may choose. */
-struct event_base *open_event_base(const char *backend)
+ * one libevent may choose; FLAGS go to event_config_set_flag. */
+struct event_base *open_event_base_flags(const char *backend, int flags)
 {
     struct event_config *cfg = event_config_new();
     if (!cfg)
@@ -77,9 +77,18 @@ struct event_base *open_event_base(const char *backend)
     for (int i = 0; backend && i < N_BACKENDS; i++)
         if (strcmp(backend_names[i], backend) != 0)
             event_config_avoid_method(cfg, backend_names[i]);
+    if (flags && event_config_set_flag(cfg, flags) != 0) {
+        event_config_free(cfg);
+        return NULL;
+    }
     struct event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     return base;
+}
+
+struct event_base *open_event_base(const char *backend)
+{
+    return open_event_base_flags(backend, 0);
 }
 
 void trace_enable(void)
