@@ -129,6 +129,9 @@ int server_start(struct gateway *gw);
 void server_stop(struct gateway *gw);
 /* The request REQ has been read: mark its connection busy (no header deadline). */
 void server_request_started(struct gateway *gw, struct evhttp_request *req);
+/* evhttp_send_reply, then the reply written now rather than a loop turn later. */
+void server_send_reply(struct evhttp_request *req, int code, const char *reason,
+                       struct evbuffer *body);
 
 /* api.c: evhttp's callback for every request. */
 void api_handle(struct evhttp_request *req, void *gw);

@@ -110,7 +110,7 @@ static void send_status(struct evhttp_request *req, int code, const char *reason
     if (body)
         evbuffer_add_printf(body, "%d %s\n", code, reason);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-    evhttp_send_reply(req, code, reason, body);
+    server_send_reply(req, code, reason, body);
     if (body)
         evbuffer_free(body);
 }
@@ -147,7 +147,7 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     struct tm since_tm = {0};
     if (since && strptime(since, HTTP_DATE, &since_tm) && st.st_mtime <= timegm(&since_tm)) {
         close(fd);
-        evhttp_send_reply(req, 304, "Not Modified", NULL);
+        server_send_reply(req, 304, "Not Modified", NULL);
         return;
     }
     struct evbuffer *body = evbuffer_new();
@@ -169,7 +169,7 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
         send_status(req, 503, "Service Unavailable");
         return;
     }
-    evhttp_send_reply(req, 200, "OK", body);
+    server_send_reply(req, 200, "OK", body);
     evbuffer_free(body);
 }
 /* endregion */
