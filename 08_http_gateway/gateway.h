@@ -120,7 +120,7 @@ struct gateway {
         time_t second;
         char text[32]; /* that second as an HTTP date */
     } date;
-    char docs_root[PATH_MAX]; /* --docs DIR's real path (static_files.c) */
+    int docs_fd; /* --docs DIR, opened once (static_files.c); -1 until then */
     int closing;
 };
 

@@ -159,7 +159,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 static int gateway_open(struct gateway *gw, const struct options *o)
 {
-    *gw = (struct gateway){.opt = o};
+    *gw = (struct gateway){.opt = o, .docs_fd = -1};
     TAILQ_INIT(&gw->streams);
     TAILQ_INIT(&gw->conns);
     if (server_open(&gw->srv, &o->server, &gateway_hooks, gw) != 0)

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -250,4 +251,6 @@ void server_stop(struct gateway *gw)
     while (!TAILQ_EMPTY(&gw->conns))
         conn_free(gw, TAILQ_FIRST(&gw->conns)); // NOLINT(clang-analyzer-unix.Malloc)
     free(gw->by_fd);
+    if (gw->docs_fd >= 0)
+        close(gw->docs_fd);
 }
