@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
@@ -31,6 +32,9 @@
 #include "trace.h"
 
 #define MAX_LINKS 16
+/* file_cache.c: at most FILE_CACHE_SLOTS × FILE_CACHE_MAX bytes (2 MiB) */
+#define FILE_CACHE_SLOTS 64
+#define FILE_CACHE_MAX (32 * 1024)
 #define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
 
 struct options {
@@ -96,9 +100,21 @@ struct conn {
 };
 TAILQ_HEAD(conn_list, conn);
 
+/* A small --docs file in memory (file_cache.c), and what it was on disk. */
+struct cached_file {
+    char *path; /* the key: the decoded path under DIR */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    const char *type;       /* its Content-Type */
+    char last_modified[32]; /* its mtime as an HTTP date */
+    char data[];            /* SIZE bytes */
+};
+
 struct stats {
     unsigned long requests, replies_503, denied, conns_total, sub_paused, sub_resumed, sub_messages,
-        slow_cut;
+        slow_cut, file_hits;
     long conns_now, streams_now;
     size_t sub_max_buffered; /* the most bytes a stream ever had unsent */
 };
@@ -121,6 +137,7 @@ struct gateway {
         char text[32]; /* that second as an HTTP date */
     } date;
     int docs_fd; /* --docs DIR, opened once (static_files.c); -1 until then */
+    struct cached_file *files[FILE_CACHE_SLOTS];
     int closing;
 };
 
@@ -160,5 +177,13 @@ void subscribe_stop_all(struct gateway *gw);
 /* static_files.c: 1 when PATH is under the docs prefix (and --docs is on). */
 int static_wants(const struct gateway *gw, const char *path);
 void static_serve(struct gateway *gw, struct evhttp_request *req);
+
+/* file_cache.c: PATH's entry if the file there is still the one it holds, or NULL. */
+const struct cached_file *file_cache_get(struct gateway *gw, const char *path);
+/* Keep the file FD (opened for PATH, ST its fstat) if it is small enough:
+ * its entry, or NULL (too big, out of memory, could not read it). */
+const struct cached_file *file_cache_put(struct gateway *gw, const char *path, int fd,
+                                         const struct stat *st, const char *type);
+void file_cache_clear(struct gateway *gw);
 
 #endif

@@ -53,9 +53,10 @@ static void print_stats(void *app, const char *label)
     const struct stats *s = &gw->stats;
     printf("%s: requests=%lu denied=%lu replies_503=%lu conns_now=%ld conns_total=%lu "
            "slow_cut=%lu streams_now=%ld sub_messages=%lu sub_paused=%lu sub_resumed=%lu "
-           "sub_max_buffered=%zu\n",
+           "sub_max_buffered=%zu file_hits=%lu\n",
            label, s->requests, s->denied, s->replies_503, s->conns_now, s->conns_total, s->slow_cut,
-           s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed, s->sub_max_buffered);
+           s->streams_now, s->sub_messages, s->sub_paused, s->sub_resumed, s->sub_max_buffered,
+           s->file_hits);
 }
 
 /* SIGUSR1 prints the stats; SIGINT/SIGTERM leave the loop at once. */

@@ -127,6 +127,36 @@ publish_many() {
     refute_output --partial secret
 }
 
+@test "--docs: a small file is served from memory until it changes on disk" {
+    docs=$BATS_TEST_TMPDIR/site
+    mkdir -p "$docs/sub"
+    echo one >"$docs/a.txt"
+    echo '<h1>hi</h1>' >"$docs/sub/index.html"
+    start_server gw11 "$GATEWAY" --port 0 --redis-port 0 --docs "$docs"
+    u=http://127.0.0.1:$PORT
+    for _ in 1 2 3; do
+        run curl -s "$u/docs/a.txt"
+        assert_output one
+    done
+    run signal_for_line USR1 'stats: '
+    assert_output --partial "file_hits=2" # the first read it from disk
+    echo two >"$docs/a.txt.new"
+    mv "$docs/a.txt.new" "$docs/a.txt" # another file (inode) at the same path
+    run curl -s "$u/docs/a.txt"
+    assert_output two
+    printf 'six!\n' >"$docs/a.txt" # the same inode, same size
+    touch -d '2001-02-03 04:05:06 UTC' "$docs/a.txt"
+    run curl -s -D - "$u/docs/a.txt"
+    assert_output --partial 'Last-Modified: Sat, 03 Feb 2001 04:05:06 GMT'
+    assert_output --partial 'six!'
+    run curl -s -I "$u/docs/a.txt"
+    assert_output --partial "Content-Length: 5"
+    # a directory's index is not cached under the directory's name
+    for _ in 1 2; do curl -s -o /dev/null "$u/docs/sub/"; done
+    run signal_for_line USR1 'stats: '
+    assert_output --partial "file_hits=3" # the HEAD
+}
+
 @test "--docs-prefix / --redis-port 0 (make serve-docs): the whole site at /, no Redis needed, a command gets 503" {
     docs=$BATS_TEST_TMPDIR/site
     mkdir -p "$docs/docs"

@@ -253,4 +253,5 @@ void server_stop(struct gateway *gw)
     free(gw->by_fd);
     if (gw->docs_fd >= 0)
         close(gw->docs_fd);
+    file_cache_clear(gw);
 }

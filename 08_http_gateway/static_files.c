@@ -157,49 +157,57 @@ void static_serve(struct gateway *gw, struct evhttp_request *req)
     /* DIR itself, opened once (it may be a symlink: the one we follow) */
     if (gw->docs_fd < 0)
         gw->docs_fd = open(gw->opt->docs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (!rel || !segments_safe(rel, len) || gw->docs_fd < 0 ||
-        (fd = open_beneath(gw->docs_fd, rel, &st, name)) < 0) {
+    int safe = rel && segments_safe(rel, len) && gw->docs_fd >= 0;
+    const struct cached_file *f = safe ? file_cache_get(gw, rel) : NULL;
+    gw->stats.file_hits += f != NULL;
+    if (!f && (!safe || (fd = open_beneath(gw->docs_fd, rel, &st, name)) < 0)) {
         free(rel);
         send_status(req, 404, "Not Found");
         return;
     }
+    /* a directory's index.html is looked up by the directory's path: not cached */
+    int is_index = !f && strcmp(name, "index.html") == 0 &&
+                   (len < 10 || strcmp(rel + len - 10, "index.html") != 0);
+    if (!f && !is_index && (f = file_cache_put(gw, rel, fd, &st, content_type(name))) != NULL) {
+        close(fd);
+        fd = -1;
+    }
+    free(rel);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     char date[64], size[32];
     struct tm tm;
-    strftime(date, sizeof date, HTTP_DATE, gmtime_r(&st.st_mtime, &tm));
-    snprintf(size, sizeof size, "%lld", (long long)st.st_size);
-    evhttp_add_header(out, "Content-Type", content_type(name));
-    evhttp_add_header(out, "Last-Modified", date);
+    time_t mtime = f ? f->mtime.tv_sec : st.st_mtime;
+    off_t bytes = f ? f->size : st.st_size;
+    if (!f)
+        strftime(date, sizeof date, HTTP_DATE, gmtime_r(&mtime, &tm));
+    evhttp_add_header(out, "Content-Type", f ? f->type : content_type(name));
+    evhttp_add_header(out, "Last-Modified", f ? f->last_modified : date);
     api_date_header(gw, req);
-    free(rel);
     const char *since =
         evhttp_find_header(evhttp_request_get_input_headers(req), "If-Modified-Since");
     struct tm since_tm = {0};
-    if (since && strptime(since, HTTP_DATE, &since_tm) && st.st_mtime <= timegm(&since_tm)) {
-        close(fd);
-        server_send_reply(req, 304, "Not Modified", NULL);
+    int unchanged = since && strptime(since, HTTP_DATE, &since_tm) && mtime <= timegm(&since_tm);
+    int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+    if (unchanged || head) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(size, sizeof size, "%lld", (long long)bytes);
+        if (!unchanged) /* HEAD: evhttp adds no Content-Length itself */
+            evhttp_add_header(out, "Content-Length", size);
+        server_send_reply(req, unchanged ? 304 : 200, unchanged ? "Not Modified" : "OK", NULL);
         return;
     }
-    struct evbuffer *body = evbuffer_new();
+    struct evbuffer *body = evhttp_request_get_output_buffer(req);
     /* Without this flag evbuffer_add_file maps the file and the bytes are copied
      * out with writev; with it, the file stays a reference that evhttp moves to
      * the socket's buffer, and libevent writes it with sendfile. */
-    if (body)
-        evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
-    if (!body) {
-        close(fd);
+    evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
+    if (f ? evbuffer_add(body, f->data, (size_t)f->size) != 0
+          : evbuffer_add_file(body, fd, 0, st.st_size) != 0) { /* fd is the buffer's now */
+        evbuffer_drain(body, (size_t)-1);
         send_status(req, 503, "Service Unavailable");
         return;
     }
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-        evhttp_add_header(out, "Content-Length", size); /* evhttp adds none for HEAD */
-        close(fd);
-    } else if (evbuffer_add_file(body, fd, 0, st.st_size) != 0) { /* fd is the buffer's now */
-        evbuffer_free(body);
-        send_status(req, 503, "Service Unavailable");
-        return;
-    }
-    server_send_reply(req, 200, "OK", body);
-    evbuffer_free(body);
+    server_send_reply(req, 200, "OK", NULL);
 }
 /* endregion */
