@@ -164,8 +164,8 @@ int links_start(struct gateway *gw);
 void links_stop(struct gateway *gw);
 /* Send CMD for REQ on a link that is up: 0, or -1 when none is (reply 503). */
 int links_send(struct gateway *gw, const struct command *cmd, struct evhttp_request *req);
-/* CMD as RESP ("*2\r\n$3\r\nGET\r\n...") at the end of OUT. */
-void resp_encode(struct evbuffer *out, const struct command *cmd);
+/* CMD as RESP ("*2\r\n$3\r\nGET\r\n...") at the end of OUT: 0, or -1 (out of memory). */
+int resp_encode(struct evbuffer *out, const struct command *cmd);
 /* A new nonblocking connection to Redis, or NULL (message printed). */
 struct bufferevent *redis_connect(struct gateway *gw, bufferevent_data_cb readcb,
                                   bufferevent_event_cb eventcb, void *arg);
