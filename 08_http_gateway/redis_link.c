@@ -33,42 +33,44 @@ static void link_connect(struct redis_link *link);
 
 /* region: encode */
 /* "*3\r\n" or "$5\r\n": a RESP header line, the number written by hand —
- * evbuffer_add_printf costs more than the rest of the command together. At P
- * if P is not NULL; its length either way. */
-static size_t resp_header(char *p, char kind, size_t n)
+ * evbuffer_add_printf costs more than the rest of the command together. */
+static size_t resp_header_len(size_t n)
 {
-    char digits[24];
-    size_t k = 0;
-    do
-        digits[k++] = (char)('0' + n % 10);
-    while ((n /= 10) > 0);
-    if (p) {
-        *p++ = kind;
-        for (size_t i = 0; i < k; i++)
-            *p++ = digits[k - 1 - i];
-        memcpy(p, "\r\n", 2);
-    }
-    return k + 3;
+    size_t digits = 1;
+    while ((n /= 10) > 0)
+        digits++;
+    return digits + 3;
+}
+
+/* The line for N at P; returns the byte after it. */
+static char *resp_header(char *p, char kind, size_t n)
+{
+    size_t len = resp_header_len(n);
+    p[0] = kind;
+    for (size_t i = len - 3; i > 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+    p[len - 2] = '\r';
+    p[len - 1] = '\n';
+    return p + len;
 }
 
 /* The whole command written into space reserved once: every evbuffer_add
  * runs the buffer's callbacks, and a GET was seven of them. */
 int resp_encode(struct evbuffer *out, const struct command *cmd)
 {
-    size_t total = resp_header(NULL, '*', (size_t)cmd->argc);
+    size_t total = resp_header_len((size_t)cmd->argc);
     for (int i = 0; i < cmd->argc; i++)
-        total += resp_header(NULL, '$', cmd->argv_len[i]) + cmd->argv_len[i] + 2;
+        total += resp_header_len(cmd->argv_len[i]) + cmd->argv_len[i] + 2;
     struct evbuffer_iovec v;
-    if (evbuffer_reserve_space(out, (ev_ssize_t)total, &v, 1) != 1)
+    if (evbuffer_reserve_space(out, (ev_ssize_t)total, &v, 1) != 1 || !v.iov_base)
         return -1;
-    char *p = v.iov_base;
-    p += resp_header(p, '*', (size_t)cmd->argc);
+    char *p = resp_header(v.iov_base, '*', (size_t)cmd->argc);
     for (int i = 0; i < cmd->argc; i++) {
-        p += resp_header(p, '$', cmd->argv_len[i]);
+        p = resp_header(p, '$', cmd->argv_len[i]);
         memcpy(p, cmd->argv[i], cmd->argv_len[i]);
         p += cmd->argv_len[i];
-        memcpy(p, "\r\n", 2);
-        p += 2;
+        *p++ = '\r';
+        *p++ = '\n';
     }
     v.iov_len = total;
     return evbuffer_commit_space(out, &v, 1);

@@ -89,7 +89,7 @@ static int open_beneath(int dir_fd, const char *rel, struct stat *st, char name[
 {
     int dir = dir_fd, fd = -1;
     const char *p = rel + strspn(rel, "/");
-    strcpy(name, "index.html");
+    memcpy(name, "index.html", sizeof "index.html");
     if (*p == '\0') /* DIR itself */
         fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     while (*p != '\0' && fd < 0) {
@@ -120,7 +120,7 @@ static int open_beneath(int dir_fd, const char *rel, struct stat *st, char name[
         int index = openat(fd, "index.html", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
         close(fd);
         fd = index;
-        strcpy(name, "index.html");
+        memcpy(name, "index.html", sizeof "index.html");
         if (fd >= 0 && fstat(fd, st) != 0) {
             close(fd);
             fd = -1;
