@@ -227,7 +227,10 @@ static void write_json(struct evbuffer *out, const redisReply *r, const char *ve
     switch (r->type) {
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
-        evbuffer_add_printf(out, "[%s", r->type == REDIS_REPLY_ERROR ? "false" : "true");
+        if (r->type == REDIS_REPLY_ERROR)
+            evbuffer_add(out, "[false", 6);
+        else
+            evbuffer_add(out, "[true", 5);
         if (json_can_string(r->str, r->len)) { /* else just [false]: jansson left it out */
             evbuffer_add(out, ",", 1);
             json_string(out, r->str, r->len);
