@@ -4,11 +4,13 @@
  * pending HTTP requests, the SUBSCRIBE streams and the connections we count.
  *
  *   http_gateway.c  options, stats, main: the wiring (common/server.h's skeleton)
- *   server.c        evhttp: the listener, the limits, counting connections
+ *   server.c        evhttp: the listener, the limits, counting connections,
+ *                   replies written at once (server_send_reply)
  *   api.c           one HTTP request -> one Redis command -> one HTTP reply
  *   redis_link.c    the few Redis connections every request shares (pipelined)
  *   subscribe.c     GET /SUBSCRIBE/channel: a chunked stream, with backpressure
  *   static_files.c  --docs DIR: files with evbuffer_add_file (sendfile)
+ *   file_cache.c    --docs DIR's small files kept in memory
  *   command.c reply.c md5.c   webdis's URL scheme, reply formats and ETag
  */
 #ifndef GATEWAY_H

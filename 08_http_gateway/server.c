@@ -1,6 +1,6 @@
 /*
  * 08_http_gateway/server.c — the HTTP side: common's listener handed to
- * evhttp, evhttp's limits, and counting connections.
+ * evhttp, evhttp's limits, counting connections, and sending a reply at once.
  *
  * Limits, and what each defends against:
  *   evhttp_set_max_headers_size  a client sending endless headers (evhttp: 400)
