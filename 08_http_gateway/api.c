@@ -68,7 +68,7 @@ static void reply_empty(struct gateway *gw, struct evhttp_request *req, int code
     if (code == 405)
         preflight_headers(req);
     evbuffer_drain(evhttp_request_get_output_buffer(req), (size_t)-1);
-    evhttp_send_reply(req, code, reason, NULL);
+    server_send_reply(req, code, reason, NULL);
 }
 
 /* region: reply */
@@ -95,11 +95,11 @@ void api_reply(struct gateway *gw, struct pending *p, const redisReply *r)
         api_date_header(gw, req);
         if (match && strcmp(match, etag) == 0) {
             evbuffer_drain(body, len);
-            evhttp_send_reply(req, 304, "Not Modified", NULL);
+            server_send_reply(req, 304, "Not Modified", NULL);
         } else {
             evhttp_add_header(h, "Content-Type", p->mime);
             evhttp_add_header(h, "ETag", etag);
-            evhttp_send_reply(req, 200, "OK", NULL);
+            server_send_reply(req, 200, "OK", NULL);
         }
     }
     free(p);
@@ -139,7 +139,7 @@ void api_handle(struct evhttp_request *req, void *arg)
         api_date_header(gw, req);
         preflight_headers(req);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
-        evhttp_send_reply(req, 200, "OK", NULL);
+        server_send_reply(req, 200, "OK", NULL);
         return;
     }
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST && method != EVHTTP_REQ_PUT) {

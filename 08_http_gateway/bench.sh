@@ -9,7 +9,15 @@
 # one core each, so requests/s compare fairly and CPU per request is the
 # figure that does not depend on what else the machine is running.
 #
-# Usage: 08_http_gateway/bench.sh [SECONDS=3] [ROUNDS=3]
+# Then the steady measures, which a shared machine moves far less: user-space
+# instructions per request (callgrind) and system calls per request (strace)
+# of each server over an exact number of requests (clients.py load: 50
+# keep-alive connections, K1 and then K2 requests on each; the difference of
+# the two runs divided by 50 × (K2 - K1), so that start, exit and each
+# connection's own setup cancel out). nginx runs with master_process off
+# under callgrind (the worker's work in one process).
+#
+# Usage: 08_http_gateway/bench.sh [SECONDS=3] [ROUNDS=3]   (COSTS=0: skip the steady measures)
 set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
@@ -118,3 +126,38 @@ for f in 4k 1m; do
     scenario "static $f.bin" 50 gw "$gw_pid" "http://127.0.0.1:$gw_port/docs/$f.bin" \
         nginx "$nginx_worker" "http://127.0.0.1:$nginx_port/$f.bin"
 done
+
+[ "${COSTS:-1}" = 0 ] && exit 0
+
+# ---- the steady measures ----
+k1=20 k2=60 cc=50
+cport=$(free_port)
+sed "s/\"http_port\": $webdis_port/\"http_port\": $cport/" "$work/webdis.json" >"$work/webdis-cg.json"
+sed -e "s/listen 127.0.0.1:$nginx_port;/listen 127.0.0.1:$cport;/" -e 's/^daemon off;/daemon off; master_process off;/' \
+    -e "s#^pid .*#pid $work/nginx/cg.pid;#" "$work/nginx/nginx.conf" >"$work/nginx/cg.conf"
+load() { python3 08_http_gateway/clients.py load "$1" "$2" "$cc" "$3" || echo "bench: load on $2 failed" >&2; }
+# costs NAME PATH RUNNING_PID RUNNING_PORT CMD...: "NAME instructions syscalls" per request
+costs() {
+    local name=$1 path=$2 pid=$3 port=$4 a b
+    shift 4
+    callgrind_start "$work/cg.1" "$@"; wait_listening "$cport" 60; load "$cport" "$path" "$k1"; callgrind_stop; a=$CG_IR
+    callgrind_start "$work/cg.2" "$@"; wait_listening "$cport" 60; load "$cport" "$path" "$k2"; callgrind_stop; b=$CG_IR
+    strace_attach "$pid"; load "$port" "$path" "$k1"; strace_detach; local sa=$STRACE_CALLS
+    strace_attach "$pid"; load "$port" "$path" "$k2"; strace_detach
+    awk -v n=$((cc * (k2 - k1))) -v a="$a" -v b="$b" -v sa="$sa" -v sb="$STRACE_CALLS" -v t="$name" \
+        'BEGIN { printf "| %-26s | %6.0f | %5.2f |\n", t, (b - a) / n, (sb - sa) / n }'
+}
+gw_cg=("$bin/08_http_gateway/http_gateway" --port "$cport" --redis-port "$REDIS_PORT" --docs "$work/site" --idle-timeout 600)
+echo
+echo "per request, $cc connections × ($k2 - $k1) requests: user-space instructions (callgrind), system calls (strace -c -f)"
+echo
+echo "| server, request | instructions | system calls |"
+echo "|---|---:|---:|"
+costs "gateway GET /GET/bench:key" /GET/bench:key "$gw_pid" "$gw_port" "${gw_cg[@]}"
+costs "webdis GET /GET/bench:key" /GET/bench:key "$webdis_pid" "$webdis_port" webdis "$work/webdis-cg.json"
+costs "gateway GET /SET/bench:k/v" /SET/bench:k/v "$gw_pid" "$gw_port" "${gw_cg[@]}"
+costs "webdis GET /SET/bench:k/v" /SET/bench:k/v "$webdis_pid" "$webdis_port" webdis "$work/webdis-cg.json"
+costs "gateway static 4k.bin" /docs/4k.bin "$gw_pid" "$gw_port" "${gw_cg[@]}"
+costs "nginx static 4k.bin" /4k.bin "$nginx_worker" "$nginx_port" nginx -c "$work/nginx/cg.conf" -e "$work/nginx/error.log"
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

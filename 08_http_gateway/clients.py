@@ -8,8 +8,13 @@
   clients.py stalled PORT PATH SECS    send a GET for PATH, never read; hold it SECS
   clients.py slowloris PORT GAP_MS     send a request head a byte every GAP_MS; prints
                                        "closed after N bytes" when the server cuts it
+  clients.py load PORT PATH CONNS EACH CONNS keep-alive connections, EACH GET PATH one after
+                                       another on every one: an exact count (bench.sh's
+                                       instructions and system calls per request); exit 1
+                                       on a reply that is not 200
 """
 import http.client
+import selectors
 import socket
 import sys
 import threading
@@ -82,6 +87,54 @@ def slowloris(port, gap_ms):
     print("closed after %d bytes, %.1f s" % (sent, time.monotonic() - start))
 
 
+def one_reply(buf):
+    """(status, length of the first whole reply in BUF) or None if not all here yet."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    lines = buf[:end].decode("latin-1").split("\r\n")
+    size = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            size = int(value)
+    if len(buf) < end + 4 + size:
+        return None
+    return lines[0].split()[1], end + 4 + size
+
+
+def load(port, path, conns, each):
+    request = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode()
+    sel = selectors.DefaultSelector()
+    left = {}
+    for _ in range(int(conns)):
+        s = socket.create_connection(("127.0.0.1", int(port)))
+        s.setblocking(False)
+        s.send(request)
+        left[s] = [int(each), b""]
+        sel.register(s, selectors.EVENT_READ)
+    bad = 0
+    while left:
+        for key, _ in sel.select():
+            s = key.fileobj
+            data = s.recv(1 << 20)
+            if not data:
+                sys.exit("load: the server closed a connection")
+            state = left[s]
+            state[1] += data
+            while s in left and (got := one_reply(state[1])) is not None:
+                bad += got[0] != "200"
+                state[1] = state[1][got[1]:]
+                state[0] -= 1
+                if state[0] == 0:
+                    sel.unregister(s)
+                    s.close()
+                    del left[s]
+                else:
+                    s.send(request)
+    sys.exit(1 if bad else 0)
+
+
 if __name__ == "__main__":
-    {"keepalive": keepalive, "many": many, "stalled": stalled, "slowloris": slowloris}[
-        sys.argv[1]](*sys.argv[2:])
+    {"keepalive": keepalive, "many": many, "stalled": stalled, "slowloris": slowloris,
+     "load": load}[sys.argv[1]](*sys.argv[2:])

@@ -98,19 +98,20 @@ static size_t take_suffix(struct command *cmd, const char *uri, size_t len)
     return len;
 }
 
-static int add_arg(struct command *cmd, const char *bytes, size_t len, int decode)
+/* The next argument, LEN bytes of BYTES (percent-decoded if DECODE), at *SPACE:
+ * the arguments' bytes follow one another in command_parse's one block. */
+static int add_arg(struct command *cmd, char **space, const char *bytes, size_t len, int decode)
 {
-    if (cmd->argc == COMMAND_MAX_ARGS || len == SIZE_MAX)
+    if (cmd->argc == COMMAND_MAX_ARGS)
         return -1;
-    char *arg = malloc(len + 1);
-    if (!arg)
-        return -1;
+    char *arg = *space;
     size_t n = len;
     if (decode)
         n = percent_decode(bytes, len, arg);
     else
         memcpy(arg, bytes, len);
     arg[n] = '\0';
+    *space = arg + n + 1;
     cmd->argv[cmd->argc] = arg;
     cmd->argv_len[cmd->argc] = n;
     cmd->argc++;
@@ -132,22 +133,28 @@ int command_parse(struct command *cmd, const char *uri, size_t uri_len, const ch
         segments += uri[i] == '/';
     if (segments + (body_len > 0) > COMMAND_MAX_ARGS)
         return -1;
-    cmd->argv = calloc(segments + 1, sizeof *cmd->argv);
-    cmd->argv_len = calloc(segments + 1, sizeof *cmd->argv_len);
-    if (!cmd->argv || !cmd->argv_len)
+    /* one allocation: the argv and argv_len arrays, then every argument's
+     * bytes and NUL (decoding only shortens them) */
+    size_t slots = segments + 1;
+    char **block =
+        malloc(slots * (sizeof *cmd->argv + sizeof *cmd->argv_len) + uri_len + body_len + slots);
+    if (!block)
         goto fail;
+    cmd->argv = block;
+    cmd->argv_len = (size_t *)(block + slots);
+    char *space = (char *)(cmd->argv_len + slots);
     size_t end = take_suffix(cmd, uri, uri_len);
     size_t start = 0;
     for (;;) {
         const char *slash = memchr(uri + start, '/', end - start);
         size_t stop = slash ? (size_t)(slash - uri) : end;
-        if (add_arg(cmd, uri + start, stop - start, cmd->argc > 0) != 0)
+        if (add_arg(cmd, &space, uri + start, stop - start, cmd->argc > 0) != 0)
             goto fail;
         if (!slash)
             break;
         start = stop + 1;
     }
-    if (body_len > 0 && add_arg(cmd, body, body_len, 0) != 0)
+    if (body_len > 0 && add_arg(cmd, &space, body, body_len, 0) != 0)
         goto fail;
     return 0;
 fail:
@@ -158,10 +165,7 @@ fail:
 
 void command_free(struct command *cmd)
 {
-    for (int i = 0; cmd->argv && i < cmd->argc; i++)
-        free(cmd->argv[i]);
-    free(cmd->argv);
-    free(cmd->argv_len);
+    free(cmd->argv); /* the one block: the arrays and the arguments */
     *cmd = (struct command){0};
 }
 

@@ -4,11 +4,13 @@
  * pending HTTP requests, the SUBSCRIBE streams and the connections we count.
  *
  *   http_gateway.c  options, stats, main: the wiring (common/server.h's skeleton)
- *   server.c        evhttp: the listener, the limits, counting connections
+ *   server.c        evhttp: the listener, the limits, counting connections,
+ *                   replies written at once (server_send_reply)
  *   api.c           one HTTP request -> one Redis command -> one HTTP reply
  *   redis_link.c    the few Redis connections every request shares (pipelined)
  *   subscribe.c     GET /SUBSCRIBE/channel: a chunked stream, with backpressure
  *   static_files.c  --docs DIR: files with evbuffer_add_file (sendfile)
+ *   file_cache.c    --docs DIR's small files kept in memory
  *   command.c reply.c md5.c   webdis's URL scheme, reply formats and ETag
  */
 #ifndef GATEWAY_H
@@ -17,6 +19,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
@@ -31,6 +34,9 @@
 #include "trace.h"
 
 #define MAX_LINKS 16
+/* file_cache.c: at most FILE_CACHE_SLOTS × FILE_CACHE_MAX bytes (2 MiB) */
+#define FILE_CACHE_SLOTS 64
+#define FILE_CACHE_MAX (32 * 1024)
 #define HTTP_DATE "%a, %d %b %Y %H:%M:%S GMT"
 
 struct options {
@@ -96,9 +102,21 @@ struct conn {
 };
 TAILQ_HEAD(conn_list, conn);
 
+/* A small --docs file in memory (file_cache.c), and what it was on disk. */
+struct cached_file {
+    char *path; /* the key: the decoded path under DIR */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    const char *type;       /* its Content-Type */
+    char last_modified[32]; /* its mtime as an HTTP date */
+    char data[];            /* SIZE bytes */
+};
+
 struct stats {
     unsigned long requests, replies_503, denied, conns_total, sub_paused, sub_resumed, sub_messages,
-        slow_cut;
+        slow_cut, file_hits;
     long conns_now, streams_now;
     size_t sub_max_buffered; /* the most bytes a stream ever had unsent */
 };
@@ -120,7 +138,8 @@ struct gateway {
         time_t second;
         char text[32]; /* that second as an HTTP date */
     } date;
-    char docs_root[PATH_MAX]; /* --docs DIR's real path (static_files.c) */
+    int docs_fd; /* --docs DIR, opened once (static_files.c); -1 until then */
+    struct cached_file *files[FILE_CACHE_SLOTS];
     int closing;
 };
 
@@ -129,6 +148,9 @@ int server_start(struct gateway *gw);
 void server_stop(struct gateway *gw);
 /* The request REQ has been read: mark its connection busy (no header deadline). */
 void server_request_started(struct gateway *gw, struct evhttp_request *req);
+/* evhttp_send_reply, then the reply written now rather than a loop turn later. */
+void server_send_reply(struct evhttp_request *req, int code, const char *reason,
+                       struct evbuffer *body);
 
 /* api.c: evhttp's callback for every request. */
 void api_handle(struct evhttp_request *req, void *gw);
@@ -144,8 +166,8 @@ int links_start(struct gateway *gw);
 void links_stop(struct gateway *gw);
 /* Send CMD for REQ on a link that is up: 0, or -1 when none is (reply 503). */
 int links_send(struct gateway *gw, const struct command *cmd, struct evhttp_request *req);
-/* CMD as RESP ("*2\r\n$3\r\nGET\r\n...") at the end of OUT. */
-void resp_encode(struct evbuffer *out, const struct command *cmd);
+/* CMD as RESP ("*2\r\n$3\r\nGET\r\n...") at the end of OUT: 0, or -1 (out of memory). */
+int resp_encode(struct evbuffer *out, const struct command *cmd);
 /* A new nonblocking connection to Redis, or NULL (message printed). */
 struct bufferevent *redis_connect(struct gateway *gw, bufferevent_data_cb readcb,
                                   bufferevent_event_cb eventcb, void *arg);
@@ -157,5 +179,13 @@ void subscribe_stop_all(struct gateway *gw);
 /* static_files.c: 1 when PATH is under the docs prefix (and --docs is on). */
 int static_wants(const struct gateway *gw, const char *path);
 void static_serve(struct gateway *gw, struct evhttp_request *req);
+
+/* file_cache.c: PATH's entry if the file there is still the one it holds, or NULL. */
+const struct cached_file *file_cache_get(struct gateway *gw, const char *path);
+/* Keep the file FD (opened for PATH, ST its fstat) if it is small enough:
+ * its entry, or NULL (too big, out of memory, could not read it). */
+const struct cached_file *file_cache_put(struct gateway *gw, const char *path, int fd,
+                                         const struct stat *st, const char *type);
+void file_cache_clear(struct gateway *gw);
 
 #endif

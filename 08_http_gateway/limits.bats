@@ -95,13 +95,15 @@ publish_many() {
     assert_output '{"PING":[true,"PONG"]}'
 }
 
-@test "--docs: files with Content-Type and Length, HEAD, 304, 404, no way out of DIR" {
+@test "--docs: files with Content-Type and Length, HEAD, 304, 404, no way out of DIR, no symlink followed" {
     docs=$BATS_TEST_TMPDIR/site
     mkdir -p "$docs/sub" "$BATS_TEST_TMPDIR/secret"
     head -c 1048576 /dev/urandom >"$docs/big.bin"
     echo '<h1>hi</h1>' >"$docs/sub/index.html"
     echo secret >"$BATS_TEST_TMPDIR/secret/s.txt"
     ln -s "$BATS_TEST_TMPDIR/secret" "$docs/out"
+    ln -s big.bin "$docs/alias.bin" # inside DIR, but a symlink is never followed
+    mkfifo "$docs/pipe.txt"          # opening a FIFO for reading would block the loop
     start_server gw5 "$GATEWAY" --port 0 --redis-port "$REDIS_PORT" --docs "$docs"
     u=http://127.0.0.1:$PORT
     curl -s -o "$BATS_TEST_TMPDIR/got" "$u/docs/big.bin"
@@ -116,12 +118,43 @@ publish_many() {
     run curl -s -o /dev/null -w '%{http_code}' -H "If-Modified-Since: $lm" "$u/docs/big.bin"
     assert_output 304
     for bad in /docs/nope.html /docs/../gateway.bats /docs/%2e%2e/secret/s.txt \
-        /docs/sub/%2E%2E/%2e%2e/secret/s.txt /docs/out/s.txt /docs/sub%2f..%2f..%2fsecret/s.txt; do
-        run curl -s --path-as-is -o /dev/null -w '%{http_code}' "$u$bad"
+        /docs/sub/%2E%2E/%2e%2e/secret/s.txt /docs/out/s.txt /docs/sub%2f..%2f..%2fsecret/s.txt \
+        /docs/alias.bin /docs/pipe.txt; do
+        run curl -s -m 5 --path-as-is -o /dev/null -w '%{http_code}' "$u$bad"
         assert_output 404
     done
     run curl -s --path-as-is "$u/docs/out/s.txt"
     refute_output --partial secret
+}
+
+@test "--docs: a small file is served from memory until it changes on disk" {
+    docs=$BATS_TEST_TMPDIR/site
+    mkdir -p "$docs/sub"
+    echo one >"$docs/a.txt"
+    echo '<h1>hi</h1>' >"$docs/sub/index.html"
+    start_server gw11 "$GATEWAY" --port 0 --redis-port 0 --docs "$docs"
+    u=http://127.0.0.1:$PORT
+    for _ in 1 2 3; do
+        run curl -s "$u/docs/a.txt"
+        assert_output one
+    done
+    run signal_for_line USR1 'stats: '
+    assert_output --partial "file_hits=2" # the first read it from disk
+    echo two >"$docs/a.txt.new"
+    mv "$docs/a.txt.new" "$docs/a.txt" # another file (inode) at the same path
+    run curl -s "$u/docs/a.txt"
+    assert_output two
+    printf 'six!\n' >"$docs/a.txt" # the same inode, same size
+    touch -d '2001-02-03 04:05:06 UTC' "$docs/a.txt"
+    run curl -s -D - "$u/docs/a.txt"
+    assert_output --partial 'Last-Modified: Sat, 03 Feb 2001 04:05:06 GMT'
+    assert_output --partial 'six!'
+    run curl -s -I "$u/docs/a.txt"
+    assert_output --partial "Content-Length: 5"
+    # a directory's index is not cached under the directory's name
+    for _ in 1 2; do curl -s -o /dev/null "$u/docs/sub/"; done
+    run signal_for_line USR1 'stats: '
+    assert_output --partial "file_hits=3" # the HEAD
 }
 
 @test "--docs-prefix / --redis-port 0 (make serve-docs): the whole site at /, no Redis needed, a command gets 503" {

@@ -21,40 +21,37 @@ static const unsigned SHIFT[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 
                                    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
                                    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
 
+/* One of the 64 steps: the round's function F of b, c, d, the message word M
+ * and the step's constant, rotated; then the four words move round. */
+static inline void md5_step(uint32_t v[4], uint32_t f, uint32_t m, int i)
+{
+    uint32_t x = v[0] + f + K[i] + m;
+    uint32_t b = v[1] + ((x << SHIFT[i]) | (x >> (32 - SHIFT[i])));
+    v[0] = v[3];
+    v[3] = v[2];
+    v[2] = v[1];
+    v[1] = b;
+}
+
+/* The four rounds, each a loop of its own: no test of which round a step is
+ * in, and each round's message word order is a simple stride. */
 static void md5_block(uint32_t h[4], const unsigned char *block)
 {
     uint32_t m[16];
     for (int i = 0; i < 16; i++)
         m[i] = (uint32_t)block[4 * i] | (uint32_t)block[4 * i + 1] << 8 |
                (uint32_t)block[4 * i + 2] << 16 | (uint32_t)block[4 * i + 3] << 24;
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
-    for (int i = 0; i < 64; i++) {
-        uint32_t f;
-        int g;
-        if (i < 16) {
-            f = (b & c) | (~b & d);
-            g = i;
-        } else if (i < 32) {
-            f = (d & b) | (~d & c);
-            g = (5 * i + 1) % 16;
-        } else if (i < 48) {
-            f = b ^ c ^ d;
-            g = (3 * i + 5) % 16;
-        } else {
-            f = c ^ (b | ~d);
-            g = (7 * i) % 16;
-        }
-        uint32_t t = d;
-        d = c;
-        c = b;
-        uint32_t x = a + f + K[i] + m[g];
-        b = b + ((x << SHIFT[i]) | (x >> (32 - SHIFT[i])));
-        a = t;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
+    uint32_t v[4] = {h[0], h[1], h[2], h[3]}; /* a, b, c, d */
+    for (int i = 0; i < 16; i++)
+        md5_step(v, (v[1] & v[2]) | (~v[1] & v[3]), m[i], i);
+    for (int i = 16; i < 32; i++)
+        md5_step(v, (v[3] & v[1]) | (~v[3] & v[2]), m[(5 * i + 1) % 16], i);
+    for (int i = 32; i < 48; i++)
+        md5_step(v, v[1] ^ v[2] ^ v[3], m[(3 * i + 5) % 16], i);
+    for (int i = 48; i < 64; i++)
+        md5_step(v, v[2] ^ (v[1] | ~v[3]), m[(7 * i) % 16], i);
+    for (int i = 0; i < 4; i++)
+        h[i] += v[i];
 }
 
 void etag_of(const void *data, size_t len, char out[ETAG_LEN])

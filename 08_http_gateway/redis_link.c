@@ -34,27 +34,46 @@ static void link_connect(struct redis_link *link);
 /* region: encode */
 /* "*3\r\n" or "$5\r\n": a RESP header line, the number written by hand —
  * evbuffer_add_printf costs more than the rest of the command together. */
-static void resp_header(struct evbuffer *out, char kind, size_t n)
+static size_t resp_header_len(size_t n)
 {
-    char line[32];
-    char *p = line + sizeof line;
-    *--p = '\n';
-    *--p = '\r';
-    do
-        *--p = (char)('0' + n % 10);
-    while ((n /= 10) > 0);
-    *--p = kind;
-    evbuffer_add(out, p, (size_t)(line + sizeof line - p));
+    size_t digits = 1;
+    while ((n /= 10) > 0)
+        digits++;
+    return digits + 3;
 }
 
-void resp_encode(struct evbuffer *out, const struct command *cmd)
+/* The line for N at P; returns the byte after it. */
+static char *resp_header(char *p, char kind, size_t n)
 {
-    resp_header(out, '*', (size_t)cmd->argc);
+    size_t len = resp_header_len(n);
+    p[0] = kind;
+    for (size_t i = len - 3; i > 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+    p[len - 2] = '\r';
+    p[len - 1] = '\n';
+    return p + len;
+}
+
+/* The whole command written into space reserved once: every evbuffer_add
+ * runs the buffer's callbacks, and a GET was seven of them. */
+int resp_encode(struct evbuffer *out, const struct command *cmd)
+{
+    size_t total = resp_header_len((size_t)cmd->argc);
+    for (int i = 0; i < cmd->argc; i++)
+        total += resp_header_len(cmd->argv_len[i]) + cmd->argv_len[i] + 2;
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)total, &v, 1) != 1 || !v.iov_base)
+        return -1;
+    char *p = resp_header(v.iov_base, '*', (size_t)cmd->argc);
     for (int i = 0; i < cmd->argc; i++) {
-        resp_header(out, '$', cmd->argv_len[i]);
-        evbuffer_add(out, cmd->argv[i], cmd->argv_len[i]);
-        evbuffer_add(out, "\r\n", 2);
+        p = resp_header(p, '$', cmd->argv_len[i]);
+        memcpy(p, cmd->argv[i], cmd->argv_len[i]);
+        p += cmd->argv_len[i];
+        *p++ = '\r';
+        *p++ = '\n';
     }
+    v.iov_len = total;
+    return evbuffer_commit_space(out, &v, 1);
 }
 /* endregion */
 
@@ -182,12 +201,13 @@ int links_send(struct gateway *gw, const struct command *cmd, struct evhttp_requ
             link = l;
     }
     struct pending *p = link ? malloc(sizeof *p + cmd->argv_len[0] + 1) : NULL; /* and its verb */
-    if (!p)
+    if (!p || resp_encode(bufferevent_get_output(link->bev), cmd) != 0) {
+        free(p);
         return -1;
+    }
     *p = (struct pending){
         .req = req, .format = cmd->format, .mime = cmd->mime, .verb_len = cmd->argv_len[0]};
     memcpy(p->verb, cmd->argv[0], cmd->argv_len[0] + 1);
-    resp_encode(bufferevent_get_output(link->bev), cmd);
     STAILQ_INSERT_TAIL(&link->pending, p, next);
     return 0;
 }

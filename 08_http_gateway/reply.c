@@ -12,6 +12,7 @@
  * writes them; 0.1.9 (Debian 12) wrote null for a status or a nested array, a
  * bug later fixed. HGETALL's flat list becomes an object.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,14 @@ int utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
+        uint64_t eight;
+        if (i + 8 <= len) { /* ASCII, the common case, eight bytes a test */
+            memcpy(&eight, p + i, 8);
+            if ((eight & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned c = p[i];
         size_t size;
         unsigned value;
@@ -72,6 +81,10 @@ static int json_string(struct evbuffer *out, const char *s, size_t len)
     size_t run = 0; /* bytes copied as they are, waiting to be added */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') { /* most bytes: kept as they are */
+            run++;
+            continue;
+        }
         const char *esc = NULL;
         char code[8];
         switch (c) {
@@ -214,7 +227,10 @@ static void write_json(struct evbuffer *out, const redisReply *r, const char *ve
     switch (r->type) {
     case REDIS_REPLY_STATUS:
     case REDIS_REPLY_ERROR:
-        evbuffer_add_printf(out, "[%s", r->type == REDIS_REPLY_ERROR ? "false" : "true");
+        if (r->type == REDIS_REPLY_ERROR)
+            evbuffer_add(out, "[false", 6);
+        else
+            evbuffer_add(out, "[true", 5);
         if (json_can_string(r->str, r->len)) { /* else just [false]: jansson left it out */
             evbuffer_add(out, ",", 1);
             json_string(out, r->str, r->len);

@@ -1,6 +1,6 @@
 /*
  * 08_http_gateway/server.c — the HTTP side: common's listener handed to
- * evhttp, evhttp's limits, and counting connections.
+ * evhttp, evhttp's limits, counting connections, and sending a reply at once.
  *
  * Limits, and what each defends against:
  *   evhttp_set_max_headers_size  a client sending endless headers (evhttp: 400)
@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -36,6 +37,9 @@
 #include "gateway.h"
 
 #define SWEEP_MS 100
+/* evbuffer_write stops where a file segment begins: one call for the head,
+ * one more for the file's first part (sendfile). */
+#define WRITE_NOW_CALLS 2
 
 static void conn_free(struct gateway *gw, struct conn *c)
 {
@@ -159,6 +163,39 @@ void server_request_started(struct gateway *gw, struct evhttp_request *req)
     evhttp_request_set_on_complete_cb(req, on_request_done, c);
 }
 
+/* region: send */
+/* evhttp_send_reply, and the reply written at once.
+ *
+ * evhttp only puts a reply in the connection's output buffer and turns
+ * EV_WRITE on; libevent writes it one loop turn later, when epoll reports the
+ * socket writable (which a socket with room always is), then turns EV_WRITE
+ * off again: an extra turn and two epoll_ctl for every reply. nginx writes at
+ * once and waits for writability only when the socket is full; so do we. The
+ * output buffer is "frozen at the front" so that only the bufferevent drains
+ * it: we unfreeze, write and freeze as its own write callback does, then
+ * bufferevent_trigger runs evhttp's "all written" callback now (it readies
+ * the connection for its next request). EV_WRITE went on and off within this
+ * turn, and the changelist makes no epoll_ctl of it. Whatever the socket does
+ * not take (a full socket, a big file) goes out the usual way. */
+void server_send_reply(struct evhttp_request *req, int code, const char *reason,
+                       struct evbuffer *body)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evhttp_send_reply(req, code, reason, body); /* without a connection it frees REQ */
+    if (!bev)
+        return;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evbuffer_unfreeze(out, 1);
+    for (int i = 0; i < WRITE_NOW_CALLS && evbuffer_get_length(out) > 0; i++)
+        if (evbuffer_write(out, bufferevent_getfd(bev)) <= 0)
+            break; /* full (EAGAIN) or failed: the write event sees to it */
+    evbuffer_freeze(out, 1);
+    if (evbuffer_get_length(out) == 0)
+        bufferevent_trigger(bev, EV_WRITE, 0);
+}
+/* endregion */
+
 /* common's listener (with chapter 1's EMFILE pause), handed to evhttp: evhttp
  * becomes its accept callback and frees it in evhttp_free. */
 static int listen_for_clients(struct gateway *gw)
@@ -214,4 +251,7 @@ void server_stop(struct gateway *gw)
     while (!TAILQ_EMPTY(&gw->conns))
         conn_free(gw, TAILQ_FIRST(&gw->conns)); // NOLINT(clang-analyzer-unix.Malloc)
     free(gw->by_fd);
+    if (gw->docs_fd >= 0)
+        close(gw->docs_fd);
+    file_cache_clear(gw);
 }

@@ -164,11 +164,10 @@ void subscribe_start(struct gateway *gw, struct evhttp_request *req, struct comm
     gw->stats.streams_now++;
     sub->reader = redisReaderCreate();
     sub->redis = sub->reader ? redis_connect(gw, on_stream_read, on_stream_event, sub) : NULL;
-    if (!sub->redis) {
+    if (!sub->redis || resp_encode(bufferevent_get_output(sub->redis), &sub->cmd) != 0) {
         stream_end(sub);
         return;
     }
-    resp_encode(bufferevent_get_output(sub->redis), &sub->cmd);
     evhttp_connection_set_closecb(sub->evcon, on_stream_client_closed, sub);
     /* a quiet channel is not an idle client: no read timeout while streaming */
     struct bufferevent *bev = evhttp_connection_get_bufferevent(sub->evcon);

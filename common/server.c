@@ -143,7 +143,7 @@ int server_open(struct server *s, const struct server_config *cfg, const struct 
     *s = (struct server){.cfg = cfg, .hooks = hooks ? hooks : &no_hooks, .app = app};
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error to handle, not a death */
     trace_wire(cfg->loop.trace);
-    s->base = open_event_base(cfg->loop.backend); /* says why if it cannot */
+    s->base = open_event_base_flags(cfg->loop.backend, cfg->base_flags); /* says why if it cannot */
     if (!s->base)
         return -1;
     if (add_signal(s, SERVER_SIGINT, SIGINT, on_signal, s, "the SIGINT event") != 0 ||

@@ -51,6 +51,7 @@ struct server_config {
     struct loop_options loop; /* --trace, --backend */
     long drain_ms;            /* how long SIGINT/SIGTERM wait for clients; 0: not at all */
     long stats_interval_s;    /* a stats line this often; 0: only on SIGUSR1 */
+    int base_flags;           /* event_config_set_flag's flags for the base; usually 0 */
 };
 
 /* The program's side; any of them may be NULL. */

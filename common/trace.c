@@ -68,22 +68,33 @@ const char *parse_backend_option(const char *text)
 }
 
 /* event_config_avoid_method for every other backend, so BACKEND is the only
- * one libevent may choose. */
-struct event_base *open_event_base(const char *backend)
+ * one libevent may choose; FLAGS go to event_config_set_flag. */
+struct event_base *open_event_base_flags(const char *backend, int flags)
 {
     struct event_config *cfg = event_config_new();
     struct event_base *base = NULL;
+    int flags_refused = 0;
     if (cfg) {
         for (int i = 0; backend && i < N_BACKENDS; i++)
             if (strcmp(backend_names[i], backend) != 0)
                 event_config_avoid_method(cfg, backend_names[i]);
-        base = event_base_new_with_config(cfg);
+        flags_refused = flags && event_config_set_flag(cfg, flags) != 0;
+        if (!flags_refused)
+            base = event_base_new_with_config(cfg);
         event_config_free(cfg);
     }
     if (!base)
         warnx_msg("cannot create the event base: %s",
-                  backend && cfg ? "that backend is not available here" : "out of memory");
+                  !cfg              ? "out of memory"
+                  : flags_refused   ? "libevent refused its flags"
+                  : backend         ? "that backend is not available here"
+                                    : "out of memory");
     return base;
+}
+
+struct event_base *open_event_base(const char *backend)
+{
+    return open_event_base_flags(backend, 0);
 }
 
 void trace_enable(void)

@@ -47,6 +47,10 @@ struct event_base;
  * it by hand (listener.c's open_base); the later servers call this one
  * without teaching it again. */
 struct event_base *open_event_base(const char *backend);
+/* The same with FLAGS (enum event_base_config_flag) for event_config_set_flag:
+ * chapter 8 asks for EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST (server.c there
+ * says why only it). */
+struct event_base *open_event_base_flags(const char *backend, int flags);
 
 /* Turn on trace_dispatch's lines (chapter 1 calls it beside
  * event_enable_debug_logging; everyone else through trace_wire). */
