@@ -72,23 +72,20 @@ const char *parse_backend_option(const char *text)
 struct event_base *open_event_base_flags(const char *backend, int flags)
 {
     struct event_config *cfg = event_config_new();
-    struct event_base *base = NULL;
-    int flags_refused = 0;
-    if (cfg) {
-        for (int i = 0; backend && i < N_BACKENDS; i++)
-            if (strcmp(backend_names[i], backend) != 0)
-                event_config_avoid_method(cfg, backend_names[i]);
-        flags_refused = flags && event_config_set_flag(cfg, flags) != 0;
-        if (!flags_refused)
-            base = event_base_new_with_config(cfg);
-        event_config_free(cfg);
+    if (!cfg) {
+        warnx_msg("cannot create the event base: out of memory");
+        return NULL;
     }
-    if (!base)
+    for (int i = 0; backend && i < N_BACKENDS; i++)
+        if (strcmp(backend_names[i], backend) != 0)
+            event_config_avoid_method(cfg, backend_names[i]);
+    struct event_base *base = NULL;
+    if (flags && event_config_set_flag(cfg, flags) != 0)
+        warnx_msg("cannot create the event base: libevent refused the flags %#x", (unsigned)flags);
+    else if (!(base = event_base_new_with_config(cfg)))
         warnx_msg("cannot create the event base: %s",
-                  !cfg              ? "out of memory"
-                  : flags_refused   ? "libevent refused its flags"
-                  : backend         ? "that backend is not available here"
-                                    : "out of memory");
+                  backend ? "that backend is not available here" : "out of memory");
+    event_config_free(cfg);
     return base;
 }
 
