@@ -21,7 +21,6 @@
  * Read docs/05-watermarks.md beside this file.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,6 +30,7 @@
 
 #include "common.h"
 #include "server.h"
+#include "server_args.h"
 
 #define DEFAULT_PORT 8085
 #define DEFAULT_RELAY_HIGH (256 * 1024)
@@ -233,45 +233,34 @@ static void usage(void)
            prog_name(), DEFAULT_PORT, DEFAULT_RELAY_HIGH, DEFAULT_RELAY_LOW, TRACE_INTERVAL_MS);
 }
 
+/* The relay's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'P': o->producer_port = parse_port_option("--producer-port", arg); break;
+    case 'H': o->high = parse_long_option("--high", arg, 0, MAX_WATERMARK); break;
+    case 'l': o->low = parse_long_option("--low", arg, 0, MAX_WATERMARK); break;
+    case 'n': o->backpressure = 0; break;
+    case 'c': o->trace_path = arg; break;
+    }
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
-        {"producer-port", required_argument, NULL, 'P'},
-        {"high", required_argument, NULL, 'H'},
-        {"no-backpressure", no_argument, NULL, 'n'},
-        {"low", required_argument, NULL, 'l'},
-        {"csv", required_argument, NULL, 'c'},
-        {"trace", no_argument, NULL, 'T'},
-        {"backend", required_argument, NULL, 'B'},
-        {"host", required_argument, NULL, 'a'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const struct option own[] = {
+        {"producer-port", required_argument, NULL, 'P'}, {"high", required_argument, NULL, 'H'},
+        {"no-backpressure", no_argument, NULL, 'n'},     {"low", required_argument, NULL, 'l'},
+        {"csv", required_argument, NULL, 'c'},           {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1";
-    int port = DEFAULT_PORT;
     *o = (struct options){.low = DEFAULT_RELAY_LOW, .high = DEFAULT_RELAY_HIGH, .backpressure = 1};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'P': o->producer_port = parse_port_option("--producer-port", optarg); break;
-        case 'H': o->high = parse_long_option("--high", optarg, 0, MAX_WATERMARK); break;
-        case 'l': o->low = parse_long_option("--low", optarg, 0, MAX_WATERMARK); break;
-        case 'n': o->backpressure = 0; break;
-        case 'c': o->trace_path = optarg; break;
-        case 'T': o->server.loop.trace = 1; break;
-        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'a': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+    struct server_args args = {
+        .default_port = DEFAULT_PORT, .own = own, .on_own = on_option, .usage = usage, .app = o};
+    server_args_parse(&args, argc, argv);
     if (o->high == 0 || o->low >= o->high)
         usage_error("needs 0 <= --low < --high (got %ld, %ld)", o->low, o->high);
-    parse_ipv4_option(&o->sin, "--host", host, port);
+    o->sin = args.listen_addr;
+    o->server.loop = args.loop;
 }
 
 static FILE *open_trace(const char *path)

@@ -18,7 +18,6 @@
  * The chapter's other programs: write_watermark.c, backpressure_relay.c.
  * Read docs/05-watermarks.md beside this file.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 
 #include "common.h"
 #include "server.h"
+#include "server_args.h"
 
 #define DEFAULT_PORT 8085
 #define MAX_WATERMARK (1L << 30)
@@ -214,49 +214,39 @@ static void usage(void)
            prog_name(), DEFAULT_PORT);
 }
 
+/* The demo's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'l': o->low = parse_long_option("--low", arg, 0, MAX_WATERMARK); break;
+    case 'H': o->high = parse_long_option("--high", arg, 0, MAX_WATERMARK); break;
+    case 'c':
+        o->consume = strcmp(arg, "all") == 0
+                         ? CONSUME_ALL
+                         : parse_long_option("--consume", arg, 0, MAX_WATERMARK);
+        break;
+    case 'C': o->consume_delay_ms = parse_long_option("--consume-delay", arg, 0, 3600000); break;
+    }
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
+    static const struct option own[] = {
         {"low", required_argument, NULL, 'l'},
         {"high", required_argument, NULL, 'H'},
         {"consume", required_argument, NULL, 'c'},
-        {"host", required_argument, NULL, 'a'},
         {"consume-delay", required_argument, NULL, 'C'},
-        {"port", required_argument, NULL, 'p'},
-        {"trace", no_argument, NULL, 'T'},
-        {"backend", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1";
-    int port = DEFAULT_PORT;
     *o = (struct options){.consume = CONSUME_ALL};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'l': o->low = parse_long_option("--low", optarg, 0, MAX_WATERMARK); break;
-        case 'H': o->high = parse_long_option("--high", optarg, 0, MAX_WATERMARK); break;
-        case 'c':
-            o->consume = strcmp(optarg, "all") == 0
-                             ? CONSUME_ALL
-                             : parse_long_option("--consume", optarg, 0, MAX_WATERMARK);
-            break;
-        case 'C':
-            o->consume_delay_ms = parse_long_option("--consume-delay", optarg, 0, 3600000);
-            break;
-        case 'a': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'T': o->server.loop.trace = 1; break;
-        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
+    struct server_args args = {
+        .default_port = DEFAULT_PORT, .own = own, .on_own = on_option, .usage = usage, .app = o};
+    server_args_parse(&args, argc, argv);
     if (o->high != 0 && o->low > o->high)
         usage_error("--low %ld is above --high %ld", o->low, o->high);
-    parse_ipv4_option(&o->sin, "--host", host, port);
+    o->sin = args.listen_addr;
+    o->server.loop = args.loop;
 }
 
 int main(int argc, char **argv)

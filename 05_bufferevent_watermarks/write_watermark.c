@@ -17,7 +17,6 @@
  * Watch for: "write: callback N: output L bytes; refilling C" — L is never
  * above --write-low. Read docs/05-watermarks.md beside this file.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 
 #include "common.h"
 #include "server.h"
+#include "server_args.h"
 
 #define DEFAULT_PORT 8085
 #define DEFAULT_WRITE_BYTES (1024 * 1024)
@@ -193,39 +193,31 @@ static void usage(void)
            prog_name(), DEFAULT_WRITE_BYTES, DEFAULT_CHUNK, DEFAULT_PORT);
 }
 
+/* The demo's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'b': o->bytes = parse_long_option("--bytes", arg, 1, MAX_WRITE_BYTES); break;
+    case 'k': o->chunk = parse_long_option("--chunk", arg, 1, MAX_WATERMARK); break;
+    case 'w': o->write_low = parse_long_option("--write-low", arg, 0, MAX_WATERMARK); break;
+    }
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
+    static const struct option own[] = {
         {"bytes", required_argument, NULL, 'b'},
         {"chunk", required_argument, NULL, 'k'},
         {"write-low", required_argument, NULL, 'w'},
-        {"host", required_argument, NULL, 'a'},
-        {"port", required_argument, NULL, 'p'},
-        {"trace", no_argument, NULL, 'T'},
-        {"backend", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1";
-    int port = DEFAULT_PORT;
     *o = (struct options){.bytes = DEFAULT_WRITE_BYTES, .chunk = DEFAULT_CHUNK};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'b': o->bytes = parse_long_option("--bytes", optarg, 1, MAX_WRITE_BYTES); break;
-        case 'k': o->chunk = parse_long_option("--chunk", optarg, 1, MAX_WATERMARK); break;
-        case 'w': o->write_low = parse_long_option("--write-low", optarg, 0, MAX_WATERMARK); break;
-        case 'a': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'T': o->server.loop.trace = 1; break;
-        case 'B': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    parse_ipv4_option(&o->sin, "--host", host, port);
+    struct server_args args = {
+        .default_port = DEFAULT_PORT, .own = own, .on_own = on_option, .usage = usage, .app = o};
+    server_args_parse(&args, argc, argv);
+    o->sin = args.listen_addr;
+    o->server.loop = args.loop;
 }
 
 int main(int argc, char **argv)

@@ -25,7 +25,6 @@
  *          redis-cli -p 6380 ping
  * Read docs/06-redis-relay.md beside this file.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +34,9 @@
 #include <event2/listener.h>
 
 #include "relay.h"
+#include "server_args.h"
 
 #define DEFAULT_PORT 6380
-#define DEFAULT_REDIS_HOST "127.0.0.1"
-#define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_HIGH (1024 * 1024) /* per direction, per client */
 #define DEFAULT_DRAIN_MS 5000
 
@@ -93,52 +91,44 @@ static void usage(void)
            "  --trace                print each register/detect/dispatch step on stderr\n"
            "  --backend NAME         epoll, poll or select (default: libevent's choice)\n"
            "  --help                 show this help; SIGUSR2 prints what is registered\n",
-           prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_HIGH,
+           prog_name(), DEFAULT_PORT, SERVER_ARGS_REDIS_HOST, SERVER_ARGS_REDIS_PORT, DEFAULT_HIGH,
            DEFAULT_DRAIN_MS);
+}
+
+/* The relay's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'w': o->high = parse_long_option("--high", arg, 4096, 1L << 30); break;
+    case 's':
+        o->server.stats_interval_s = parse_long_option("--stats-interval", arg, 1, 86400);
+        break;
+    case 'm': o->max_clients = parse_long_option("--max-clients", arg, 1, 10000000); break;
+    case 'd': o->server.drain_ms = parse_long_option("--drain-ms", arg, 0, 3600000); break;
+    }
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"redis-host", required_argument, NULL, 'R'},
-        {"redis-port", required_argument, NULL, 'P'},
+    static const struct option own[] = {
         {"high", required_argument, NULL, 'w'},
         {"stats-interval", required_argument, NULL, 's'},
         {"max-clients", required_argument, NULL, 'm'},
         {"drain-ms", required_argument, NULL, 'd'},
-        {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1", *redis_host = DEFAULT_REDIS_HOST;
-    int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
     *o = (struct options){.high = DEFAULT_HIGH, .server.drain_ms = DEFAULT_DRAIN_MS};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'R': redis_host = optarg; break;
-        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
-        case 'w': o->high = parse_long_option("--high", optarg, 4096, 1L << 30); break;
-        case 's':
-            o->server.stats_interval_s = parse_long_option("--stats-interval", optarg, 1, 86400);
-            break;
-        case 'm': o->max_clients = parse_long_option("--max-clients", optarg, 1, 10000000); break;
-        case 'd': o->server.drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
-        case 't': o->server.loop.trace = 1; break;
-        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    parse_ipv4_option(&o->listen_addr, "--host", host, port);
-    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+    struct server_args args = {.default_port = DEFAULT_PORT,
+                               .upstream = 1,
+                               .own = own,
+                               .on_own = on_option,
+                               .usage = usage,
+                               .app = o};
+    server_args_parse(&args, argc, argv);
+    o->listen_addr = args.listen_addr;
+    o->redis_addr = args.upstream_addr;
+    o->server.loop = args.loop;
 }
 
 /* ---- opening and closing ------------------------------------------------------- */

@@ -19,16 +19,14 @@
  * Read mux.h first (the map), then client.c, client_close.c, upstream.c,
  * request.c, pinned.c; docs/07-redis-multiplexer.md beside them.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mux.h"
+#include "server_args.h"
 
 #define DEFAULT_PORT 6381
-#define DEFAULT_REDIS_HOST "127.0.0.1"
-#define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_UPSTREAMS 1
 #define MAX_UPSTREAMS 64
 #define DEFAULT_OUTPUT_LIMIT (8L * 1024 * 1024)
@@ -102,58 +100,47 @@ static void usage(void)
            "  --trace                   print each register/detect/dispatch step on stderr\n"
            "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
            "  --help                    show this help; SIGUSR2 prints what is registered\n",
-           prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_UPSTREAMS,
-           DEFAULT_OUTPUT_LIMIT, DEFAULT_MAX_REQUEST, DEFAULT_DRAIN_MS);
+           prog_name(), DEFAULT_PORT, SERVER_ARGS_REDIS_HOST, SERVER_ARGS_REDIS_PORT,
+           DEFAULT_UPSTREAMS, DEFAULT_OUTPUT_LIMIT, DEFAULT_MAX_REQUEST, DEFAULT_DRAIN_MS);
+}
+
+/* The multiplexer's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'u': o->upstreams = parse_long_option("--upstreams", arg, 1, MAX_UPSTREAMS); break;
+    case 'o':
+        o->client_output_limit = parse_long_option("--client-output-limit", arg, 4096, 1L << 40);
+        break;
+    case 'm': o->max_request = parse_long_option("--max-request", arg, 1024, 1L << 30); break;
+    case 'd': o->server.drain_ms = parse_long_option("--drain-ms", arg, 0, 3600000); break;
+    }
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"redis-host", required_argument, NULL, 'R'},
-        {"redis-port", required_argument, NULL, 'P'},
+    static const struct option own[] = {
         {"upstreams", required_argument, NULL, 'u'},
         {"client-output-limit", required_argument, NULL, 'o'},
         {"max-request", required_argument, NULL, 'm'},
         {"drain-ms", required_argument, NULL, 'd'},
-        {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1", *redis_host = DEFAULT_REDIS_HOST;
-    int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
     *o = (struct options){.upstreams = DEFAULT_UPSTREAMS,
                           .client_output_limit = DEFAULT_OUTPUT_LIMIT,
                           .max_request = DEFAULT_MAX_REQUEST,
                           .server.drain_ms = DEFAULT_DRAIN_MS};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'R': redis_host = optarg; break;
-        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
-        case 'u': o->upstreams = parse_long_option("--upstreams", optarg, 1, MAX_UPSTREAMS); break;
-        case 'o':
-            o->client_output_limit =
-                parse_long_option("--client-output-limit", optarg, 4096, 1L << 40);
-            break;
-        case 'm':
-            o->max_request = parse_long_option("--max-request", optarg, 1024, 1L << 30);
-            break;
-        case 'd': o->server.drain_ms = parse_long_option("--drain-ms", optarg, 0, 3600000); break;
-        case 't': o->server.loop.trace = 1; break;
-        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    parse_ipv4_option(&o->listen_addr, "--host", host, port);
-    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+    struct server_args args = {.default_port = DEFAULT_PORT,
+                               .upstream = 1,
+                               .own = own,
+                               .on_own = on_option,
+                               .usage = usage,
+                               .app = o};
+    server_args_parse(&args, argc, argv);
+    o->listen_addr = args.listen_addr;
+    o->redis_addr = args.upstream_addr;
+    o->server.loop = args.loop;
 }
 
 /* ---- opening and closing ------------------------------------------------------------ */

@@ -18,7 +18,6 @@
  *   tls_terminator: 127.0.0.1:41234: TLS handshake failed: wrong version number
  * Read docs/09-tls.md beside this file.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,12 +26,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "server_args.h"
 #include "terminator.h"
 #include "tls_util.h"
 
 #define DEFAULT_PORT 6391
-#define DEFAULT_REDIS_HOST "127.0.0.1"
-#define DEFAULT_REDIS_PORT 6379
 #define DEFAULT_CERT "build/certs/server.crt"
 #define DEFAULT_KEY "build/certs/server.key"
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
@@ -82,55 +80,47 @@ static void usage(void)
         "  --trace                   print the loop's steps and each handshake's on stderr\n"
         "  --backend NAME            epoll, poll or select (default: libevent's choice)\n"
         "  --help                    show this help; SIGUSR1: stats, SIGUSR2: the events\n",
-        prog_name(), DEFAULT_PORT, DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, DEFAULT_CERT,
+        prog_name(), DEFAULT_PORT, SERVER_ARGS_REDIS_HOST, SERVER_ARGS_REDIS_PORT, DEFAULT_CERT,
         DEFAULT_KEY, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_HIGH);
+}
+
+/* The terminator's own options; the ones every server takes are server_args.h's. */
+static void on_option(void *app, int opt, const char *arg)
+{
+    struct options *o = app;
+    switch (opt) {
+    case 'c': o->cert = arg; break;
+    case 'k': o->key = arg; break;
+    case 'T':
+        o->handshake_timeout_ms = parse_long_option("--handshake-timeout", arg, 0, 3600000);
+        break;
+    case 'w': o->high = parse_long_option("--high", arg, 4096, 1L << 30); break;
+    }
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"redis-host", required_argument, NULL, 'R'},
-        {"redis-port", required_argument, NULL, 'P'},
+    static const struct option own[] = {
         {"cert", required_argument, NULL, 'c'},
         {"key", required_argument, NULL, 'k'},
         {"handshake-timeout", required_argument, NULL, 'T'},
         {"high", required_argument, NULL, 'w'},
-        {"trace", no_argument, NULL, 't'},
-        {"backend", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *host = "127.0.0.1", *redis_host = DEFAULT_REDIS_HOST;
-    int port = DEFAULT_PORT, redis_port = DEFAULT_REDIS_PORT;
     *o = (struct options){.cert = DEFAULT_CERT,
                           .key = DEFAULT_KEY,
                           .handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS,
                           .high = DEFAULT_HIGH};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = parse_port_option("--port", optarg); break;
-        case 'R': redis_host = optarg; break;
-        case 'P': redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535); break;
-        case 'c': o->cert = optarg; break;
-        case 'k': o->key = optarg; break;
-        case 'T':
-            o->handshake_timeout_ms = parse_long_option("--handshake-timeout", optarg, 0, 3600000);
-            break;
-        case 'w': o->high = parse_long_option("--high", optarg, 4096, 1L << 30); break;
-        case 't': o->server.loop.trace = 1; break;
-        case 'b': o->server.loop.backend = parse_backend_option(optarg); break;
-        case 'h': usage(); exit(EXIT_CLEAN);
-        default: bad_option(argv);
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument '%s'", argv[optind]);
-    parse_ipv4_option(&o->listen_addr, "--host", host, port);
-    parse_ipv4_option(&o->redis_addr, "--redis-host", redis_host, redis_port);
+    struct server_args args = {.default_port = DEFAULT_PORT,
+                               .upstream = 1,
+                               .own = own,
+                               .on_own = on_option,
+                               .usage = usage,
+                               .app = o};
+    server_args_parse(&args, argc, argv);
+    o->listen_addr = args.listen_addr;
+    o->redis_addr = args.upstream_addr;
+    o->server.loop = args.loop;
 }
 
 /* ---- opening and closing --------------------------------------------- */

@@ -6,8 +6,9 @@
  * "127.0.0.1:54321". Each chapter's .c file shows every libevent call it
  * teaches, top to bottom; the libevent helper here is chapter 1's answer to
  * EMFILE (accept_pause), which later servers reuse without teaching it again.
- * common/ also holds trace.h (the --trace lines and --backend) and server.h
- * (the wiring every server from chapter 5 on shares, built on both).
+ * common/ also holds trace.h (the --trace lines and --backend), server.h
+ * (the wiring every server from chapter 5 on shares, built on both) and
+ * server_args.h (the command line those servers share).
  */
 #ifndef WORKBOOK_COMMON_H
 #define WORKBOOK_COMMON_H
