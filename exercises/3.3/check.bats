@@ -21,7 +21,10 @@ left_ms() {
 @test "left? right after connecting: between 1000 and 2000 ms of --idle 2000" {
     exec {c}<>"/dev/tcp/127.0.0.1/$PORT"
     first=$(left_ms "$c")
-    [ "$first" -le 2000 ] && [ "$first" -ge 1000 ] || fail "left $first ms"
+    # (up to 2005: event_pending reports the expiry converted from libevent's
+    # monotonic clock to gettimeofday's, which can differ by a millisecond or
+    # so — a right answer once came out "left 2001 ms")
+    [ "$first" -le 2005 ] && [ "$first" -ge 1000 ] || fail "left $first ms"
 }
 
 @test "asking is not input: 800 ms later the answer is smaller, then the bye comes anyway" {
