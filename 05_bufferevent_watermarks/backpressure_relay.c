@@ -254,13 +254,16 @@ static void parse_args(int argc, char **argv, struct options *o)
         {"csv", required_argument, NULL, 'c'},           {NULL, 0, NULL, 0},
     };
     *o = (struct options){.low = DEFAULT_RELAY_LOW, .high = DEFAULT_RELAY_HIGH, .backpressure = 1};
-    struct server_args args = {
-        .default_port = DEFAULT_PORT, .own = own, .on_own = on_option, .usage = usage, .app = o};
+    struct server_args args = {.default_port = DEFAULT_PORT,
+                               .listen_addr = &o->sin,
+                               .loop = &o->server.loop,
+                               .own = own,
+                               .on_own = on_option,
+                               .usage = usage,
+                               .app = o};
     server_args_parse(&args, argc, argv);
     if (o->high == 0 || o->low >= o->high)
         usage_error("needs 0 <= --low < --high (got %ld, %ld)", o->low, o->high);
-    o->sin = args.listen_addr;
-    o->server.loop = args.loop;
 }
 
 static FILE *open_trace(const char *path)

@@ -213,11 +213,14 @@ static void parse_args(int argc, char **argv, struct options *o)
         {NULL, 0, NULL, 0},
     };
     *o = (struct options){.bytes = DEFAULT_WRITE_BYTES, .chunk = DEFAULT_CHUNK};
-    struct server_args args = {
-        .default_port = DEFAULT_PORT, .own = own, .on_own = on_option, .usage = usage, .app = o};
+    struct server_args args = {.default_port = DEFAULT_PORT,
+                               .listen_addr = &o->sin,
+                               .loop = &o->server.loop,
+                               .own = own,
+                               .on_own = on_option,
+                               .usage = usage,
+                               .app = o};
     server_args_parse(&args, argc, argv);
-    o->sin = args.listen_addr;
-    o->server.loop = args.loop;
 }
 
 int main(int argc, char **argv)

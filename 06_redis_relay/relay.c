@@ -120,15 +120,14 @@ static void parse_args(int argc, char **argv, struct options *o)
     };
     *o = (struct options){.high = DEFAULT_HIGH, .server.drain_ms = DEFAULT_DRAIN_MS};
     struct server_args args = {.default_port = DEFAULT_PORT,
-                               .upstream = 1,
+                               .listen_addr = &o->listen_addr,
+                               .upstream_addr = &o->redis_addr,
+                               .loop = &o->server.loop,
                                .own = own,
                                .on_own = on_option,
                                .usage = usage,
                                .app = o};
     server_args_parse(&args, argc, argv);
-    o->listen_addr = args.listen_addr;
-    o->redis_addr = args.upstream_addr;
-    o->server.loop = args.loop;
 }
 
 /* ---- opening and closing ------------------------------------------------------- */

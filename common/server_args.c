@@ -28,8 +28,8 @@ enum {
 static const struct option ours[] = {
     {"host", required_argument, NULL, OPT_HOST},
     {"port", required_argument, NULL, OPT_PORT},
-    {"redis-host", required_argument, NULL, OPT_REDIS_HOST}, /* with .upstream only */
-    {"redis-port", required_argument, NULL, OPT_REDIS_PORT}, /* with .upstream only */
+    {"redis-host", required_argument, NULL, OPT_REDIS_HOST}, /* with .upstream_addr only */
+    {"redis-port", required_argument, NULL, OPT_REDIS_PORT}, /* with .upstream_addr only */
     {"trace", no_argument, NULL, OPT_TRACE},
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"help", no_argument, NULL, OPT_HELP},
@@ -42,7 +42,7 @@ static void build_table(struct option table[MAX_OPTIONS + 1], const struct serve
     size_t used = 0;
     for (size_t i = 0; i < sizeof ours / sizeof *ours; i++) {
         int upstream_only = ours[i].val == OPT_REDIS_HOST || ours[i].val == OPT_REDIS_PORT;
-        if (args->upstream || !upstream_only)
+        if (args->upstream_addr || !upstream_only)
             table[used++] = ours[i];
     }
     for (size_t i = 0; args->own && args->own[i].name; i++) {
@@ -61,7 +61,7 @@ void server_args_parse(struct server_args *args, int argc, char **argv)
     build_table(table, args);
     const char *host = DEFAULT_HOST, *redis_host = SERVER_ARGS_REDIS_HOST;
     int port = args->default_port, redis_port = SERVER_ARGS_REDIS_PORT;
-    args->loop = (struct loop_options){0};
+    *args->loop = (struct loop_options){0};
     int opt;
     while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
         switch (opt) {
@@ -71,8 +71,8 @@ void server_args_parse(struct server_args *args, int argc, char **argv)
         case OPT_REDIS_PORT:
             redis_port = (int)parse_long_option("--redis-port", optarg, 1, 65535);
             break;
-        case OPT_TRACE: args->loop.trace = 1; break;
-        case OPT_BACKEND: args->loop.backend = parse_backend_option(optarg); break;
+        case OPT_TRACE: args->loop->trace = 1; break;
+        case OPT_BACKEND: args->loop->backend = parse_backend_option(optarg); break;
         case OPT_HELP: args->usage(); exit(EXIT_CLEAN);
         case '?': bad_option(argv);
         default: args->on_own(args->app, opt, optarg);
@@ -80,7 +80,7 @@ void server_args_parse(struct server_args *args, int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    parse_ipv4_option(&args->listen_addr, "--host", host, port);
-    if (args->upstream)
-        parse_ipv4_option(&args->upstream_addr, "--redis-host", redis_host, redis_port);
+    parse_ipv4_option(args->listen_addr, "--host", host, port);
+    if (args->upstream_addr)
+        parse_ipv4_option(args->upstream_addr, "--redis-host", redis_host, redis_port);
 }

@@ -6,7 +6,7 @@
  *   --host ADDR, --port PORT     where it listens (default 127.0.0.1 and the
  *                                program's own port)
  *   --redis-host ADDR, --redis-port PORT
- *                                with .upstream set: where Redis is, for the
+ *                                with .upstream_addr set: where Redis is, for the
  *                                servers in front of it (chapters 6, 7 and 9;
  *                                default 127.0.0.1:6379)
  *   --trace, --backend NAME      common/trace.h's
@@ -19,11 +19,13 @@
  *       {"high", required_argument, NULL, 'w'},
  *       {NULL, 0, NULL, 0},
  *   };
- *   struct server_args args = {.default_port = DEFAULT_PORT, .upstream = 1,
+ *   struct server_args args = {.default_port = DEFAULT_PORT,
+ *                              .listen_addr = &o->listen_addr,
+ *                              .upstream_addr = &o->redis_addr,
+ *                              .loop = &o->server.loop,
  *                              .own = own, .on_own = on_option,
  *                              .usage = usage, .app = o};
  *   server_args_parse(&args, argc, argv);   exits 2 on a bad command line
- *   ... args.listen_addr, args.upstream_addr, args.loop
  *
  * A mistake exits through usage_error (common.h), exit 2:
  *   relay: --port: 'abc' is not a number
@@ -44,24 +46,20 @@
 #define SERVER_ARGS_REDIS_PORT 6379
 
 struct server_args {
-    /* The program's side, filled in before the call. */
-    int default_port;         /* --port's default */
-    int upstream;             /* 1: --redis-host and --redis-port too */
-    const struct option *own; /* its own options, ended by {NULL, 0, NULL, 0}; NULL: none.
-                               * Their val is a character ('w'): ours are above 255 */
+    int default_port;                  /* --port's default */
+    struct sockaddr_in *listen_addr;   /* gets --host, --port */
+    struct sockaddr_in *upstream_addr; /* gets --redis-host, --redis-port; NULL: no such options */
+    struct loop_options *loop;         /* gets --trace, --backend */
+    const struct option *own;          /* its own options, ended by {NULL, 0, NULL, 0}; NULL: none.
+                                        * Their val is a character ('w'): ours are above 255 */
     void (*on_own)(void *app, int val, const char *arg); /* one of them was given */
     void (*usage)(void);                                 /* what --help prints */
     void *app;                                           /* on_own's first argument */
-
-    /* What the command line chose, filled in by server_args_parse. */
-    struct sockaddr_in listen_addr;   /* --host, --port */
-    struct sockaddr_in upstream_addr; /* --redis-host, --redis-port (with .upstream) */
-    struct loop_options loop;         /* --trace, --backend */
 };
 
-/* Read argv: ours into args, the program's own through args->on_own. Returns
- * only if the whole command line is good; otherwise "prog: what: why" and
- * exit 2 (--help: usage(), exit 0). */
+/* Read argv: ours into where args points, the program's own through
+ * args->on_own. Returns only if the whole command line is good; otherwise
+ * "prog: what: why" and exit 2 (--help: usage(), exit 0). */
 void server_args_parse(struct server_args *args, int argc, char **argv);
 
 #endif
