@@ -49,3 +49,22 @@ load classroom
     assert_failure 2
     assert_output --partial "no chapter 42"
 }
+
+@test "a step waits until the last client command has ended, unless its pane is marked & (runs on)" {
+    # quiet for 1.5 s, then done: DEMO_SETTLE alone (quiet for 0.3 s) would
+    # type the next step while it still runs
+    printf '%s\t%s\t%s\n' \
+        client 'sleep 1.5; touch {log}.first' 'ends after 1.5 s, printing nothing' \
+        client2 'test -e {log}.first && echo ORDER-WAITED || echo ORDER-OVERTOOK' 'typed once it has ended' \
+        'client&' 'sleep 1.5; touch {log}.third' 'runs on' \
+        client2 'test -e {log}.third && echo RUNS-ON-WAITED || echo RUNS-ON-OVERLAPPED' 'typed while it runs' \
+        client 'echo done' 'the end' >"$BATS_TEST_TMPDIR/order.steps"
+    DEMO_STEPS="$BATS_TEST_TMPDIR/order.steps" start_lesson 1 quiet 300
+    wait_pane client2 '^ORDER-(WAITED|OVERTOOK)$'
+    wait_pane client2 '^RUNS-ON-(WAITED|OVERLAPPED)$'
+    run pane_text client2
+    assert_line ORDER-WAITED
+    assert_line RUNS-ON-OVERLAPPED
+    played_to_the_end
+    wait_gone_dir "$STATE" 20 || fail "the lesson's files are still in $STATE"
+}

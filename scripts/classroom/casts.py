@@ -57,9 +57,12 @@ def chapters():
 
 def steps_hash(path):
     """The sha256 of the steps themselves: comment lines and blank lines are
-    not played, so editing them does not make a recording stale."""
+    not played, and a pane's & (client&: the command runs on while the next
+    step is typed) says when a step is typed, not what: none of them makes a
+    recording stale."""
     with open(path, "rb") as f:
         played = [line for line in f if line.strip() and not line.startswith(b"#")]
+    played = [re.sub(rb"^(client2?)&\t", rb"\1\t", line) for line in played]
     return hashlib.sha256(b"".join(played)).hexdigest()
 
 
@@ -71,7 +74,7 @@ def read_steps(path):
             line = line.rstrip("\n")
             if line and not line.startswith("#"):
                 pane, cmd, _ = line.split("\t", 2)
-                steps.append((pane, cmd))
+                steps.append((pane.rstrip("&"), cmd))
     return steps
 
 

@@ -14,6 +14,12 @@
 # A steps file holds one step per line, three fields separated by TABs:
 #     pane <TAB> command <TAB> what to say about it
 # pane: server, client, client2 or trace. Lines starting with # are comments.
+# A client pane's name may end in & (client&): its command keeps running while
+# the next steps are typed (a telnet, a subscriber, a transfer the next step
+# watches). Without it, DEMO_AUTO types the next step only once the command has
+# ended (at most 30 s): a quiet pane is not a finished command (a lookup that
+# waits 300 ms on a slow server prints nothing while it waits). The server pane
+# needs no &: what runs there is meant to keep running.
 # The command and the explanation may name: {bin} (where the binaries are),
 # {port} (the port of the server started last: a command with `--port 0` waits
 # for its "listening on 127.0.0.1:PORT" line), {producer_port} (chapter 5's
@@ -34,6 +40,8 @@
 #                      do, and a step never overtakes the last one's output —
 #                      the tests play lessons so, with DEMO_DELAY=0.3
 #   DEMO_TRACE=FLAGS   the servers' trace flag (make: --trace; empty: none)
+#   DEMO_STEPS=FILE    play this steps file instead of the chapter's demo.steps
+#                      (your own lesson, in the chapter's setting)
 #   DEMO_SOCKET=NAME   the tmux server's socket name (tmux -L; default: a new one)
 #   DEMO_DETACHED=1    start the session in the background and return (tests)
 #   DEMO_COLS, DEMO_ROWS  the window's size when detached (default 180x50;
@@ -48,6 +56,7 @@
 set -u
 prog=demo
 root=$(cd "$(dirname "$0")/../.." && pwd)
+caller_dir=$PWD # where a relative DEMO_STEPS is
 cd "$root" || exit 1
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
@@ -59,16 +68,18 @@ die() { echo "$prog: $*" >&2; exit "${2:-1}"; }
 # ---------------------------------------------------------------------------
 # Steps files
 
-# read_steps FILE: fill the arrays step_pane, step_cmd, step_say; on a bad
-# line say which and fail
+# read_steps FILE: fill the arrays step_pane, step_cmd, step_say and step_bg
+# (1: the pane's name ended in &); on a bad line say which and fail
 read_steps() {
-    local file=$1 n=0 line pane cmd say rest
-    step_pane=() step_cmd=() step_say=()
+    local file=$1 n=0 line pane cmd say rest bg
+    step_pane=() step_cmd=() step_say=() step_bg=()
     [ -r "$file" ] || { echo "$file: cannot read it" >&2; return 1; }
     while IFS= read -r line || [ -n "$line" ]; do
         n=$((n + 1))
         case $line in '' | '#'*) continue ;; esac
         IFS=$'\t' read -r pane cmd say rest <<<"$line"
+        bg=0
+        case $pane in client\& | client2\&) pane=${pane%\&} bg=1 ;; esac
         if [ -n "$rest" ] || [ -z "$say" ] || [ -z "$cmd" ]; then
             echo "$file:$n: want 3 TAB-separated fields: pane, command, explanation" >&2
             return 1
@@ -77,7 +88,7 @@ read_steps() {
             *" $pane "*) ;;
             *) echo "$file:$n: unknown pane '$pane' (panes: $PANES)" >&2; return 1 ;;
         esac
-        step_pane+=("$pane") step_cmd+=("$cmd") step_say+=("$say")
+        step_pane+=("$pane") step_cmd+=("$cmd") step_say+=("$say") step_bg+=("$bg")
     done <"$file"
     [ ${#step_cmd[@]} -gt 0 ] || { echo "$file: no steps" >&2; return 1; }
 }
@@ -130,8 +141,13 @@ launch() {
     chapter=$1
     local dir
     dir=$(chapter_dir "$chapter") || die "no chapter $chapter" 2
-    [ -f "$dir/demo.steps" ] || die "chapter $chapter has no lesson ($dir/demo.steps)" 2
-    read_steps "$dir/demo.steps" || exit 1
+    local steps=$dir/demo.steps
+    if [ -n "${DEMO_STEPS-}" ]; then
+        steps=$DEMO_STEPS
+        [ "${steps#/}" != "$steps" ] || steps=$caller_dir/$steps
+    fi
+    [ -f "$steps" ] || die "chapter $chapter has no lesson ($steps)" 2
+    read_steps "$steps" || exit 1
     command -v tmux >/dev/null || die "tmux is not installed (Debian: apt-get install tmux)" 2
     if [ -z "${DEMO_DETACHED-}" ] && ! { [ -t 0 ] && [ -t 1 ]; }; then
         die "classroom mode needs a terminal (or DEMO_DETACHED=1 to start it in the background)" 2
@@ -145,7 +161,7 @@ launch() {
     trap 'cleanup' EXIT
     : >"$state/trace.log"
     {
-        printf 'chapter=%q\ndir=%q\nsocket=%q\nsession=%q\n' "$chapter" "$dir" "$socket" "$session"
+        printf 'chapter=%q\ndir=%q\nsteps=%q\nsocket=%q\nsession=%q\n' "$chapter" "$dir" "$steps" "$socket" "$session"
         printf 'auto=%q\ndelay=%q\nhold=%q\nsettle=%q\n' "${DEMO_AUTO-}" "${DEMO_DELAY:-2}" "${DEMO_HOLD-}" "${DEMO_SETTLE-}"
         printf 'trace_flag=%q\n' "${DEMO_TRACE---trace}"
         # {bin}: build/ for the checkout's own build, so commands read as in the
@@ -154,13 +170,13 @@ launch() {
         [ "${WORKBOOK_BIN:-$root/build}" = "$root/build" ] || bin=$WORKBOOK_BIN/
         printf 'bin=%q\n' "$bin"
     } >"$state/env"
-    if grep -q '{redis_port}' "$dir/demo.steps"; then
+    if grep -q '{redis_port}' "$steps"; then
         mkdir -p "$state/redis"
         start_private_redis "$state/redis" >/dev/null || exit 1
         echo "$REDIS_PID" >"$state/redis.pid"
         printf 'redis_port=%q\n' "$REDIS_PORT" >>"$state/env"
     fi
-    grep -q '{conf}' "$dir/demo.steps" && cp 04_signals/greeting.conf "$state/greeting.conf"
+    grep -q '{conf}' "$steps" && cp 04_signals/greeting.conf "$state/greeting.conf"
     if tm has-session -t "$session" 2>/dev/null; then
         die "tmux (socket $socket) already has a session $session"
     fi
@@ -188,7 +204,7 @@ launch() {
 
 load_state() {
     state=$1
-    # the launcher wrote it: chapter, dir, socket, session, auto, delay, hold, trace_flag, bin, redis_port
+    # the launcher wrote it: chapter, dir, steps, socket, session, auto, delay, hold, trace_flag, bin, redis_port
     # shellcheck source=/dev/null
     . "$state/env"
     delay=${delay:-2}
@@ -297,11 +313,11 @@ end_lesson() {
 
 lesson() {
     load_state "$1"
-    local i n cmd say before width bold='' plain=''
+    local i n cmd say before width p running=() bold='' plain=''
     if [ -t 1 ]; then bold=$(tput bold 2>/dev/null) plain=$(tput sgr0 2>/dev/null); fi
     width=$(tm display-message -p -t "${TMUX_PANE-}" '#{pane_width}' 2>/dev/null) || width=100
     trap end_lesson INT TERM HUP
-    read_steps "$dir/demo.steps" || { sleep 10; end_lesson; }
+    read_steps "$steps" || { sleep 10; end_lesson; }
     n=${#step_cmd[@]}
     type_into trace "tail -n +1 -F $(fill '{log}')"
     for ((i = 0; i < n; i++)); do
@@ -311,7 +327,13 @@ lesson() {
             "${cmd#keys:}" "$say" | fold -s -w "$width"
         if [ -n "$settle" ]; then printf '(next when the panes are quiet for %s s)' "$delay"
         elif [ -n "$auto" ]; then printf '(next in %s s)' "$delay"; else printf '[Enter] type it   [q] end the lesson '; fi
+        if [ -n "$auto" ]; then
+            # the earlier steps' commands that were not meant to run on (no &) end first
+            for p in "${running[@]}"; do wait_idle "$p" 30; done
+            running=()
+        fi
         pause || end_lesson
+        [ "${step_pane[i]}" = server ] || [ "${step_bg[i]}" = 1 ] || running+=("${step_pane[i]}")
         before=$(listening_lines "${step_pane[i]}")
         # a server is typed at a prompt: let the pane's previous program end first
         [[ $cmd == *"--port 0"* ]] && wait_idle "${step_pane[i]}" 60
