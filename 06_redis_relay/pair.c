@@ -52,6 +52,7 @@ struct pair {
     int closing; /* Redis's side is gone (or never was): flush to the client, close */
     int goodbye; /* our FIN is sent: what the client sends now is discarded */
     size_t discarded;
+    size_t client_read, upstream_read; /* each side's last read: read_some's guess */
     char peer[ADDR_STRLEN];
     LIST_ENTRY(pair) link;
 };
@@ -121,7 +122,7 @@ static void close_client(struct pair *p)
  * quiet GOODBYE_MS, or DISCARD_MAX bytes end the pair. */
 static void discard_input(struct pair *p, evutil_socket_t fd, short what)
 {
-    ev_ssize_t n = (what & EV_TIMEOUT) ? 0 : read_some(fd, p->relay->scratch);
+    ev_ssize_t n = (what & EV_TIMEOUT) ? 0 : read_some(fd, p->relay->scratch, &p->client_read);
     if (n > 0) {
         evbuffer_drain(p->relay->scratch, (size_t)n);
         p->discarded += (size_t)n;
@@ -157,7 +158,7 @@ static void rescue_last_reply(struct pair *p)
     struct evbuffer *out = bufferevent_get_output(p->client);
     evutil_socket_t fd = bufferevent_getfd(p->upstream);
     ev_ssize_t n;
-    while ((n = read_some(fd, out)) > 0)
+    while ((n = read_some(fd, out, &p->upstream_read)) > 0)
         p->relay->bytes_to_clients += (size_t)n;
 }
 
@@ -194,7 +195,7 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
         return;
     }
     struct evbuffer *scratch = p->relay->scratch;
-    ev_ssize_t n = read_some(fd, scratch);
+    ev_ssize_t n = read_some(fd, scratch, &p->client_read);
     if (n > 0) {
         p->relay->bytes_to_redis += (size_t)n;
         forward(scratch, p->upstream, p->upstream_connected);
@@ -240,7 +241,7 @@ static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
     struct pair *p = arg;
     trace_dispatch(fd, "read", "on_upstream_readable");
     struct evbuffer *scratch = p->relay->scratch;
-    ev_ssize_t n = read_some(fd, scratch);
+    ev_ssize_t n = read_some(fd, scratch, &p->upstream_read);
     if (n > 0) {
         p->relay->bytes_to_clients += (size_t)n;
         forward(scratch, p->client, 1);

@@ -174,7 +174,7 @@ void client_process_input(struct client *c)
     client_read_requests(c, 0);
 }
 
-/* ---- reading requests: our own recv() (fastpath.c says why) ---------------- */
+/* ---- reading requests: our own read (chapter 6's read_some) ---------------- */
 
 /* Requests are read (on) or not: paused by a full upstream, finished, pinned. */
 void client_read_requests(struct client *c, int on)
@@ -190,7 +190,7 @@ void client_read_requests(struct client *c, int on)
 }
 
 /* While a client shares a connection, its bufferevent only writes: a plain
- * event says the socket is readable, and recv_into reads what is waiting. */
+ * event says the socket is readable, and read_some reads what is waiting. */
 static void on_client_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -202,7 +202,7 @@ static void on_client_readable(evutil_socket_t fd, short what, void *arg)
      * pinned later, look for them in the bufferevent's input. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_unfreeze(in, 0);
-    ev_ssize_t n = read_some(fd, in);
+    ev_ssize_t n = read_some(fd, in, &c->last_read);
     evbuffer_freeze(in, 0);
     if (n > 0)
         client_process_input(c);

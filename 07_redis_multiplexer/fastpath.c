@@ -2,7 +2,7 @@
  * 07_redis_multiplexer/fastpath.c — a malloc that keeps the memory it freed.
  *
  * Reading is not here: every socket of this chapter is read with chapter 6's
- * read_some (06_redis_relay/relay_io.c), one recv() per readable socket;
+ * read_some (06_redis_relay/relay_io.c), one readv() per readable socket;
  * docs/06 ("Reading more than 4 KiB at a time") measures why.
  *
  * This file is a measured note, not a rule: on the workbook's machine (a

@@ -109,7 +109,8 @@ struct client {
     struct mux *mux;
     enum client_state state;
     struct bufferevent *bev;    /* the connection; NULL once GONE */
-    struct event *readable;     /* while shared: requests read by our recv() (read_some) */
+    struct event *readable;     /* while shared: requests read by our own read (read_some) */
+    size_t last_read;           /* read_some's guess of how much the next read brings */
     struct upstream *up;        /* the shared connection its requests go to */
     struct bufferevent *pinned; /* its own connection, once pinning started */
     struct request req;         /* framing state of the request being read */

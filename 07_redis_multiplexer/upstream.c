@@ -45,8 +45,9 @@ struct upstream {
     int index;
     enum upstream_state state;
     struct bufferevent *bev;    /* writes requests; NULL while down */
-    struct event *readable;     /* replies are read by our recv() (see fastpath.c) */
+    struct event *readable;     /* replies are read by our own read (read_some) */
     struct evbuffer *in;        /* replies read, not yet handed to their clients */
+    size_t last_read;           /* read_some's guess of how much the next read brings */
     struct evbuffer *batch;     /* requests taken in this turn of the loop, not yet written */
     struct event *flush;        /* runs once the turn's callbacks are done: writes batch */
     struct reply_framer framer; /* where the reply at the front of in has got to */
@@ -229,13 +230,13 @@ static void handle_replies(struct upstream *up)
 }
 /* endregion */
 
-/* Redis's socket is readable: one recv() (fastpath.c says why). */
+/* Redis's socket is readable: one read (read_some, docs/06 says why). */
 static void on_upstream_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct upstream *up = arg;
     trace_dispatch(fd, "read", "on_upstream_readable");
-    ev_ssize_t n = read_some(fd, up->in);
+    ev_ssize_t n = read_some(fd, up->in, &up->last_read);
     if (n > 0)
         handle_replies(up);
     else if (n == 0)

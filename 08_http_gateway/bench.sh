@@ -75,18 +75,26 @@ pids+=($!)
 wait_listening "$gw_port" && wait_listening "$webdis_port" && wait_listening "$nginx_port"
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -n 1)
 
-# run NAME PID URL CONNS: "REQS_PER_S CPU_US_PER_REQ" for one wrk run
+# run NAME PID URL CONNS: "REQS_PER_S CPU_US_PER_REQ REDIS_US WRK_US" for one
+# wrk run: the server's CPU per request, and that of Redis and of wrk itself
+# (read from the shell that waited for it: its children's times), because on
+# a 2-core machine the three share the cores and the server's saving shows in
+# requests/s only in proportion to its share
 run() {
-    local pid=$2 url=$3 conns=$4 before after out rps total
-    before=$(cpu_ticks "$pid")
-    out=$(wrk -t1 -c"$conns" -d"${secs}s" "$url" 2>&1)
-    after=$(cpu_ticks "$pid")
+    local pid=$2 url=$3 conns=$4 before after rb ra out rps total w
+    before=$(cpu_ticks "$pid") rb=$(cpu_ticks "$REDIS_PID")
+    # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+    out=$(bash -c 'wrk "$@" 2>&1; read -r -a s </proc/$$/stat; echo "wrk-cpu $((s[15] + s[16]))"' \
+        wrk -t1 -c"$conns" -d"${secs}s" "$url")
+    after=$(cpu_ticks "$pid") ra=$(cpu_ticks "$REDIS_PID")
     rps=$(awk '/^Requests\/sec/ { printf "%d", $2 }' <<<"$out")
     total=$(awk '/requests in/ { print $1 }' <<<"$out")
+    w=$(awk '/^wrk-cpu/ { print $2 }' <<<"$out")
     if grep -q 'Non-2xx' <<<"$out"; then
         echo "bench: $1: non-2xx replies from $url" >&2
     fi
-    echo "$rps $(( (after - before) * tick_us / (total > 0 ? total : 1) ))"
+    [ "$total" -gt 0 ] 2>/dev/null || total=1
+    echo "$rps $(((after - before) * tick_us / total)) $(((ra - rb) * tick_us / total)) $((${w:-0} * tick_us / total))"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -95,11 +103,19 @@ spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%d–%d", v[1], v[NR] }';
 
 # scenario TITLE CONNS NAME_A PID_A URL_A NAME_B PID_B URL_B
 scenario() {
-    local title=$1 conns=$2 a=() b=() ca=() cb=() r
+    local title=$1 conns=$2 a=() b=() ca=() cb=() ra=() rb=() wa=() wb=() r
     for _ in $(seq "$rounds"); do
-        read -r rps cpu < <(run "$3" "$4" "$5" "$conns"); a+=("$rps"); ca+=("$cpu")
-        read -r rps cpu < <(run "$6" "$7" "$8" "$conns"); b+=("$rps"); cb+=("$cpu")
+        read -r rps cpu red w < <(run "$3" "$4" "$5" "$conns"); a+=("$rps"); ca+=("$cpu"); ra+=("$red"); wa+=("$w")
+        read -r rps cpu red w < <(run "$6" "$7" "$8" "$conns"); b+=("$rps"); cb+=("$cpu"); rb+=("$red"); wb+=("$w")
     done
+    # where the machine's CPU went per request: server + Redis + wrk (medians)
+    local sums
+    sums=$(printf '%s %s %s %s %s %s\n' "$(printf '%s\n' "${ca[@]}" | median)" "$(printf '%s\n' "${ra[@]}" | median)" \
+        "$(printf '%s\n' "${wa[@]}" | median)" "$(printf '%s\n' "${cb[@]}" | median)" \
+        "$(printf '%s\n' "${rb[@]}" | median)" "$(printf '%s\n' "${wb[@]}" | median)")
+    machine+=("$(awk -v t="$title" -v c="$conns" -v a="$3" -v b="$6" '{
+        printf "| %-22s | %5s | %s %d + %d + %d = %d µs | %s %d + %d + %d = %d µs | %.2f× |", t, c,
+            a, $1, $2, $3, $1 + $2 + $3, b, $4, $5, $6, $4 + $5 + $6, ($1 + $2 + $3 > 0 ? ($4 + $5 + $6) / ($1 + $2 + $3) : 0) }' <<<"$sums")")
     local ma mb mca mcb sa sb
     ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
     sa=$(printf '%s\n' "${a[@]}" | spread); sb=$(printf '%s\n' "${b[@]}" | spread)
@@ -109,6 +125,7 @@ scenario() {
         "$title" "$conns" "$ma" "$sa" "$mb" "$sb" "$r" "$mca" "$mcb"
 }
 
+machine=()
 echo "bench-chapter8: $(nproc) cores, ${secs}s per run, median of $rounds rounds; $(uname -r); load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| scenario | conns | gateway/s (range) | webdis/s (range) | ratio | gw CPU/req | webdis CPU/req |"
@@ -126,6 +143,14 @@ for f in 4k 1m; do
     scenario "static $f.bin" 50 gw "$gw_pid" "http://127.0.0.1:$gw_port/docs/$f.bin" \
         nginx "$nginx_worker" "http://127.0.0.1:$nginx_port/$f.bin"
 done
+
+echo
+echo "where the machine's CPU went, per request (median of the rounds): server + Redis + wrk; the last"
+echo "column is the ratio of the two totals, the requests/s ratio two saturated cores would allow"
+echo
+echo "| scenario | conns | A: server + Redis + wrk | B: server + Redis + wrk | B total / A total |"
+echo "|---|---:|---:|---:|---:|"
+printf '%s\n' "${machine[@]}"
 
 [ "${COSTS:-1}" = 0 ] && exit 0
 
