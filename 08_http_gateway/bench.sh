@@ -94,7 +94,8 @@ run() {
         echo "bench: $1: non-2xx replies from $url" >&2
     fi
     [ "$total" -gt 0 ] 2>/dev/null || total=1
-    echo "$rps $(((after - before) * tick_us / total)) $(((ra - rb) * tick_us / total)) $((${w:-0} * tick_us / total))"
+    awk -v r="$rps" -v s=$((after - before)) -v d=$((ra - rb)) -v w="${w:-0}" -v t="$tick_us" -v n="$total" \
+        'BEGIN { printf "%s %.1f %.1f %.1f\n", r, s * t / n, d * t / n, w * t / n }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -114,14 +115,14 @@ scenario() {
         "$(printf '%s\n' "${wa[@]}" | median)" "$(printf '%s\n' "${cb[@]}" | median)" \
         "$(printf '%s\n' "${rb[@]}" | median)" "$(printf '%s\n' "${wb[@]}" | median)")
     machine+=("$(awk -v t="$title" -v c="$conns" -v a="$3" -v b="$6" '{
-        printf "| %-22s | %5s | %s %d + %d + %d = %d µs | %s %d + %d + %d = %d µs | %.2f× |", t, c,
+        printf "| %-22s | %5s | %s %.1f + %.1f + %.1f = %.1f µs | %s %.1f + %.1f + %.1f = %.1f µs | %.2f× |", t, c,
             a, $1, $2, $3, $1 + $2 + $3, b, $4, $5, $6, $4 + $5 + $6, ($1 + $2 + $3 > 0 ? ($4 + $5 + $6) / ($1 + $2 + $3) : 0) }' <<<"$sums")")
     local ma mb mca mcb sa sb
     ma=$(printf '%s\n' "${a[@]}" | median); mb=$(printf '%s\n' "${b[@]}" | median)
     sa=$(printf '%s\n' "${a[@]}" | spread); sb=$(printf '%s\n' "${b[@]}" | spread)
     mca=$(printf '%s\n' "${ca[@]}" | median); mcb=$(printf '%s\n' "${cb[@]}" | median)
     r=$(awk -v x="$ma" -v y="$mb" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }')
-    printf '| %-22s | %5s | %7s (%s) | %7s (%s) | %5s× | %3s µs | %3s µs |\n' \
+    printf '| %-22s | %5s | %7s (%s) | %7s (%s) | %5s× | %5s µs | %5s µs |\n' \
         "$title" "$conns" "$ma" "$sa" "$mb" "$sb" "$r" "$mca" "$mcb"
 }
 
