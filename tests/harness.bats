@@ -132,3 +132,25 @@ inner_run_tests() { BATS_TEST_TIMEOUT="" TEST_DURATIONS="$BATS_TEST_TMPDIR/durat
     assert_failure 2
     assert_output --partial "unknown group 'nonsense'"
 }
+
+@test "make soak: stopped, it stops the run in progress with it and exits 130" {
+    local pidfile="$BATS_TEST_TMPDIR/sleeper.pid"
+    printf '@test "sleeps" {\n    sleep 300 3>&- &\n    echo $! >"%s"\n    wait\n}\n' "$pidfile" \
+        >"$BATS_TEST_TMPDIR/slow.bats"
+    SOAK_TESTS="$BATS_TEST_TMPDIR/slow.bats" start_bg soak scripts/ci/soak-tests.sh 1
+    local soak=$BG_PID deadline=$((SECONDS + 30))
+    until [ -s "$pidfile" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "the run never started its test: $(cat "$BG_ERR")"
+        sleep 0.1
+    done
+    local sleeper
+    sleeper=$(cat "$pidfile")
+    kill -0 "$sleeper"
+    kill -TERM "$soak"
+    wait_exit "$soak" 10
+    assert_equal "$EXIT_STATUS" 130
+    run cat "$BG_ERR"
+    assert_output --partial "soak: stopped during run 1 of 1"
+    wait_gone() { local d=$((SECONDS + 10)); while kill -0 "$1" 2>/dev/null; do [ "$SECONDS" -lt "$d" ] || return 1; sleep 0.1; done; }
+    wait_gone "$sleeper" || fail "the run's test (pid $sleeper) still runs"
+}

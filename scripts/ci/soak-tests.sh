@@ -7,7 +7,10 @@
 #
 # Usage: scripts/ci/soak-tests.sh N [--load]        (make soak N=10 [LOAD=1])
 # Prints one line per run (its summary line and duration), the failing tests
-# of failed runs, and ends with "soak: N runs, F failed".
+# of failed runs, and ends with "soak: N runs, F failed". Stopped (Ctrl-C,
+# kill), it stops the run in progress with it — every process of that run is
+# in one process group — and exits 130. SOAK_TESTS="FILE..." runs those bats
+# files instead of the whole suite (the soak's own test uses it).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
@@ -25,12 +28,25 @@ if [ -n "$load" ]; then
     done
 fi
 
-tests=(tests/*.bats [0-9][0-9]_*/*.bats)
-failed=0
+# shellcheck disable=SC2206  # a list of file names, split on purpose
+tests=(${SOAK_TESTS:-tests/*.bats [0-9][0-9]_*/*.bats})
+failed=0 run_pid=''
+stop() {
+    trap - INT TERM
+    [ -z "$run_pid" ] || kill -TERM -- "-$run_pid" 2>/dev/null
+    echo "soak: stopped during run $i of $runs" >&2
+    exit 130
+}
+trap stop INT TERM
 for i in $(seq "$runs"); do
     start=$SECONDS
-    scripts/ci/run-tests.sh "${tests[@]}" >"$work/run.log" 2>&1
+    set -m # the run gets a process group of its own: stop() ends all of it
+    scripts/ci/run-tests.sh "${tests[@]}" >"$work/run.log" 2>&1 &
+    run_pid=$!
+    set +m
+    wait "$run_pid"
     status=$?
+    run_pid=
     summary=$(grep -E '^bats: ' "$work/run.log" | tail -n 1)
     echo "run $i/$runs${load:+ (under load)}: ${summary:-no summary} in $((SECONDS - start)) s"
     if [ "$status" -ne 0 ]; then
