@@ -11,11 +11,10 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
-/* One read of what fd holds (up to 64 KiB), appended
- * to buf. *last_read: how much the previous call for this socket read (0 at
- * first), updated; it says how much space to borrow from buf. Returns what
- * the read returned: bytes read, 0 at end of stream, -1 with errno set
- * (EAGAIN: nothing yet). */
+/* One read of what fd holds (up to 64 KiB), appended to buf. *last_read: how
+ * much the previous call for this socket read (0 at first), updated; it says
+ * how much space to borrow from buf. Returns what the read returned: bytes
+ * read, 0 at end of stream, -1 with errno set (EAGAIN: nothing yet). */
 ev_ssize_t read_some(evutil_socket_t fd, struct evbuffer *buf, size_t *last_read);
 
 /* Every byte of src to dst: written at once when nothing is queued ahead

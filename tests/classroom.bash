@@ -58,22 +58,6 @@ wait_pane_lines() {
     done
 }
 
-# wait_gone_pid PID SECONDS / wait_gone_dir DIR SECONDS
-wait_gone_pid() {
-    local deadline=$((SECONDS + $2))
-    while kill -0 "$1" 2>/dev/null; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-wait_gone_dir() {
-    local deadline=$((SECONDS + $2))
-    while [ -e "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
-
 # played_to_the_end: every step has been typed (the control pane says so, and
 # the lesson holds its last screen: start_lesson N DELAY HOLD), then the session
 # is ended as an instructor would, which stops everything the lesson started

@@ -151,6 +151,5 @@ inner_run_tests() { BATS_TEST_TIMEOUT="" TEST_DURATIONS="$BATS_TEST_TMPDIR/durat
     assert_equal "$EXIT_STATUS" 130
     run cat "$BG_ERR"
     assert_output --partial "soak: stopped during run 1 of 1"
-    wait_gone() { local d=$((SECONDS + 10)); while kill -0 "$1" 2>/dev/null; do [ "$SECONDS" -lt "$d" ] || return 1; sleep 0.1; done; }
-    wait_gone "$sleeper" || fail "the run's test (pid $sleeper) still runs"
+    wait_gone_pid "$sleeper" 10 || fail "the run's test (pid $sleeper) still runs"
 }

@@ -202,6 +202,22 @@ stop_file_processes() { _wb_stop_listed "$BATS_FILE_TMPDIR"; }
 teardown() { stop_test_processes; }
 teardown_file() { stop_file_processes; }
 
+# wait_gone_pid PID SECONDS / wait_gone_dir DIR SECONDS
+wait_gone_pid() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+wait_gone_dir() {
+    local deadline=$((SECONDS + $2))
+    while [ -e "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
 # port_is_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_is_free() { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
